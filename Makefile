@@ -1,0 +1,28 @@
+# ecsdeploy developer commands. Everything runs inside .venv, created on demand.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install test lint demo clean
+
+$(BIN)/ecsdeploy: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/ecsdeploy ## create .venv and install ecsdeploy with its dev tools
+
+test: install ## run the whole test suite
+	$(BIN)/pytest -q
+
+lint: install ## ruff and mypy --strict
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+demo: install ## up, status, plan, down against a local AWS emulator (no AWS account needed)
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo

@@ -1,0 +1,314 @@
+"""Rules that the models' types cannot express: AWS limits and references between keys.
+
+Each check yields ``(path, message)``; the loader turns the path into a file line. Every
+message says what is wrong and what would be right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from ecsdeploy.spec.models import Service, Spec
+from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
+
+Path = tuple[str | int, ...]
+Found = Iterator[tuple[Path, str]]
+
+# Fargate task sizes: cpu units -> (min MiB, max MiB, step MiB).
+FARGATE_SIZES: dict[int, tuple[int, int, int]] = {
+    256: (512, 2048, 512),  # 512, 1024, 2048 (and 1536 is not valid: handled below)
+    512: (1024, 4096, 1024),
+    1024: (2048, 8192, 1024),
+    2048: (4096, 16384, 1024),
+    4096: (8192, 30720, 1024),
+    8192: (16384, 61440, 4096),
+    16384: (32768, 122880, 8192),
+}
+
+
+def fargate_memory_choices(cpu: int) -> list[int]:
+    if cpu == 256:
+        return [512, 1024, 2048]
+    low, high, step = FARGATE_SIZES[cpu]
+    return list(range(low, high + 1, step))
+
+
+def _describe_choices(cpu: int) -> str:
+    if cpu == 256:
+        return "choose 512, 1024 or 2048"
+    low, high, step = FARGATE_SIZES[cpu]
+    return f"choose {low}-{high} in steps of {step}"
+
+
+KNOWN_ENDPOINTS = {
+    "s3",
+    "dynamodb",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "sts",
+    "kms",
+    "sagemaker.runtime",
+    "sagemaker.api",
+    "monitoring",
+    "elasticloadbalancing",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+}
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+"
+    r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$"
+)
+ACTION_RE = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$")
+CERT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&=%]*$")
+HOST_RE = re.compile(r"^(\*\.)?([a-z0-9-*?]+\.)+[a-z0-9-]+$", re.IGNORECASE)
+REF_RE = re.compile(r"\$\{([^}]*)\}")
+URL_REF_RE = re.compile(r"^services\.([a-z0-9-]+)\.url$")
+
+
+def check(spec: Spec) -> Found:
+    """All problems in ``spec``, in file order as far as possible."""
+    yield from _names(spec)
+    if not REGION_RE.match(spec.region):
+        yield ("region",), f"'{spec.region}' is not an AWS region name (e.g. us-west-2)"
+    yield from _network(spec)
+    yield from _load_balancer(spec)
+    if spec.logs.retention_days not in RETENTION_DAYS:
+        yield (
+            ("logs", "retention_days"),
+            f"{spec.logs.retention_days} is not a CloudWatch retention; choose one of "
+            + ", ".join(str(d) for d in sorted(RETENTION_DAYS)),
+        )
+    if not spec.services:
+        yield ("services",), "no services; add at least one under `services:`"
+    routes: dict[tuple[str | None, str | None], str] = {}
+    for name, svc in spec.services.items():
+        yield from _service(spec, name, svc, routes)
+
+
+RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                  2192, 2557, 2922, 3288, 3653}  # fmt: skip
+
+
+def _names(spec: Spec) -> Found:
+    for key, value, limit in (("app", spec.app, MAX_APP), ("env", spec.env, MAX_ENV)):
+        why = name_problem(value, limit)
+        if why:
+            yield (key,), f"'{value}' {why}"
+    for name in spec.services:
+        why = name_problem(name, MAX_SERVICE)
+        if why:
+            yield ("services", name), f"service name '{name}' {why}"
+
+
+def _network(spec: Spec) -> Found:
+    net = spec.network
+    if net is None:
+        return
+    try:
+        cidr = ipaddress.ip_network(net.cidr, strict=True)
+    except ValueError as exc:
+        hint = ""
+        with contextlib.suppress(ValueError):
+            hint = f" (did you mean {ipaddress.ip_network(net.cidr, strict=False)}?)"
+        yield ("network", "cidr"), f"'{net.cidr}' is not a valid network: {exc}{hint}"
+        cidr = None
+    if cidr is not None:
+        if cidr.version != 4:
+            yield ("network", "cidr"), "must be an IPv4 block such as 10.0.0.0/16"
+        elif not 16 <= cidr.prefixlen <= 24:
+            yield (
+                ("network", "cidr"),
+                f"/{cidr.prefixlen} is outside what a VPC allows here; use a /16 to /24 "
+                "(e.g. 10.0.0.0/16)",
+            )
+    if not 1 <= net.azs <= 6:
+        yield ("network", "azs"), f"{net.azs} zones; choose 1 to 6 (2 or more for a load balancer)"
+    elif net.azs < 2 and any(s.routed for s in spec.services.values()):
+        yield (
+            ("network", "azs"),
+            "a load balancer needs subnets in at least 2 zones; set azs: 2",
+        )
+    seen: set[str] = set()
+    for i, ep in enumerate(net.endpoints):
+        if ep in seen:
+            yield ("network", "endpoints", i), f"'{ep}' is listed twice"
+        seen.add(ep)
+        if ep not in KNOWN_ENDPOINTS and not re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$", ep):
+            yield (
+                ("network", "endpoints", i),
+                f"'{ep}' is not a VPC endpoint service name; use e.g. "
+                + _suggest(ep, sorted(KNOWN_ENDPOINTS), "s3, ecr.api, ecr.dkr, logs"),
+            )
+
+
+def _load_balancer(spec: Spec) -> Found:
+    lb = spec.load_balancer
+    if lb and lb.certificate_arn is not None and not CERT_ARN_RE.match(lb.certificate_arn):
+        yield (
+            ("load_balancer", "certificate_arn"),
+            f"'{lb.certificate_arn}' is not an ACM certificate ARN "
+            "(arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+        )
+
+
+def _service(
+    spec: Spec, name: str, svc: Service, routes: dict[tuple[str | None, str | None], str]
+) -> Found:
+    base: Path = ("services", name)
+    if svc.build is None and svc.image is None:
+        yield base, "has neither `build:` nor `image:`; add one (build: ./dir, or image: repo:tag)"
+    if svc.build is not None and svc.image is not None:
+        yield (*base, "image"), "set either `build:` or `image:`, not both"
+    if svc.image is not None and not re.match(r"^[a-z0-9][^\s]*$", svc.image):
+        yield (*base, "image"), f"'{svc.image}' is not an image reference (e.g. repo/name:tag)"
+    if not 1 <= svc.port <= 65535:
+        yield (*base, "port"), f"{svc.port} is not a port; choose 1-65535"
+    if svc.cpu not in FARGATE_SIZES:
+        yield (
+            (*base, "cpu"),
+            f"{svc.cpu} is not a Fargate cpu; choose one of "
+            + ", ".join(str(c) for c in FARGATE_SIZES),
+        )
+    elif svc.memory not in fargate_memory_choices(svc.cpu):
+        yield (
+            (*base, "memory"),
+            f"{svc.memory} is not a valid Fargate memory for cpu {svc.cpu} "
+            f"({_describe_choices(svc.cpu)})",
+        )
+    if not svc.health_check.startswith("/"):
+        yield (*base, "health_check"), f"'{svc.health_check}' must be a path starting with /"
+    if svc.count is not None and not 0 <= svc.count <= 1000:
+        yield (*base, "count"), f"{svc.count} tasks; choose 0 to 1000"
+    yield from _autoscaling(base, svc)
+    yield from _route(base, name, svc, routes)
+    if svc.mode == "express":
+        yield from _express(base, svc)
+    for key, arn in svc.secrets.items():
+        if key in svc.env:
+            yield (*base, "secrets", key), f"{key} is set in both env and secrets; keep one"
+        if not SECRET_ARN_RE.match(arn):
+            yield (
+                (*base, "secrets", key),
+                f"'{arn}' is not an SSM parameter or Secrets Manager ARN "
+                "(arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "
+                "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+            )
+    for i, perm in enumerate(svc.permissions):
+        if not perm.actions:
+            yield (*base, "permissions", i, "actions"), "no actions; list at least one"
+        for j, action in enumerate(perm.actions):
+            if not ACTION_RE.match(action):
+                yield (
+                    (*base, "permissions", i, "actions", j),
+                    f"'{action}' is not an IAM action (service:Action, e.g. s3:GetObject)",
+                )
+        for j, res in enumerate(perm.resources):
+            if res != "*" and not ARN_RE.match(res):
+                yield (
+                    (*base, "permissions", i, "resources", j),
+                    f"'{res}' is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE) or *",
+                )
+    for key, value in svc.env.items():
+        yield from _references(spec, (*base, "env", key), value)
+
+
+def _autoscaling(base: Path, svc: Service) -> Found:
+    auto = svc.autoscaling
+    if auto is None:
+        return
+    path = (*base, "autoscaling")
+    if auto.min < 0:
+        yield (*path, "min"), f"{auto.min} tasks; min must be 0 or more"
+    if auto.max < 1:
+        yield (*path, "max"), f"{auto.max} tasks; max must be 1 or more"
+    if auto.min > auto.max:
+        yield (*path, "min"), f"min {auto.min} is greater than max {auto.max}; swap them"
+    if svc.count is not None and not auto.min <= svc.count <= auto.max:
+        yield (
+            (*base, "count"),
+            f"count {svc.count} is outside autoscaling {auto.min}..{auto.max}; "
+            "set count within it or drop it",
+        )
+    targets = {"cpu": auto.cpu, "memory": auto.memory, "requests": auto.requests}
+    if all(v is None for v in targets.values()):
+        yield path, "no scaling target; add cpu: 70 (percent), memory: 70 or requests: 1000"
+    for key in ("cpu", "memory"):
+        value = targets[key]
+        if value is not None and not 1 <= value <= 100:
+            yield (*path, key), f"{value}% is not a utilisation target; choose 1-100"
+    if auto.requests is not None and auto.requests < 1:
+        yield (*path, "requests"), "requests per target must be 1 or more"
+    if auto.requests is not None and not svc.routed:
+        yield (*path, "requests"), "request-count scaling needs a `route:` behind the load balancer"
+
+
+def _route(
+    base: Path, name: str, svc: Service, routes: dict[tuple[str | None, str | None], str]
+) -> Found:
+    route = svc.route
+    if route is None:
+        return
+    path = (*base, "route")
+    if route.path is None and route.host is None:
+        yield path, "an empty route; give a path (/api/*) or a host (api.example.com)"
+        return
+    if route.path is not None and (not PATH_PATTERN_RE.match(route.path) or len(route.path) > 128):
+        yield (
+            path if route.host is None else (*path, "path"),
+            f"'{route.path}' is not a path pattern; start with / and use letters, digits, "
+            "- _ . / and * (e.g. /api/*)",
+        )
+    if route.host is not None and not HOST_RE.match(route.host):
+        yield (*path, "host"), f"'{route.host}' is not a host name (e.g. api.example.com)"
+    key = (route.host, route.path)
+    if key in routes:
+        yield path, f"same route as service '{routes[key]}'; each route must be unique"
+    routes[key] = name
+
+
+def _express(base: Path, svc: Service) -> Found:
+    hint = "Express Mode serves one container on a host-based URL; use mode: classic for this"
+    if svc.route is not None:
+        yield (*base, "route"), f"routes are not supported in Express Mode. {hint}"
+
+
+def _references(spec: Spec, path: Path, value: str) -> Found:
+    for match in REF_RE.finditer(value):
+        expr = match.group(1).strip()
+        ref = URL_REF_RE.match(expr)
+        if not ref:
+            yield (
+                path,
+                f"unknown reference ${{{expr}}}; the supported form is ${{services.NAME.url}}",
+            )
+            continue
+        target = ref.group(1)
+        if target not in spec.services:
+            yield (
+                path,
+                f"${{{expr}}} names no service; "
+                + _suggest(target, list(spec.services), ", ".join(spec.services)),
+            )
+        elif not spec.services[target].routed and spec.services[target].mode != "express":
+            yield (
+                path,
+                f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add one",
+            )
+
+
+def _suggest(word: str, choices: list[str], fallback: str) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"choose from {fallback}"

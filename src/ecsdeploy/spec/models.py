@@ -1,0 +1,167 @@
+"""Pydantic models of the spec file: the shape of every key, its type and its default.
+
+Shape and per-field rules live here; rules that span several fields (Fargate cpu/memory
+pairs, routes, references between services) live in ``spec.checks`` so that each problem
+can be reported against the key that holds it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+# Every model refuses unknown keys: a typo must not be silently ignored.
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+Nat = Literal["none", "single", "per_az"]
+Mode = Literal["classic", "express"]
+SubnetKind = Literal["private", "public"]
+
+
+class Network(BaseModel):
+    """The VPC ecsdeploy builds: subnets in ``azs`` zones, optional NAT, VPC endpoints."""
+
+    model_config = _STRICT
+
+    cidr: str = Field("10.0.0.0/16", description="VPC CIDR block, /16 to /24.")
+    azs: int = Field(2, description="Availability zones; one public and one private subnet each.")
+    nat: Nat = Field("single", description="NAT gateways: none, single (cheapest) or per_az.")
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description=(
+            "VPC endpoints for the private subnets: s3 (gateway), ecr.api, ecr.dkr, logs..."
+        ),
+    )
+
+
+class LoadBalancer(BaseModel):
+    """The application load balancer shared by every routed service."""
+
+    model_config = _STRICT
+
+    public: bool = Field(
+        True, description="Internet-facing in the public subnets; false = internal."
+    )
+    certificate_arn: str | None = Field(
+        None, description="ACM certificate ARN: serve HTTPS on 443 and redirect 80 to it."
+    )
+
+
+class Permission(BaseModel):
+    """One IAM policy statement granted to a service's task role."""
+
+    model_config = _STRICT
+
+    actions: list[str] = Field(description="IAM actions, e.g. s3:GetObject.")
+    resources: list[str] = Field(default_factory=lambda: ["*"], description="Resource ARNs or *.")
+    effect: Literal["Allow", "Deny"] = "Allow"
+
+
+class Autoscaling(BaseModel):
+    """Target-tracking autoscaling of a service's task count."""
+
+    model_config = _STRICT
+
+    min: int = Field(1, description="Fewest tasks.")
+    max: int = Field(description="Most tasks.")
+    cpu: int | None = Field(None, description="Target average CPU utilisation, percent.")
+    memory: int | None = Field(None, description="Target average memory utilisation, percent.")
+    requests: int | None = Field(None, description="Target ALB requests per task per minute.")
+
+
+class Build(BaseModel):
+    """A Docker build: context directory plus optional Dockerfile, target, args, platform."""
+
+    model_config = _STRICT
+
+    context: str = Field(description="Build context directory, relative to the spec file.")
+    dockerfile: str | None = None
+    target: str | None = None
+    args: dict[str, str] = Field(default_factory=dict)
+    platform: str = "linux/amd64"
+
+
+class Route(BaseModel):
+    """A listener rule: a path pattern, a host name, or both."""
+
+    model_config = _STRICT
+
+    path: str | None = Field(None, description="Path pattern such as /api/*.")
+    host: str | None = Field(None, description="Host name such as api.example.com.")
+
+
+def _build_shorthand(value: Any) -> Any:
+    """``build: ../dir`` is short for ``build: {context: ../dir}``."""
+    return {"context": value} if isinstance(value, str) else value
+
+
+def _route_shorthand(value: Any) -> Any:
+    """``route: /api/*`` is short for ``route: {path: /api/*}``."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+BuildField = Annotated[Build, BeforeValidator(_build_shorthand, json_schema_input_type=str | Build)]
+RouteField = Annotated[Route, BeforeValidator(_route_shorthand, json_schema_input_type=str | Route)]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class Service(BaseModel):
+    """One container service: where its image comes from, its size, network and routing."""
+
+    model_config = _STRICT
+
+    mode: Mode = Field(
+        "classic", description="classic (ALB + ECS service) or express (ECS Express)."
+    )
+    build: BuildField | None = Field(None, description="Docker build context, or a build block.")
+    image: str | None = Field(None, description="A prebuilt image reference instead of build.")
+    port: int = Field(description="Container port the service listens on.")
+    cpu: int = Field(256, description="Fargate CPU units (256 = 0.25 vCPU).")
+    memory: int = Field(512, description="Fargate memory in MiB, valid for the cpu.")
+    count: int | None = Field(
+        None, description="Desired task count (default 1, or autoscaling.min)."
+    )
+    subnets: SubnetKind = Field("private", description="private (no public IP) or public.")
+    health_check: str = Field("/", description="HTTP path the load balancer checks.")
+    route: RouteField | None = Field(None, description="Listener route: a path pattern or a block.")
+    env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables.")
+    secrets: dict[EnvName, str] = Field(
+        default_factory=dict, description="Environment variables read from SSM or Secrets Manager."
+    )
+    permissions: list[Permission] = Field(default_factory=list, description="Task-role policy.")
+    autoscaling: Autoscaling | None = None
+
+    @property
+    def desired_count(self) -> int:
+        if self.count is not None:
+            return self.count
+        return self.autoscaling.min if self.autoscaling else 1
+
+    @property
+    def routed(self) -> bool:
+        return self.route is not None
+
+
+class Logs(BaseModel):
+    """CloudWatch log groups, one per service."""
+
+    model_config = _STRICT
+
+    retention_days: int = Field(
+        default=30, description="Days CloudWatch keeps each service's logs."
+    )
+
+
+class Spec(BaseModel):
+    """A whole app in one environment: the root of the spec file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="ecsdeploy spec")
+
+    app: str = Field(description="App name: lowercase letters, digits and hyphens.")
+    env: str = Field("dev", description="Environment name, e.g. dev or prod.")
+    region: str = Field("us-east-1", description="AWS region.")
+    network: Network | None = Field(None, description="The VPC to build (default VPC if absent).")
+    load_balancer: LoadBalancer | None = None
+    logs: Logs = Field(default_factory=Logs)
+    services: dict[str, Service] = Field(description="The app's services, by name.")
