@@ -1,0 +1,139 @@
+"""AWS clients for one region, built once up front and shared by all threads.
+
+boto3 sessions are not thread-safe but clients are, so every client is created here
+before the executor starts its threads. Clients use botocore's standard retry mode with
+bounded attempts, honour the standard credential chain and AWS_ENDPOINT_URL (how the demo
+and tests point ecsdeploy at an emulator), and raise the domain errors of ``aws.errors``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ecsdeploy.aws.errors import AwsError, CredentialsMissing, translate
+from ecsdeploy.aws.recorder import CallRecorder
+
+MAX_ATTEMPTS = 8
+
+# One botocore session per profile for the whole process: it caches the parsed service
+# models, which take most of the time of creating a client. Client creation goes through
+# _SESSION_LOCK because botocore sessions are not thread-safe.
+_SESSIONS: dict[str | None, Any] = {}
+_SESSION_LOCK = threading.Lock()
+
+
+def _botocore_session(profile: str | None) -> Any:
+    import botocore.session
+
+    found = _SESSIONS.get(profile)
+    if found is None:
+        found = _SESSIONS[profile] = botocore.session.Session(profile=profile)
+    return found
+
+
+class Client:
+    """A boto3 client whose calls raise ``AwsError`` subclasses instead of ClientError."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def __getattr__(self, operation: str) -> Any:
+        method = getattr(self.raw, operation)
+
+        def call(**kwargs: Any) -> Any:
+            return _guard(method, operation, kwargs)
+
+        return call
+
+    def pages(self, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+        """Iterate every item of a paginated operation."""
+        from botocore import xform_name
+
+        paginator = self.raw.get_paginator(xform_name(operation))
+        iterator = iter(paginator.paginate(**kwargs))
+        while True:
+            page = _guard(lambda: next(iterator, None), operation, {})
+            if page is None:
+                return
+            yield from page.get(result_key, [])
+
+
+def _guard(fn: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    try:
+        return fn(**kwargs)
+    except ClientError as exc:
+        raise translate(exc, operation) from exc
+    except NoCredentialsError as exc:
+        raise CredentialsMissing(
+            "no AWS credentials found; set AWS_PROFILE (or --profile), or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            operation=operation,
+        ) from exc
+    except EndpointConnectionError as exc:
+        raise AwsError(f"cannot reach AWS: {exc}", operation=operation) from exc
+    except NoRegionError as exc:
+        raise AwsError(
+            "no region; set `region:` in the spec or pass --region", operation=operation
+        ) from exc
+
+
+class Aws:
+    """The clients of one deploy: one region, one credential chain, one recorder."""
+
+    def __init__(
+        self,
+        region: str,
+        profile: str | None = None,
+        recorder: CallRecorder | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.region = region
+        self.recorder = recorder or CallRecorder()
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            with _SESSION_LOCK:
+                self._session = boto3.session.Session(
+                    botocore_session=_botocore_session(profile), region_name=region
+                )
+        except ProfileNotFound as exc:
+            raise AwsError(f"{exc}; check --profile / AWS_PROFILE") from exc
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=32,
+        )
+        self._clients: dict[str, Client] = {}
+
+    def prepare(self, services: Iterable[str]) -> None:
+        """Build the clients for ``services`` now, before any thread needs them."""
+        for service in services:
+            self.client(service)
+
+    def client(self, service: str) -> Client:
+        with _SESSION_LOCK:
+            found = self._clients.get(service)
+            if found is None:
+                raw = self._session.client(service, config=self._config)
+                self.recorder.attach(raw)
+                found = self._clients[service] = Client(raw)
+            return found
+
+    def account_id(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+
+__all__ = ["Aws", "AwsError", "Client"]

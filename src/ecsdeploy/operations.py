@@ -1,0 +1,119 @@
+"""The operations behind the commands: plan, up, down, status, as calls over the stages
+
+    spec -> desired -> observe -> plan -> apply
+
+No printing here: results are returned and progress goes to a listener, so the CLI (and
+tests) decide how to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ecsdeploy.aws.clients import Aws
+from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.desired.build import build, network_of, owner_of
+from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.planner import delete_all, make_plan
+from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
+from ecsdeploy.resources import registry
+from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
+from ecsdeploy.spec.models import Spec
+from ecsdeploy.spec.naming import Owner
+
+
+@dataclass
+class Target:
+    """Where a command acts: the owner (app/env), region and credentials."""
+
+    owner: Owner
+    region: str
+    profile: str | None = None
+    spec: Spec | None = None
+
+    @classmethod
+    def of(cls, spec: Spec, region: str | None = None, profile: str | None = None) -> Target:
+        return cls(owner_of(spec), region or spec.region, profile, spec)
+
+
+@dataclass
+class Deployment:
+    """A connected target: clients built, one handler per resource kind."""
+
+    target: Target
+    aws: Aws
+    ctx: Context
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    @classmethod
+    def connect(
+        cls,
+        target: Target,
+        recorder: CallRecorder | None = None,
+        timing: Timing | None = None,
+    ) -> Deployment:
+        aws = Aws(target.region, profile=target.profile, recorder=recorder)
+        ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing())
+        handlers = registry.handlers(ctx)
+        # Clients are built here, before any thread: boto3 sessions are not thread-safe.
+        aws.prepare({"sts", *(s for h in handlers.values() for s in h.services)})
+        return cls(target, aws, ctx, handlers)
+
+    # --- stages ------------------------------------------------------------------------
+    def zones(self) -> list[str]:
+        out = self.aws.client("ec2").describe_availability_zones(
+            Filters=[
+                {"Name": "state", "Values": ["available"]},
+                {"Name": "zone-type", "Values": ["availability-zone"]},
+            ]
+        )
+        return sorted(z["ZoneName"] for z in out["AvailabilityZones"])
+
+    def desired(self) -> list[Desired]:
+        spec = self.target.spec
+        if spec is None:
+            return []
+        needs_zones = network_of(spec) is not None
+        return build(spec, self.zones() if needs_zones else [])
+
+    def observe(self, desired: Sequence[Desired]) -> list[Observed]:
+        """Every resource of every kind this app owns (plus name conflicts), read in parallel."""
+        by_kind: dict[str, list[Desired]] = {kind: [] for kind in self.handlers}
+        for want in desired:
+            by_kind[want.kind].append(want)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            futures = [
+                pool.submit(handler.observe, by_kind[kind])
+                for kind, handler in self.handlers.items()
+            ]
+            return [o for f in futures for o in f.result()]
+
+    def plan_up(self) -> Plan:
+        desired = self.desired()
+        return make_plan(desired, self.observe(desired), self.handlers)
+
+    def plan_down(self) -> Plan:
+        return delete_all(self.observe([]), self.handlers)
+
+    def apply(
+        self,
+        plan: Plan,
+        listener: Listener | None = None,
+        parallelism: int = DEFAULT_PARALLELISM,
+    ) -> Result:
+        executor = Executor(
+            self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
+        )
+        return executor.run(plan)
+
+    def inventory(self) -> list[Observed]:
+        """What this app owns now, in creation order (for ``status``)."""
+        rank = registry.kind_rank()
+        layers = [cls.layer for cls in registry.KINDS]
+        layer_of = {cls.kind: cls.layer for cls in registry.KINDS}
+        found = [o for o in self.observe([]) if o.owned]
+        return sorted(
+            found, key=lambda o: (layers.index(layer_of[o.kind]), rank[o.kind], o.kind, o.key)
+        )

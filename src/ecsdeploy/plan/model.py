@@ -1,0 +1,115 @@
+"""The plan as data: what ``up`` or ``down`` will do, step by step.
+
+``ecsdeploy plan`` prints it, ``up`` executes it and tests assert on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ecsdeploy.resources.base import Change, Desired, Observed
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}[
+            self.value
+        ]
+
+
+@dataclass
+class Step:
+    """One resource and what to do with it."""
+
+    action: Action
+    kind: str
+    key: str
+    name: str
+    layer: str
+    want: Desired | None = None
+    have: Observed | None = None
+    changes: list[Change] = field(default_factory=list)
+    depends_on: set[str] = field(default_factory=set)  # keys of steps that must finish first
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "kind": self.kind,
+            "key": self.key,
+            "name": self.name,
+            "layer": self.layer,
+            "id": self.have.id if self.have else None,
+            "changes": [
+                {
+                    "field": c.field,
+                    "before": _jsonable(c.before),
+                    "after": _jsonable(c.after),
+                    "forces_replacement": c.replace,
+                }
+                for c in self.changes
+            ],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted((_jsonable(v) for v in value), key=str)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+@dataclass
+class Plan:
+    """All steps, including no-ops (kept so ``status`` and the executor see every resource)."""
+
+    steps: list[Step]
+    observed: dict[str, Observed] = field(default_factory=dict)  # by key
+
+    @property
+    def changes(self) -> list[Step]:
+        return [s for s in self.steps if s.action is not Action.NOOP]
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def destructive(self) -> list[Step]:
+        return [s for s in self.steps if s.action in (Action.DELETE, Action.REPLACE)]
+
+    def counts(self) -> dict[str, int]:
+        out = {a.value: 0 for a in Action}
+        for step in self.steps:
+            out[step.action.value] += 1
+        return out
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (
+            f"{c['create']} to create, {c['update']} to update, "
+            f"{c['replace']} to replace, {c['delete']} to delete"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.counts(),
+            "steps": [s.to_json() for s in self.changes],
+        }

@@ -1,0 +1,122 @@
+"""desired + observed -> plan. Pure: no AWS calls.
+
+Desired resources are matched to observed ones by logical key (the ``ecsdeploy:key`` tag).
+Refs to resources that exist resolve to their ids; refs to resources still to be created
+or replaced resolve to ``Unknown``, which compares unequal to everything, so a resource
+that depends on a replaced one is updated (or replaced, if the field forces it).
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecsdeploy.plan.model import Action, Plan, Step
+from ecsdeploy.resources.base import Desired, Handler, Observed, Ref, Unknown, resolve
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A name the app wants is held by a resource it does not own."""
+
+    kind: str
+    name: str
+    id: str
+    tags: Mapping[str, str]
+
+    def __str__(self) -> str:
+        from ecsdeploy.spec.naming import TAG_APP, TAG_ENV
+
+        owner = (
+            f"owned by app '{self.tags[TAG_APP]}' env '{self.tags.get(TAG_ENV, '?')}'"
+            if TAG_APP in self.tags
+            else "not created by ecsdeploy (no ecsdeploy tags)"
+        )
+        return f"{self.kind} '{self.name}' ({self.id}) already exists and is {owner}"
+
+
+class OwnershipConflict(Exception):
+    """The plan would have to modify or delete resources this app does not own."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        super().__init__("; ".join(str(c) for c in conflicts))
+
+
+def make_plan(
+    desired: list[Desired],
+    observed: Iterable[Observed],
+    handlers: Mapping[str, Handler],
+) -> Plan:
+    """Diff ``desired`` against ``observed`` into a plan of steps."""
+    owned: dict[str, Observed] = {}
+    extra: list[Observed] = []
+    conflicts: list[Conflict] = []
+    wanted = {d.key: d for d in desired}
+    if len(wanted) != len(desired):
+        raise ValueError("duplicate desired keys")  # a bug in desired.build, not user input
+    for seen in observed:
+        if not seen.owned:
+            if seen.key in wanted:
+                conflicts.append(Conflict(seen.kind, seen.name, seen.id, seen.tags))
+            continue
+        if seen.key in owned or seen.key not in wanted or wanted[seen.key].kind != seen.kind:
+            extra.append(seen)  # duplicate left by a crash, or no longer in the spec
+        else:
+            owned[seen.key] = seen
+    if conflicts:
+        raise OwnershipConflict(conflicts)
+
+    steps: dict[str, Step] = {}
+    order = graphlib.TopologicalSorter({d.key: d.refs() & wanted.keys() for d in desired})
+    for key in order.static_order():
+        want = wanted[key]
+        handler = handlers[want.kind]
+        have = owned.get(key)
+        props = resolve(dict(want.props), lambda ref: _lookup(ref, steps, owned))
+        step = Step(
+            action=Action.CREATE,
+            kind=want.kind,
+            key=key,
+            name=want.name,
+            layer=handler.layer,
+            want=want,
+            have=have,
+            depends_on=want.refs() & wanted.keys(),
+        )
+        if have is not None:
+            step.changes = handler.diff(props, have)
+            if any(c.replace for c in step.changes):
+                step.action = Action.REPLACE
+            elif step.changes:
+                step.action = Action.UPDATE
+            else:
+                step.action = Action.NOOP
+        steps[key] = step
+    ordered = [steps[d.key] for d in desired]
+    for gone in extra:
+        ordered.append(
+            Step(
+                action=Action.DELETE,
+                kind=gone.kind,
+                key=gone.key,
+                name=gone.name,
+                layer=handlers[gone.kind].layer,
+                have=gone,
+            )
+        )
+    return Plan(steps=ordered, observed=owned)
+
+
+def delete_all(observed: Iterable[Observed], handlers: Mapping[str, Handler]) -> Plan:
+    """The plan of ``down``: every owned resource, deleted."""
+    return make_plan([], [o for o in observed if o.owned], handlers)
+
+
+def _lookup(ref: Ref, steps: Mapping[str, Step], owned: Mapping[str, Observed]) -> Any:
+    step = steps.get(ref.key)
+    if step is None or step.action in (Action.CREATE, Action.REPLACE):
+        return Unknown(ref)
+    return owned[ref.key].attr(ref.attr)

@@ -1,0 +1,1 @@
+"""Running a plan: the dependency graph, the parallel executor and bounded waits."""

@@ -1,0 +1,225 @@
+"""Runs a plan: every step whose dependencies are done runs at once, on a bounded pool.
+
+Graph nodes are the plan's steps; a replace is two nodes (delete the old, then create the
+new). Order:
+
+* a create/update runs after the steps its Refs point at;
+* the delete half of a replace runs after the replace-deletes of higher-ranked kinds (the
+  things that sit on top of it) and before its own create;
+* deletes of resources no longer wanted run last, highest rank first (``down`` is only
+  these).
+
+Deletes treat NotFound as done and retry DependencyViolation (network interfaces of NAT
+gateways and load balancers linger for minutes) up to ``Timing.dependency_retry``. After a
+failure no new step starts; running steps finish, and the result lists what was not done.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ecsdeploy.aws.errors import DependencyViolation, NotFound
+from ecsdeploy.plan.model import Action, Plan, Step
+from ecsdeploy.reconcile.wait import retry_while
+from ecsdeploy.resources.base import Context, Handler, Observed, Ref, resolve
+
+DEFAULT_PARALLELISM = 8
+
+
+class State(str, Enum):
+    WAITING = "waiting"
+    CREATING = "creating"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Event:
+    step: Step
+    state: State
+    elapsed: float
+    message: str = ""
+
+
+Listener = Callable[[Event], None]
+
+
+@dataclass
+class Result:
+    done: list[Step] = field(default_factory=list)
+    failed: list[tuple[Step, BaseException]] = field(default_factory=list)
+    not_started: list[Step] = field(default_factory=list)
+    resources: dict[str, Observed] = field(default_factory=dict)  # by key, after the run
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_started
+
+
+def _node(step: Step, phase: str) -> str:
+    if phase == "delete" and step.have is not None:
+        # by physical id: duplicates left by a crash share a key but are separate deletes
+        return f"delete:{step.key}:{step.have.id}"
+    return f"{phase}:{step.key}"
+
+
+def build_graph(plan: Plan, rank: Mapping[str, int]) -> dict[str, tuple[Step, str, set[str]]]:
+    """node -> (step, phase, dependencies). Phase is "apply" or "delete"."""
+    graph: dict[str, tuple[Step, str, set[str]]] = {}
+    replaced = [s for s in plan.steps if s.action is Action.REPLACE]
+    removed = [s for s in plan.steps if s.action is Action.DELETE]
+    applies = [s for s in plan.steps if s.action is not Action.DELETE]
+    for step in applies:
+        deps = {_node_for_key(plan, k) for k in step.depends_on}
+        if step.action is Action.REPLACE:
+            deps.add(_node(step, "delete"))
+        graph[_node(step, "apply")] = (step, "apply", {d for d in deps if d})
+    for step in replaced:
+        deps = {_node(o, "delete") for o in replaced if rank[o.kind] > rank[step.kind]}
+        graph[_node(step, "delete")] = (step, "delete", deps)
+    apply_nodes = {_node(s, "apply") for s in applies}
+    for step in removed:
+        deps = {_node(o, "delete") for o in removed if rank[o.kind] > rank[step.kind]}
+        graph[_node(step, "delete")] = (step, "delete", deps | apply_nodes)
+    return graph
+
+
+def _node_for_key(plan: Plan, key: str) -> str:
+    for step in plan.steps:
+        if step.key == key and step.action is not Action.DELETE:
+            return _node(step, "apply")
+    return ""
+
+
+class Executor:
+    def __init__(
+        self,
+        ctx: Context,
+        handlers: Mapping[str, Handler],
+        rank: Mapping[str, int],
+        listener: Listener | None = None,
+        parallelism: int = DEFAULT_PARALLELISM,
+    ) -> None:
+        self.ctx = ctx
+        self.handlers = handlers
+        self.rank = rank
+        self.listener = listener or (lambda event: None)
+        self.parallelism = max(1, parallelism)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        ctx.note = self._note
+
+    def _note(self, message: str) -> None:
+        current: tuple[Step, State, float] | None = getattr(self._local, "current", None)
+        if current is not None:
+            step, state, start = current
+            self.listener(Event(step, state, time.monotonic() - start, message))
+
+    def run(self, plan: Plan) -> Result:
+        graph = build_graph(plan, self.rank)
+        result = Result(resources=dict(plan.observed))
+        sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
+        sorter.prepare()
+        running: dict[Future[None], str] = {}
+        stopping = False
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            try:
+                while sorter.is_active():
+                    while not stopping and (ready := sorter.get_ready()):
+                        for node in ready:
+                            step, phase, _ = graph[node]
+                            if step.action is Action.NOOP:
+                                sorter.done(node)  # may make more nodes ready: loop again
+                                continue
+                            running[pool.submit(self._run_node, step, phase, result)] = node
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        node = running.pop(future)
+                        step, phase, _ = graph[node]
+                        error = future.exception()
+                        if error is None:
+                            sorter.done(node)
+                            if phase == "apply" or step.action is Action.DELETE:
+                                result.done.append(step)
+                        else:
+                            result.failed.append((step, error))
+                            stopping = True
+            except KeyboardInterrupt:
+                for future in running:
+                    future.cancel()
+                raise
+        finished_steps = {id(s) for s in result.done} | {id(s) for s, _ in result.failed}
+        result.not_started = [s for s in plan.changes if id(s) not in finished_steps]
+        return result
+
+    def _run_node(self, step: Step, phase: str, result: Result) -> None:
+        state = {
+            Action.CREATE: State.CREATING,
+            Action.UPDATE: State.UPDATING,
+            Action.REPLACE: State.CREATING,
+        }.get(step.action, State.DELETING)
+        if phase == "delete":
+            state = State.DELETING
+        start = time.monotonic()
+        self._local.current = (step, state, start)
+        self.listener(Event(step, state, 0.0))
+        try:
+            handler = self.handlers[step.kind]
+            if phase == "delete":
+                assert step.have is not None
+                self._delete(handler, step.have)
+                with self._lock:
+                    result.resources.pop(step.key, None)
+            else:
+                observed = self._apply(handler, step, result)
+                with self._lock:
+                    result.resources[step.key] = observed
+        except BaseException as exc:
+            self.listener(Event(step, State.FAILED, time.monotonic() - start, str(exc)))
+            raise
+        finally:
+            self._local.current = None
+        self.listener(Event(step, State.DONE, time.monotonic() - start))
+
+    def _apply(self, handler: Handler, step: Step, result: Result) -> Observed:
+        assert step.want is not None
+        with self._lock:
+            known = dict(result.resources)
+
+        def lookup(ref: Ref) -> object:
+            return known[ref.key].attr(ref.attr)
+
+        props = resolve(dict(step.want.props), lookup)
+        if step.action in (Action.CREATE, Action.REPLACE):
+            return handler.create(step.want, props)
+        assert step.have is not None
+        # Re-diff with the real ids: a Ref that was unknown at plan time is known now.
+        changes = handler.diff(props, step.have)
+        if not changes:
+            return step.have
+        return handler.update(step.want, props, step.have, changes)
+
+    def _delete(self, handler: Handler, have: Observed) -> None:
+        def attempt() -> None:
+            try:
+                handler.delete(have)
+            except NotFound:
+                pass  # already gone: that is what we wanted
+
+        retry_while(
+            self.ctx,
+            (DependencyViolation,),
+            f"{have.kind} {have.name} to be free of dependents",
+            attempt,
+            self.ctx.timing.dependency_retry,
+        )

@@ -1,0 +1,1 @@
+"""One module per AWS resource kind, all behind the ``Handler`` interface of ``base``."""

@@ -1,0 +1,200 @@
+"""The interface every AWS resource kind implements, and the data passed through it.
+
+A resource kind is one class with five operations:
+
+* ``observe(wants)`` -- read, in a few batched calls, every resource of this kind owned by
+  the app/env (found by tags or a deterministic name prefix), plus any resource that holds a
+  name the app wants but is not owned (so the plan can refuse to touch it);
+* ``diff(want, have)`` -- generic: compare ``Desired.props`` with ``Observed.props``, which
+  the kind fills in the same normalised shape;
+* ``create`` / ``update`` / ``delete`` -- the mutating calls, tags given at creation.
+
+``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of another resource of
+the same app, known only once that resource exists. The planner and executor resolve them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.clients import Aws, Client
+from ecsdeploy.spec.naming import Owner
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The ``attr`` (id, arn, ...) of the resource with logical key ``key``."""
+
+    key: str
+    attr: str = "id"
+
+    def __str__(self) -> str:
+        return f"${{{self.key}.{self.attr}}}"
+
+
+class Unknown:
+    """A value known only after apply (its resource is yet to be created or replaced)."""
+
+    def __init__(self, ref: Ref) -> None:
+        self.ref = ref
+
+    def __eq__(self, other: object) -> bool:
+        return False  # never equal: a field holding it always shows as a change
+
+    def __hash__(self) -> int:
+        return hash(self.ref)
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the spec asks for: one resource, by logical key, with its comparable props."""
+
+    kind: str
+    key: str  # unique within the app: "vpc", "subnet/public-0", "role/api-task"
+    name: str  # the Name tag or AWS name users see
+    props: Mapping[str, Any]
+    depends_on: tuple[str, ...] = ()  # keys that must exist first beyond those in Refs
+
+    def refs(self) -> set[str]:
+        found: set[str] = set(self.depends_on)
+        _collect_refs(self.props, found)
+        return found
+
+
+def _collect_refs(value: Any, found: set[str]) -> None:
+    if isinstance(value, Ref):
+        found.add(value.key)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect_refs(item, found)
+    elif isinstance(value, list | tuple | frozenset | set):
+        for item in value:
+            _collect_refs(item, found)
+
+
+def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
+    """Replace every Ref inside ``value`` by ``lookup(ref)``, keeping the structure."""
+    if isinstance(value, Ref):
+        return lookup(value)
+    if isinstance(value, Mapping):
+        return {k: resolve(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, lookup) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve(v, lookup) for v in value)
+    if isinstance(value, frozenset):
+        return frozenset(resolve(v, lookup) for v in value)
+    return value
+
+
+@dataclass
+class Observed:
+    """A resource as it exists in AWS, with props in the same shape as ``Desired.props``."""
+
+    kind: str
+    key: str
+    id: str
+    name: str
+    props: dict[str, Any]
+    attrs: dict[str, Any] = field(default_factory=dict)  # outputs Refs can name: id, arn...
+    tags: dict[str, str] = field(default_factory=dict)
+    owned: bool = True  # False: the name is taken by something this app does not own
+    state: str = ""  # e.g. "available", "pending"; shown by status
+
+    def attr(self, name: str) -> Any:
+        if name == "id":
+            return self.attrs.get("id", self.id)
+        return self.attrs[name]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs; ``replace`` when AWS cannot change it in place."""
+
+    field: str
+    before: Any
+    after: Any
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Deadlines and poll intervals; tests shrink them, real AWS needs the defaults."""
+
+    poll: float = 5.0
+    resource_ready: float = 600.0  # NAT gateways ~1-2 min, load balancers ~2-3 min
+    dependency_retry: float = 900.0  # lingering ENIs after NAT/ALB/task deletion
+    iam_propagation: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+Emit = Callable[[str], None]
+
+
+@dataclass
+class Context:
+    """What resource kinds need: clients, the owner, the timing policy, a progress channel."""
+
+    aws: Aws
+    owner: Owner
+    timing: Timing = field(default_factory=Timing)
+    note: Emit = lambda message: None  # progress text for the step being run
+
+
+class Handler:
+    """Base of every resource kind; see the module docstring for the contract."""
+
+    kind: ClassVar[str]
+    layer: ClassVar[str]  # network | iam | logs | load_balancer | services (for display)
+    rank: ClassVar[int]  # creation order between kinds; deletes run in reverse
+    services: ClassVar[tuple[str, ...]]  # AWS clients this kind uses
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def client(self, service: str) -> Client:
+        return self.ctx.aws.client(service)
+
+    def tags(self, want: Desired) -> dict[str, str]:
+        return self.ctx.owner.tags(want.key, want.name)
+
+    # --- reading -----------------------------------------------------------------------
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        raise NotImplementedError
+
+    def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
+        """Field-by-field comparison of resolved desired props with observed props."""
+        changes = []
+        for name, after in want.items():
+            before = have.props.get(name)
+            if before != after:
+                changes.append(Change(name, before, after, replace=name in self.replace_on))
+        return changes
+
+    # --- acting ------------------------------------------------------------------------
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        raise NotImplementedError
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        raise NotImplementedError(f"{self.kind} cannot be updated in place")
+
+    def delete(self, have: Observed) -> None:
+        raise NotImplementedError
+
+
+def owned_key(owner: Owner, tags: Mapping[str, str]) -> str | None:
+    """The logical key of a resource this owner tagged, else None."""
+    from ecsdeploy.spec.naming import TAG_KEY
+
+    if owner.owns(dict(tags)):
+        return tags.get(TAG_KEY)
+    return None

@@ -1,0 +1,51 @@
+"""Helpers shared by the EC2 resource kinds: owner tag filters and TagSpecifications."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Handler, owned_key
+from ecsdeploy.spec.naming import TAG_APP, TAG_ENV, Owner, dict_to_tags, tags_to_dict
+
+
+def owner_filters(owner: Owner) -> list[dict[str, Any]]:
+    """Filters that select only resources tagged for this app and env."""
+    return [
+        {"Name": f"tag:{TAG_APP}", "Values": [owner.app]},
+        {"Name": f"tag:{TAG_ENV}", "Values": [owner.env]},
+    ]
+
+
+def tag_spec(resource_type: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """TagSpecifications, so a resource is never, even for a moment, untagged."""
+    return [{"ResourceType": resource_type, "Tags": dict_to_tags(tags)}]
+
+
+def client_token(owner: Owner, key: str, *parts: str) -> str:
+    """An idempotency token: a retried or re-run create returns the same resource."""
+    raw = "/".join((owner.app, owner.env, key, *parts))
+    return hashlib.sha256(raw.encode()).hexdigest()[:64]
+
+
+class Ec2Handler(Handler):
+    """Base for EC2 kinds: lists this owner's resources of one kind in one paginated call."""
+
+    services: ClassVar[tuple[str, ...]] = ("ec2",)
+    layer: ClassVar[str] = "network"
+
+    def owned_items(
+        self,
+        operation: str,
+        result_key: str,
+        extra_filters: list[dict[str, Any]] | None = None,
+        filter_param: str = "Filters",
+    ) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
+        """(logical key, item, tags) of each item tagged for this owner."""
+        filters = [*owner_filters(self.ctx.owner), *(extra_filters or [])]
+        for item in self.client("ec2").pages(operation, result_key, **{filter_param: filters}):
+            tags = tags_to_dict(item.get("Tags"))
+            key = owned_key(self.ctx.owner, tags)
+            if key is not None:
+                yield key, item, tags

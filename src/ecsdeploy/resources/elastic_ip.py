@@ -1,0 +1,49 @@
+"""Elastic IP addresses for the NAT gateways (one per NAT)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Desired, Observed, owned_key
+from ecsdeploy.resources.ec2_common import Ec2Handler, owner_filters, tag_spec
+from ecsdeploy.spec.naming import tags_to_dict
+
+
+class ElasticIpHandler(Ec2Handler):
+    kind: ClassVar[str] = "ec2.elastic_ip"
+    rank: ClassVar[int] = 1
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        # DescribeAddresses has no paginator; it returns every address in one answer.
+        out = self.client("ec2").describe_addresses(Filters=owner_filters(self.ctx.owner))
+        found = []
+        for address in out.get("Addresses", []):
+            tags = tags_to_dict(address.get("Tags"))
+            key = owned_key(self.ctx.owner, tags)
+            if key is not None:
+                found.append(self._observed(key, address, tags))
+        return found
+
+    def _observed(self, key: str, address: dict[str, Any], tags: dict[str, str]) -> Observed:
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=address["AllocationId"],
+            name=tags.get("Name", address["AllocationId"]),
+            props={},
+            attrs={"public_ip": address.get("PublicIp", "")},
+            tags=tags,
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        address = self.client("ec2").allocate_address(
+            Domain="vpc", TagSpecifications=tag_spec("elastic-ip", tags)
+        )
+        return self._observed(want.key, address, tags)
+
+    def delete(self, have: Observed) -> None:
+        # While its NAT gateway is still being deleted AWS answers InvalidIPAddress.InUse
+        # (mapped to DependencyViolation), which the executor retries.
+        self.client("ec2").release_address(AllocationId=have.id)

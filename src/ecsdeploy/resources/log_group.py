@@ -1,0 +1,70 @@
+"""CloudWatch log groups, one per service, under ``/ecsdeploy/APP/ENV/``, with retention."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+
+
+class LogGroupHandler(Handler):
+    kind: ClassVar[str] = "logs.log_group"
+    layer: ClassVar[str] = "logs"
+    rank: ClassVar[int] = 0
+    services: ClassVar[tuple[str, ...]] = ("logs",)
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        logs = self.client("logs")
+        wanted = {w.name: w for w in wants}
+        found = []
+        for group in logs.pages(
+            "DescribeLogGroups", "logGroups", logGroupNamePrefix=self.ctx.owner.log_group_prefix()
+        ):
+            name = group["logGroupName"]
+            arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
+            tags: dict[str, str] = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+            key = owned_key(self.ctx.owner, tags)
+            if key is None:
+                if name in wanted:  # our name, not our tags: never touch it
+                    found.append(
+                        Observed(
+                            self.kind, wanted[name].key, name, name, {}, tags=tags, owned=False
+                        )
+                    )
+                continue
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=name,
+                    name=name,
+                    props={"retention_days": group.get("retentionInDays")},
+                    attrs={"arn": arn},
+                    tags=tags,
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        tags.pop("Name", None)  # the group's own name says it
+        self.client("logs").create_log_group(logGroupName=want.name, tags=tags)
+        have = Observed(
+            self.kind, want.key, want.name, want.name, {"retention_days": None}, tags=tags
+        )
+        return self.update(want, props, have, self.diff(props, have))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        for change in changes:
+            if change.field == "retention_days":
+                self.client("logs").put_retention_policy(
+                    logGroupName=have.name, retentionInDays=int(change.after)
+                )
+                have.props["retention_days"] = change.after
+        return have
+
+    def delete(self, have: Observed) -> None:
+        self.client("logs").delete_log_group(logGroupName=have.name)

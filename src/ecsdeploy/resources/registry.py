@@ -1,0 +1,37 @@
+"""The resource kinds ecsdeploy knows, in creation order. Adding a kind = one line here."""
+
+from __future__ import annotations
+
+from ecsdeploy.resources.base import Context, Handler
+from ecsdeploy.resources.elastic_ip import ElasticIpHandler
+from ecsdeploy.resources.iam_role import IamRoleHandler
+from ecsdeploy.resources.internet_gateway import InternetGatewayHandler
+from ecsdeploy.resources.log_group import LogGroupHandler
+from ecsdeploy.resources.nat_gateway import NatGatewayHandler
+from ecsdeploy.resources.route_table import RouteTableHandler
+from ecsdeploy.resources.security_group import SecurityGroupHandler
+from ecsdeploy.resources.subnet import SubnetHandler
+from ecsdeploy.resources.vpc import VpcHandler
+from ecsdeploy.resources.vpc_endpoint import VpcEndpointHandler
+
+KINDS: tuple[type[Handler], ...] = (
+    VpcHandler,
+    SubnetHandler,
+    InternetGatewayHandler,
+    ElasticIpHandler,
+    NatGatewayHandler,
+    RouteTableHandler,
+    SecurityGroupHandler,
+    VpcEndpointHandler,
+    IamRoleHandler,
+    LogGroupHandler,
+)
+
+
+def handlers(ctx: Context) -> dict[str, Handler]:
+    """One handler per kind, keyed by kind name."""
+    return {cls.kind: cls(ctx) for cls in KINDS}
+
+
+def kind_rank() -> dict[str, int]:
+    return {cls.kind: cls.rank for cls in KINDS}

@@ -1,0 +1,138 @@
+"""Security groups: one for the load balancer (80/443 from anywhere) and one per service
+(its port from the load balancer's group only).
+
+Ingress rules are a set of ``(protocol, from_port, to_port, source)`` where the source is
+a CIDR or a security-group id; rules added by hand show up as drift and are revoked. The
+default allow-all egress rule is left as AWS creates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import AlreadyExists, NotFound
+from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
+
+Rule = tuple[str, int, int, str]
+
+
+def _rules_of(permissions: list[dict[str, Any]]) -> frozenset[Rule]:
+    rules: set[Rule] = set()
+    for perm in permissions:
+        proto = str(perm.get("IpProtocol", "-1"))
+        low = int(perm.get("FromPort", -1))
+        high = int(perm.get("ToPort", -1))
+        for ip_range in perm.get("IpRanges", []):
+            rules.add((proto, low, high, ip_range["CidrIp"]))
+        for ip_range in perm.get("Ipv6Ranges", []):
+            rules.add((proto, low, high, ip_range["CidrIpv6"]))
+        for pair in perm.get("UserIdGroupPairs", []):
+            rules.add((proto, low, high, pair["GroupId"]))
+    return frozenset(rules)
+
+
+def _permission(rule: Rule) -> dict[str, Any]:
+    proto, low, high, source = rule
+    perm: dict[str, Any] = {"IpProtocol": proto, "FromPort": low, "ToPort": high}
+    if source.startswith("sg-"):
+        perm["UserIdGroupPairs"] = [{"GroupId": source}]
+    elif ":" in source:
+        perm["Ipv6Ranges"] = [{"CidrIpv6": source}]
+    else:
+        perm["IpRanges"] = [{"CidrIp": source}]
+    return perm
+
+
+class SecurityGroupHandler(Ec2Handler):
+    kind: ClassVar[str] = "ec2.security_group"
+    rank: ClassVar[int] = 2
+    replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "group_name", "description"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        found = []
+        for key, group, tags in self.owned_items("DescribeSecurityGroups", "SecurityGroups"):
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=group["GroupId"],
+                    name=group["GroupName"],
+                    props={
+                        "vpc": group.get("VpcId"),
+                        "group_name": group["GroupName"],
+                        "description": group.get("Description", ""),
+                        "ingress": _rules_of(group.get("IpPermissions", [])),
+                    },
+                    tags=tags,
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        group_id = self.client("ec2").create_security_group(
+            GroupName=props["group_name"],
+            Description=props["description"],
+            VpcId=props["vpc"],
+            TagSpecifications=tag_spec("security-group", self.tags(want)),
+        )["GroupId"]
+        have = Observed(
+            kind=self.kind,
+            key=want.key,
+            id=group_id,
+            name=props["group_name"],
+            props={**props, "ingress": frozenset()},
+            tags=self.tags(want),
+        )
+        return self.update(want, props, have, self.diff(props, have))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        if not any(c.field == "ingress" for c in changes):
+            return have
+        ec2 = self.client("ec2")
+        old: frozenset[Rule] = have.props.get("ingress") or frozenset()
+        new: frozenset[Rule] = frozenset(props["ingress"])
+        add = sorted(new - old)
+        remove = sorted(old - new)
+        if add:
+            try:
+                ec2.authorize_security_group_ingress(
+                    GroupId=have.id, IpPermissions=[_permission(r) for r in add]
+                )
+            except AlreadyExists:
+                # An interrupted earlier run added some: AWS rejects the whole batch, so
+                # add the rules one at a time, skipping those already there.
+                for rule in add:
+                    try:
+                        ec2.authorize_security_group_ingress(
+                            GroupId=have.id, IpPermissions=[_permission(rule)]
+                        )
+                    except AlreadyExists:
+                        pass
+        if remove:
+            try:
+                ec2.revoke_security_group_ingress(
+                    GroupId=have.id, IpPermissions=[_permission(r) for r in remove]
+                )
+            except NotFound:
+                pass
+        have.props["ingress"] = new
+        return have
+
+    def delete(self, have: Observed) -> None:
+        ec2 = self.client("ec2")
+        # A group referenced by another group's rule cannot be deleted: drop our own
+        # rules first so the groups of one app never block each other.
+        rules: frozenset[Rule] = have.props.get("ingress") or frozenset()
+        if rules:
+            try:
+                ec2.revoke_security_group_ingress(
+                    GroupId=have.id, IpPermissions=[_permission(r) for r in sorted(rules)]
+                )
+            except NotFound:
+                pass
+            have.props["ingress"] = frozenset()
+        ec2.delete_security_group(GroupId=have.id)

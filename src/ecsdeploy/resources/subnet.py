@@ -1,0 +1,54 @@
+"""Subnets: one public and one private per zone, carved from the VPC CIDR."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
+
+
+class SubnetHandler(Ec2Handler):
+    kind: ClassVar[str] = "ec2.subnet"
+    rank: ClassVar[int] = 1
+    replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "cidr", "az"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        found = []
+        for key, subnet, tags in self.owned_items("DescribeSubnets", "Subnets"):
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=subnet["SubnetId"],
+                    name=tags.get("Name", subnet["SubnetId"]),
+                    props={
+                        "vpc": subnet["VpcId"],
+                        "cidr": subnet["CidrBlock"],
+                        "az": subnet["AvailabilityZone"],
+                    },
+                    tags=tags,
+                    state=subnet.get("State", ""),
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        subnet = self.client("ec2").create_subnet(
+            VpcId=props["vpc"],
+            CidrBlock=props["cidr"],
+            AvailabilityZone=props["az"],
+            TagSpecifications=tag_spec("subnet", self.tags(want)),
+        )["Subnet"]
+        return Observed(
+            kind=self.kind,
+            key=want.key,
+            id=subnet["SubnetId"],
+            name=want.name,
+            props=dict(props),
+            tags=self.tags(want),
+        )
+
+    def delete(self, have: Observed) -> None:
+        self.client("ec2").delete_subnet(SubnetId=have.id)

@@ -1,0 +1,76 @@
+"""The VPC: one per app/env, with DNS support and DNS host names on (needed by endpoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
+
+
+class VpcHandler(Ec2Handler):
+    kind: ClassVar[str] = "ec2.vpc"
+    rank: ClassVar[int] = 0
+    replace_on: ClassVar[frozenset[str]] = frozenset({"cidr"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        found = []
+        for key, vpc, tags in self.owned_items("DescribeVpcs", "Vpcs"):
+            vpc_id = vpc["VpcId"]
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=vpc_id,
+                    name=tags.get("Name", vpc_id),
+                    props={
+                        "cidr": vpc["CidrBlock"],
+                        "dns_support": self._attr(vpc_id, "enableDnsSupport"),
+                        "dns_hostnames": self._attr(vpc_id, "enableDnsHostnames"),
+                    },
+                    tags=tags,
+                    state=vpc.get("State", ""),
+                )
+            )
+        return found
+
+    def _attr(self, vpc_id: str, attribute: str) -> bool:
+        out = self.client("ec2").describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
+        key = attribute[0].upper() + attribute[1:]
+        return bool(out[key]["Value"])
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        out = self.client("ec2").create_vpc(
+            CidrBlock=props["cidr"], TagSpecifications=tag_spec("vpc", self.tags(want))
+        )
+        vpc = out["Vpc"]
+        have = Observed(
+            kind=self.kind,
+            key=want.key,
+            id=vpc["VpcId"],
+            name=want.name,
+            props={"cidr": vpc["CidrBlock"], "dns_support": True, "dns_hostnames": False},
+            tags=self.tags(want),
+        )
+        return self.update(want, props, have, self.diff(props, have))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        ec2 = self.client("ec2")
+        # AWS takes one attribute per ModifyVpcAttribute call; hostnames need support on.
+        for change in changes:
+            if change.field == "dns_support":
+                ec2.modify_vpc_attribute(
+                    VpcId=have.id, EnableDnsSupport={"Value": bool(change.after)}
+                )
+            elif change.field == "dns_hostnames":
+                ec2.modify_vpc_attribute(
+                    VpcId=have.id, EnableDnsHostnames={"Value": bool(change.after)}
+                )
+        have.props.update({c.field: c.after for c in changes})
+        return have
+
+    def delete(self, have: Observed) -> None:
+        self.client("ec2").delete_vpc(VpcId=have.id)

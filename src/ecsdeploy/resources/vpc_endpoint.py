@@ -1,0 +1,117 @@
+"""VPC endpoints, so private tasks reach AWS services without a NAT gateway.
+
+``s3`` (and ``dynamodb``) are free gateway endpoints on the private route tables; other
+services are interface endpoints in the private subnets with private DNS on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import classify
+from ecsdeploy.reconcile.wait import wait_for
+from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
+
+GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+LIVE_STATES = ("pendingacceptance", "pending", "available")
+
+
+class VpcEndpointHandler(Ec2Handler):
+    kind: ClassVar[str] = "ec2.vpc_endpoint"
+    rank: ClassVar[int] = 4
+    replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "service", "type"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        states = {"Name": "vpc-endpoint-state", "Values": list(LIVE_STATES)}
+        found = []
+        for key, ep, tags in self.owned_items("DescribeVpcEndpoints", "VpcEndpoints", [states]):
+            gateway = ep.get("VpcEndpointType", "Gateway") == "Gateway"
+            props: dict[str, Any] = {
+                "vpc": ep["VpcId"],
+                "service": ep["ServiceName"],
+                "type": "Gateway" if gateway else "Interface",
+            }
+            if gateway:
+                props["route_tables"] = frozenset(ep.get("RouteTableIds", []))
+            else:
+                props["subnets"] = frozenset(ep.get("SubnetIds", []))
+                props["security_groups"] = frozenset(g["GroupId"] for g in ep.get("Groups", []))
+                props["private_dns"] = bool(ep.get("PrivateDnsEnabled"))
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=ep["VpcEndpointId"],
+                    name=tags.get("Name", ep["VpcEndpointId"]),
+                    props=props,
+                    tags=tags,
+                    state=ep.get("State", ""),
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        args: dict[str, Any] = {
+            "VpcEndpointType": props["type"],
+            "VpcId": props["vpc"],
+            "ServiceName": props["service"],
+            "ClientToken": client_token(self.ctx.owner, want.key, props["vpc"]),
+            "TagSpecifications": tag_spec("vpc-endpoint", self.tags(want)),
+        }
+        if props["type"] == "Gateway":
+            args["RouteTableIds"] = sorted(props["route_tables"])
+        else:
+            args["SubnetIds"] = sorted(props["subnets"])
+            args["SecurityGroupIds"] = sorted(props["security_groups"])
+            args["PrivateDnsEnabled"] = bool(props["private_dns"])
+        ep = self.client("ec2").create_vpc_endpoint(**args)["VpcEndpoint"]
+        ep_id = ep["VpcEndpointId"]
+        if props["type"] == "Interface":
+            wait_for(
+                self.ctx,
+                f"VPC endpoint {ep_id} ({props['service']}) to become available",
+                lambda: self._available(ep_id),
+                self.ctx.timing.resource_ready,
+            )
+        return Observed(self.kind, want.key, ep_id, want.name, dict(props), tags=self.tags(want))
+
+    def _available(self, ep_id: str) -> bool | None:
+        eps = self.client("ec2").describe_vpc_endpoints(VpcEndpointIds=[ep_id])["VpcEndpoints"]
+        return True if eps and eps[0].get("State", "").lower() == "available" else None
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        args: dict[str, Any] = {}
+        pairs = {
+            "route_tables": ("AddRouteTableIds", "RemoveRouteTableIds"),
+            "subnets": ("AddSubnetIds", "RemoveSubnetIds"),
+            "security_groups": ("AddSecurityGroupIds", "RemoveSecurityGroupIds"),
+        }
+        for change in changes:
+            if change.field in pairs:
+                add_key, remove_key = pairs[change.field]
+                old = set(change.before or ())
+                new = set(change.after or ())
+                if new - old:
+                    args[add_key] = sorted(new - old)
+                if old - new:
+                    args[remove_key] = sorted(old - new)
+            elif change.field == "private_dns":
+                args["PrivateDnsEnabled"] = bool(change.after)
+        if args:
+            self.client("ec2").modify_vpc_endpoint(VpcEndpointId=have.id, **args)
+        have.props.update({c.field: c.after for c in changes})
+        return have
+
+    def delete(self, have: Observed) -> None:
+        out = self.client("ec2").delete_vpc_endpoints(VpcEndpointIds=[have.id])
+        # This API reports failures in the response body, not as an error.
+        for item in out.get("Unsuccessful", []):
+            error = item.get("Error", {})
+            code = str(error.get("Code", ""))
+            raise classify(code)(
+                str(error.get("Message", "delete failed")), code, "DeleteVpcEndpoints"
+            )

@@ -1,0 +1,155 @@
+"""Shared fixtures: fake credentials, moto in-process, fast timing, spec builders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Never let a test reach real AWS: fake credentials, no profile, a fixed region.
+for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-west-2",
+    AWS_CONFIG_FILE="/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto in-process, with AWS managed IAM policies (the execution role attaches one)."""
+    from moto import mock_aws
+
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield
+
+
+@pytest.fixture
+def fast_timing() -> object:
+    from ecsdeploy.resources.base import Timing
+
+    return Timing(
+        poll=0.01, resource_ready=5, dependency_retry=5, iam_propagation=5, sleep=lambda s: None
+    )
+
+
+SPEC = """\
+app: {app}
+env: {env}
+region: us-west-2
+network:
+  cidr: {cidr}
+  azs: {azs}
+  nat: {nat}
+  endpoints: [{endpoints}]
+services:
+  api:
+    image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/api:v1
+    port: 8000
+    cpu: 512
+    memory: 1024
+    route: /api/*
+    secrets:
+      API_TOKEN: arn:aws:ssm:us-west-2:123456789012:parameter/mlapp/api-token
+    permissions:
+      - actions: [s3:GetObject]
+        resources: ["arn:aws:s3:::mlapp-models/*"]
+  ui:
+    image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/ui:v1
+    port: 8501
+    route: /*
+"""
+
+
+def spec_text(
+    app: str = "mlapp",
+    env: str = "dev",
+    nat: str = "single",
+    azs: int = 2,
+    cidr: str = "10.0.0.0/16",
+    endpoints: str = "s3",
+) -> str:
+    return SPEC.format(app=app, env=env, nat=nat, azs=azs, cidr=cidr, endpoints=endpoints)
+
+
+class Harness:
+    """A deployment of a spec text against moto, with every AWS call recorded."""
+
+    def __init__(self, timing: object) -> None:
+        from ecsdeploy.aws.recorder import CallRecorder
+
+        self.recorder = CallRecorder()
+        self.timing = timing
+
+    def deployment(self, text: str) -> object:
+        from ecsdeploy.operations import Deployment, Target
+        from ecsdeploy.spec import parse_spec
+
+        spec = parse_spec(text, "test.yaml")
+        return Deployment.connect(Target.of(spec), self.recorder, self.timing)  # type: ignore[arg-type]
+
+    def up(self, text: str) -> object:
+        dep = self.deployment(text)
+        result = dep.apply(dep.plan_up())  # type: ignore[attr-defined]
+        assert result.ok, [(s.key, str(e)) for s, e in result.failed]
+        return result
+
+    def down(self, text: str) -> object:
+        dep = self.deployment(text)
+        result = dep.apply(dep.plan_down())  # type: ignore[attr-defined]
+        assert result.ok, [(s.key, str(e)) for s, e in result.failed]
+        return result
+
+
+@pytest.fixture
+def harness(aws: None, fast_timing: object) -> Harness:
+    return Harness(fast_timing)
+
+
+def owned_anything(region: str = "us-west-2", app: str = "mlapp", env: str = "dev") -> list[str]:
+    """Every resource still carrying the app's tags, found independently of ecsdeploy's code."""
+    import boto3
+
+    left: list[str] = []
+    filters = [
+        {"Name": "tag:ecsdeploy:app", "Values": [app]},
+        {"Name": "tag:ecsdeploy:env", "Values": [env]},
+    ]
+    ec2 = boto3.client("ec2", region_name=region)
+    left += [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]]
+    left += [s["SubnetId"] for s in ec2.describe_subnets(Filters=filters)["Subnets"]]
+    left += [
+        g["InternetGatewayId"]
+        for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]
+    ]
+    left += [a["AllocationId"] for a in ec2.describe_addresses(Filters=filters)["Addresses"]]
+    left += [
+        n["NatGatewayId"]
+        for n in ec2.describe_nat_gateways(Filter=filters)["NatGateways"]
+        if n["State"] not in ("deleted", "deleting")
+    ]
+    left += [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=filters)["RouteTables"]]
+    left += [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]]
+    left += [
+        e["VpcEndpointId"]
+        for e in ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"]
+        if e["State"].lower() not in ("deleted", "deleting")
+    ]
+    iam = boto3.client("iam", region_name=region)
+    left += [r["RoleName"] for r in iam.list_roles(PathPrefix=f"/ecsdeploy/{app}/{env}/")["Roles"]]
+    logs = boto3.client("logs", region_name=region)
+    left += [
+        g["logGroupName"]
+        for g in logs.describe_log_groups(logGroupNamePrefix=f"/ecsdeploy/{app}/{env}/")[
+            "logGroups"
+        ]
+    ]
+    return left

@@ -1,0 +1,108 @@
+"""The engine end to end on moto: up, up again (no changes), down (nothing left)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import Harness, owned_anything, spec_text
+from ecsdeploy.plan.model import Action
+
+
+def _kinds(plan: Any, action: Action) -> list[str]:
+    return sorted(s.key for s in plan.steps if s.action is action)
+
+
+@pytest.mark.parametrize(("nat", "nat_gateways"), [("none", 0), ("single", 1), ("per_az", 2)])
+def test_up_up_down(harness: Harness, nat: str, nat_gateways: int) -> None:
+    text = spec_text(nat=nat)
+    harness.up(text)
+    assert len(owned_anything()) > 0
+
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name="us-west-2")
+    nats = [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] == "available"]
+    assert len(nats) == nat_gateways
+    private = [
+        t
+        for t in ec2.describe_route_tables()["RouteTables"]
+        if any(tag["Value"].startswith("rt/private") for tag in t.get("Tags", []))
+    ]
+    assert len(private) == 2
+    defaults = [r for t in private for r in t["Routes"] if r.get("NatGatewayId")]
+    assert len(defaults) == (2 if nat_gateways else 0)
+
+    harness.recorder.clear()
+    dep: Any = harness.deployment(text)
+    plan = dep.plan_up()
+    assert plan.empty, [(s.key, s.action, s.changes) for s in plan.changes]
+    assert dep.apply(plan).ok
+    assert harness.recorder.mutating() == []
+    assert len(harness.recorder.reads()) > 0
+
+    harness.down(text)
+    assert owned_anything() == []
+    # a second down finds nothing and does nothing
+    harness.recorder.clear()
+    assert harness.deployment(text).plan_down().empty  # type: ignore[attr-defined]
+    assert harness.recorder.mutating() == []
+
+
+def test_nat_mode_change_updates_routes_in_place(harness: Harness) -> None:
+    harness.up(spec_text(nat="single"))
+    dep: Any = harness.deployment(spec_text(nat="per_az"))
+    plan = dep.plan_up()
+    assert _kinds(plan, Action.CREATE) == ["eip/nat-1", "nat/1"]
+    assert _kinds(plan, Action.UPDATE) == ["rt/private-1"]
+    assert _kinds(plan, Action.REPLACE) == []
+    assert dep.apply(plan).ok
+    assert harness.deployment(spec_text(nat="per_az")).plan_up().empty  # type: ignore[attr-defined]
+
+    dep = harness.deployment(spec_text(nat="none"))
+    plan = dep.plan_up()
+    assert _kinds(plan, Action.DELETE) == ["eip/nat-0", "eip/nat-1", "nat/0", "nat/1"]
+    assert _kinds(plan, Action.UPDATE) == ["rt/private-0", "rt/private-1"]
+    assert dep.apply(plan).ok
+    assert harness.deployment(spec_text(nat="none")).plan_up().empty  # type: ignore[attr-defined]
+    harness.down(spec_text(nat="none"))
+    assert owned_anything() == []
+
+
+def test_more_zones_adds_subnets_without_touching_the_rest(harness: Harness) -> None:
+    harness.up(spec_text(azs=2))
+    plan: Any = harness.deployment(spec_text(azs=3)).plan_up()  # type: ignore[attr-defined]
+    created = _kinds(plan, Action.CREATE)
+    assert created == ["rt/private-2", "subnet/private-2", "subnet/public-2"]
+    assert _kinds(plan, Action.UPDATE) == ["endpoint/s3", "rt/public"]
+    assert _kinds(plan, Action.REPLACE) == _kinds(plan, Action.DELETE) == []
+
+
+def test_cidr_change_replaces_the_network(harness: Harness) -> None:
+    # nat: none because moto's DeleteNatGateway leaves the Elastic IP associated (AWS frees
+    # it), so moto refuses the replacement NAT on the same address.
+    harness.up(spec_text(cidr="10.0.0.0/16", nat="none"))
+    dep: Any = harness.deployment(spec_text(cidr="10.1.0.0/16", nat="none"))
+    plan = dep.plan_up()
+    vpc = next(s for s in plan.steps if s.key == "vpc")
+    assert vpc.action is Action.REPLACE
+    assert [c.field for c in vpc.changes if c.replace] == ["cidr"]
+    assert next(s for s in plan.steps if s.key == "subnet/public-0").action is Action.REPLACE
+    result = dep.apply(plan)
+    assert result.ok, [(s.key, str(e)) for s, e in result.failed]
+    assert harness.deployment(spec_text(cidr="10.1.0.0/16", nat="none")).plan_up().empty  # type: ignore[attr-defined]
+    import boto3
+
+    vpcs = boto3.client("ec2", region_name="us-west-2").describe_vpcs(
+        Filters=[{"Name": "tag:ecsdeploy:app", "Values": ["mlapp"]}]
+    )["Vpcs"]
+    assert [v["CidrBlock"] for v in vpcs] == ["10.1.0.0/16"]
+
+
+def test_two_envs_do_not_see_each_other(harness: Harness) -> None:
+    harness.up(spec_text(env="dev"))
+    plan: Any = harness.deployment(spec_text(env="prod")).plan_up()  # type: ignore[attr-defined]
+    assert plan.counts()["no-op"] == 0
+    assert plan.counts()["delete"] == 0
+    assert harness.deployment(spec_text(env="prod")).plan_down().empty  # type: ignore[attr-defined]
