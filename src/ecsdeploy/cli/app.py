@@ -1,0 +1,419 @@
+"""The ``ecsdeploy`` command line: thin commands over ``ecsdeploy.operations``.
+
+boto3 and the resource modules are imported inside the commands that need them, so
+``--help``, ``validate`` and ``schema`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ecsdeploy import __version__
+from ecsdeploy.cli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    Refused,
+    report,
+)
+from ecsdeploy.output.console import err, print_json, stdin_is_interactive
+
+if TYPE_CHECKING:
+    from ecsdeploy.aws.recorder import CallRecorder
+    from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.spec.models import Spec
+
+DEFAULT_CONFIG = Path("ecsdeploy.yaml")
+
+HELP = """\
+Deploy a containerized app to AWS ECS Fargate from one YAML file.
+
+ecsdeploy calls the AWS APIs directly: no CloudFormation, no Terraform, no state file.
+Every resource it makes is tagged with the spec's app and env; `status` and `down` find
+them by those tags, from any machine.
+
+Credentials: the standard AWS chain (AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY, SSO, instance roles). AWS_ENDPOINT_URL points every call at an
+emulator such as a local moto server.
+
+Exit codes: 0 success; 1 AWS failure; 2 bad spec or arguments; 3 refused (needs --yes,
+or a resource it does not own is in the way); 130 interrupted (re-run to continue).
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class Globals:
+    profile: str | None = None
+    region: str | None = None
+    verbose: bool = False
+
+
+STATE = Globals()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecsdeploy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile to use.", envvar="AWS_PROFILE")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region; overrides the spec's region.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every AWS call; show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    STATE.profile = profile
+    STATE.region = region
+    STATE.verbose = verbose
+
+
+ConfigArg = Annotated[
+    Path,
+    typer.Argument(help="The spec file.", show_default=True),
+]
+OptionalConfigArg = Annotated[
+    Path | None,
+    typer.Argument(help="The spec file (default ./ecsdeploy.yaml).", show_default=False),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="text for people, json (on stdout) for programs.")
+]
+AppOpt = Annotated[
+    str | None, typer.Option("--app", help="The app, when there is no spec file to name it.")
+]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment (default: the spec's).")]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="AWS region; overrides the spec's region.")
+]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")]
+ParallelismOpt = Annotated[
+    int, typer.Option("--parallelism", min=1, max=64, help="AWS operations run at once.")
+]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    raise typer.Exit(report(err, exc, STATE.verbose))
+
+
+def _load(config: Path) -> Spec:
+    from ecsdeploy.spec import load_spec
+
+    return load_spec(config)
+
+
+def _recorder() -> CallRecorder:
+    from ecsdeploy.aws.recorder import CallRecorder
+
+    recorder = CallRecorder()
+    if STATE.verbose:
+        recorder.listeners.append(lambda call: err.print(f"[dim]aws {call}[/]"))
+    return recorder
+
+
+def _target(
+    config: Path | None,
+    app_name: str | None,
+    env: str | None,
+    region: str | None = None,
+    profile: str | None = None,
+) -> Target:
+    """The app to act on: from the spec, or from --app/--env when there is no spec."""
+    STATE.region = region or STATE.region
+    STATE.profile = profile or STATE.profile
+    from ecsdeploy.operations import Target
+    from ecsdeploy.spec.errors import Problem, SpecError
+    from ecsdeploy.spec.naming import Owner
+
+    path = config or DEFAULT_CONFIG
+    if config is not None or (path.exists() and app_name is None):
+        spec = _load(path)
+        target = Target.of(spec, STATE.region, STATE.profile)
+        if env and env != spec.env:
+            target.owner = Owner(spec.app, env)
+        return target
+    if app_name is None:
+        raise SpecError(
+            [
+                Problem(
+                    "",
+                    "no spec file here; pass CONFIG, or --app (and --env) to name the app",
+                    file=str(path),
+                )
+            ]
+        )
+    region = STATE.region
+    if region is None:
+        import boto3
+
+        region = boto3.session.Session(profile_name=STATE.profile).region_name
+    if region is None:
+        raise SpecError([Problem("", "no region: pass --region or set AWS_REGION")])
+    return Target(Owner(app_name, env or "dev"), region, STATE.profile)
+
+
+def _connect(target: Target) -> Deployment:
+    from ecsdeploy.operations import Deployment
+
+    return Deployment.connect(target, recorder=_recorder())
+
+
+def _title(target: Target) -> str:
+    return f"{target.owner.app}/{target.owner.env} in {target.region}"
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@app.command()
+def validate(config: ConfigArg = DEFAULT_CONFIG) -> None:
+    """Check a spec without calling AWS.
+
+    Example: ecsdeploy validate configs/example.yaml
+    """
+    try:
+        spec = _load(config)
+    except Exception as exc:
+        _fail(exc)
+    names = ", ".join(spec.services)
+    err.print(f"[green]ok[/] {config}: app {spec.app}, env {spec.env}, services: {names}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec file (for editor autocompletion).
+
+    Example: ecsdeploy schema > ecsdeploy.schema.json
+    """
+    from ecsdeploy.spec.models import Spec
+
+    sys.stdout.write(json.dumps(Spec.model_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def plan(
+    config: ConfigArg = DEFAULT_CONFIG,
+    output: OutputOpt = Output.text,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Show what `up` would change. Reads AWS; changes nothing.
+
+    Example: ecsdeploy plan configs/example.yaml
+    """
+    try:
+        target = _target(config, None, None, region, profile)
+        deployment = _connect(target)
+        the_plan = deployment.plan_up()
+    except Exception as exc:
+        _fail(exc)
+    if output is Output.json:
+        print_json(the_plan.to_json())
+        return
+    from ecsdeploy.output.plan_view import show_plan
+
+    show_plan(err, the_plan, f"Plan for {_title(target)}")
+
+
+@app.command()
+def up(
+    config: ConfigArg = DEFAULT_CONFIG,
+    yes: YesOpt = False,
+    parallelism: ParallelismOpt = 8,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Create or update everything the spec describes, in dependency order.
+
+    Safe to re-run: an unchanged spec makes no changes. Deletes and replacements are
+    shown first and need confirmation (or --yes).
+
+    Example: ecsdeploy up configs/example.yaml
+    """
+    from ecsdeploy.output.plan_view import show_plan
+    from ecsdeploy.output.progress import ProgressPrinter
+
+    try:
+        target = _target(config, None, None, region, profile)
+        deployment = _connect(target)
+        the_plan = deployment.plan_up()
+        show_plan(err, the_plan, f"Plan for {_title(target)}")
+        if the_plan.empty:
+            return
+        if the_plan.destructive and not yes:
+            _confirm(f"{len(the_plan.destructive)} resource(s) will be deleted or replaced.")
+        result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+    except KeyboardInterrupt:
+        _interrupted("up")
+    except Exception as exc:
+        _fail(exc)
+    _finish(result, "up")
+
+
+@app.command()
+def down(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    yes: YesOpt = False,
+    parallelism: ParallelismOpt = 8,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Delete everything ecsdeploy made for the app and env, in reverse order.
+
+    Finds resources by their ecsdeploy tags, so it works from any machine and after a
+    failed or interrupted `up`. Waits (bounded) where AWS needs time, e.g. while network
+    interfaces of deleted NAT gateways linger.
+
+    Example: ecsdeploy down configs/example.yaml --yes
+    """
+    from ecsdeploy.output.plan_view import show_plan
+    from ecsdeploy.output.progress import ProgressPrinter
+
+    try:
+        target = _target(config, app_name, env, region, profile)
+        deployment = _connect(target)
+        the_plan = deployment.plan_down()
+        if the_plan.empty:
+            err.print(f"Nothing to delete: no resources tagged for {_title(target)}.")
+            return
+        show_plan(err, the_plan, f"Delete {_title(target)}")
+        if not yes:
+            _confirm(f"Delete all {len(the_plan.changes)} resources of {_title(target)}?")
+        result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+    except KeyboardInterrupt:
+        _interrupted("down")
+    except Exception as exc:
+        _fail(exc)
+    _finish(result, "down")
+
+
+@app.command()
+def status(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    output: OutputOpt = Output.text,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Show what the app runs now: every resource ecsdeploy made, by layer.
+
+    Example: ecsdeploy status configs/example.yaml
+    """
+    from ecsdeploy.resources import registry
+
+    try:
+        target = _target(config, app_name, env, region, profile)
+        deployment = _connect(target)
+        found = deployment.inventory()
+    except Exception as exc:
+        _fail(exc)
+    layers = {cls.kind: cls.layer for cls in registry.KINDS}
+    if output is Output.json:
+        print_json(
+            {
+                "app": target.owner.app,
+                "env": target.owner.env,
+                "region": target.region,
+                "deployed": bool(found),
+                "resources": [
+                    {
+                        "layer": layers[o.kind],
+                        "kind": o.kind,
+                        "key": o.key,
+                        "name": o.name,
+                        "id": o.id,
+                        "state": o.state,
+                    }
+                    for o in found
+                ],
+            }
+        )
+        return
+    from ecsdeploy.output.status_view import show_inventory
+
+    show_inventory(err, _title(target), found, layers)
+
+
+def _confirm(question: str) -> None:
+    if not stdin_is_interactive():
+        raise Refused(f"{question} Not asking without a terminal: pass --yes to go ahead.")
+    if not typer.confirm(question + " Continue?", default=False, err=True):
+        raise Refused("Cancelled; nothing was changed.")
+
+
+def _interrupted(command: str) -> NoReturn:
+    err.print(
+        f"[bold yellow]Interrupted.[/] Steps already started were finished; every resource "
+        f"made so far is tagged. Run `ecsdeploy {command}` again to continue."
+    )
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _finish(result: object, command: str) -> None:
+    from ecsdeploy.reconcile.executor import Result
+
+    assert isinstance(result, Result)
+    if result.ok:
+        err.print(f"[bold green]Done:[/] {len(result.done)} change(s) applied.")
+        return
+    for step, exc in result.failed:
+        err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
+        report(err, exc, STATE.verbose)
+    if result.not_started:
+        err.print(
+            f"{len(result.not_started)} step(s) not started. Fix the cause and run "
+            f"`ecsdeploy {command}` again: it picks up where this run stopped."
+        )
+    raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_REFUSED", "app", "main"]

@@ -1,0 +1,98 @@
+"""The one place that turns failures into what the user reads and the exit code.
+
+Exit codes:
+  0  success (or nothing to do)
+  1  AWS refused or failed something; the deploy did not finish
+  2  bad input: the spec or the command line
+  3  refused: confirmation needed (``--yes``) or a resource ecsdeploy does not own is in the way
+  130 interrupted (Ctrl-C); re-running the same command continues safely
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.markup import escape
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+EXIT_INTERRUPTED = 130
+
+
+class Refused(Exception):
+    """The command will not go on without the user's say-so."""
+
+
+@dataclass
+class Diagnosis:
+    code: int
+    title: str
+    details: list[str]
+    hint: str = ""
+    user_error: bool = False  # the input was wrong: a traceback would not help, even with -v
+
+
+def diagnose(exc: BaseException) -> Diagnosis:
+    from ecsdeploy.aws.errors import AccessDenied, AwsError, CredentialsMissing
+    from ecsdeploy.plan.planner import OwnershipConflict
+    from ecsdeploy.reconcile.wait import WaitTimeout
+    from ecsdeploy.spec.errors import SpecError
+
+    if isinstance(exc, SpecError):
+        count = len(exc.problems)
+        return Diagnosis(
+            EXIT_BAD_INPUT,
+            f"the spec has {count} problem{'s' if count != 1 else ''}",
+            [str(p) for p in exc.problems],
+            "fix them and run the command again; nothing was changed in AWS",
+            user_error=True,
+        )
+    if isinstance(exc, OwnershipConflict):
+        return Diagnosis(
+            EXIT_REFUSED,
+            "resources in the way that this app does not own",
+            [str(c) for c in exc.conflicts],
+            "ecsdeploy never changes what it did not create: delete or rename them, or "
+            "change `app`/`env` in the spec",
+            user_error=True,
+        )
+    if isinstance(exc, Refused):
+        return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
+    if isinstance(exc, CredentialsMissing):
+        return Diagnosis(EXIT_FAILED, exc.message, [], "see `ecsdeploy --help` for credentials")
+    if isinstance(exc, AccessDenied):
+        return Diagnosis(
+            EXIT_FAILED,
+            f"AWS denied {exc.operation or 'a call'}",
+            [exc.message],
+            "use credentials allowed to make this call (see README, Permissions)",
+        )
+    if isinstance(exc, AwsError):
+        return Diagnosis(EXIT_FAILED, f"AWS call failed: {exc.operation}", [str(exc)])
+    if isinstance(exc, WaitTimeout):
+        return Diagnosis(
+            EXIT_FAILED, str(exc), [], "run the same command again: it continues from where it is"
+        )
+    return Diagnosis(
+        EXIT_FAILED,
+        f"unexpected error: {type(exc).__name__}: {exc}",
+        [],
+        "re-run with -v for the full traceback",
+    )
+
+
+def report(console: Console, exc: BaseException, verbose: bool) -> int:
+    """Print ``exc`` for a person and return the exit code."""
+    diagnosis = diagnose(exc)
+    console.print(f"[bold red]error:[/] {escape(diagnosis.title)}")
+    for line in diagnosis.details:
+        console.print(f"  {escape(line)}")
+    if diagnosis.hint:
+        console.print(f"[dim]hint:[/] {escape(diagnosis.hint)}")
+    if verbose and not diagnosis.user_error:
+        console.print(escape("".join(traceback.format_exception(exc))))
+    return diagnosis.code

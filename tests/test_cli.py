@@ -1,0 +1,175 @@
+"""The command line in-process (Typer's runner) against moto: exit codes, output streams,
+confirmation rules, and that read-only commands make no mutating AWS call."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import CONFIGS, owned_anything, spec_text
+from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.cli import app as cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> CallRecorder:
+    rec = CallRecorder()
+    monkeypatch.setattr(cli, "_recorder", lambda: rec)
+    return rec
+
+
+@pytest.fixture
+def spec_file(tmp_path: Path) -> Path:
+    path = tmp_path / "ecsdeploy.yaml"
+    path.write_text(spec_text())
+    return path
+
+
+def test_version_and_help() -> None:
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ecsdeploy ")
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("up", "plan", "status", "down", "validate", "schema"):
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["example.yaml", "express.yaml"])
+def test_validate_ok(name: str) -> None:
+    result = runner.invoke(cli.app, ["validate", str(CONFIGS / name)])
+    assert result.exit_code == 0, result.stderr
+    assert "ok" in result.stderr
+
+
+def test_validate_bad_spec_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(spec_text().replace("memory: 1024", "memory: 300"))
+    result = runner.invoke(cli.app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:14: services.api.memory: 300 is not a valid Fargate memory" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_schema_is_json_on_stdout() -> None:
+    result = runner.invoke(cli.app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert "services" in schema["properties"]
+    assert result.stderr == ""
+
+
+def test_plan_makes_no_mutating_call(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
+    result = runner.invoke(cli.app, ["plan", str(spec_file)])
+    assert result.exit_code == 0, result.stderr
+    assert "+ create" in result.stderr
+    assert "ec2.vpc" in result.stderr
+    assert recorder.reads()
+    assert recorder.mutating() == []
+
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--output", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["summary"]["create"] == len(data["steps"]) > 10
+    assert recorder.mutating() == []
+
+
+def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
+    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    assert result.exit_code == 0, result.stderr
+    assert "Done:" in result.stderr
+
+    recorder.clear()
+    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    assert result.exit_code == 0
+    assert "No changes" in result.stderr
+    assert recorder.mutating() == []
+
+    result = runner.invoke(cli.app, ["status", str(spec_file), "--output", "json"])
+    assert result.exit_code == 0
+    status = json.loads(result.stdout)
+    assert status["deployed"] is True
+    assert {r["kind"] for r in status["resources"]} >= {"ec2.vpc", "iam.role", "logs.log_group"}
+
+    # no TTY and no --yes: down refuses, exit 3, and deletes nothing
+    recorder.clear()
+    result = runner.invoke(cli.app, ["down", str(spec_file)])
+    assert result.exit_code == 3
+    assert "--yes" in result.stderr
+    assert recorder.mutating() == []
+
+    result = runner.invoke(cli.app, ["down", str(spec_file), "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert owned_anything() == []
+
+    result = runner.invoke(cli.app, ["down", str(spec_file), "--yes"])
+    assert result.exit_code == 0
+    assert "Nothing to delete" in result.stderr
+
+
+def test_up_refuses_destructive_change_without_yes(
+    aws: None, recorder: CallRecorder, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(spec_text(nat="single"))
+    assert runner.invoke(cli.app, ["up", str(path)]).exit_code == 0
+    path.write_text(spec_text(nat="none"))
+    recorder.clear()
+    result = runner.invoke(cli.app, ["up", str(path)])
+    assert result.exit_code == 3
+    assert "- delete" in result.stderr
+    assert recorder.mutating() == []
+    result = runner.invoke(cli.app, ["up", str(path), "--yes"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_down_by_app_name_without_spec(
+    aws: None,
+    recorder: CallRecorder,
+    spec_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert runner.invoke(cli.app, ["up", str(spec_file)]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "..")  # no ecsdeploy.yaml here
+    result = runner.invoke(
+        cli.app, ["down", "--app", "mlapp", "--env", "dev", "--region", "us-west-2", "--yes"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert owned_anything() == []
+
+
+def test_status_of_absent_app(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
+    result = runner.invoke(cli.app, ["status", str(spec_file)])
+    assert result.exit_code == 0
+    assert "nothing deployed" in result.stderr
+
+
+def test_untagged_resource_with_our_name_stops_up(
+    aws: None, recorder: CallRecorder, spec_file: Path
+) -> None:
+    import boto3
+
+    iam = boto3.client("iam", region_name="us-west-2")
+    iam.create_role(RoleName="mlapp-dev-execution", AssumeRolePolicyDocument="{}")
+    recorder.clear()
+    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    assert result.exit_code == 3
+    assert "mlapp-dev-execution" in result.stderr
+    assert "not created by ecsdeploy" in result.stderr
+    assert recorder.mutating() == []
+    # and down never touches it
+    assert runner.invoke(cli.app, ["down", str(spec_file), "--yes"]).exit_code == 0
+    assert iam.get_role(RoleName="mlapp-dev-execution")["Role"]["RoleName"]
