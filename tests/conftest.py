@@ -32,13 +32,26 @@ def aws() -> Iterator[None]:
         yield
 
 
+class FakeClock:
+    """Time that passes only when the code under test sleeps: waits cost no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def fast_timing() -> object:
+    """Real-AWS deadlines, on a fake clock."""
     from ecsdeploy.resources.base import Timing
 
-    return Timing(
-        poll=0.01, resource_ready=5, dependency_retry=5, iam_propagation=5, sleep=lambda s: None
-    )
+    clock = FakeClock()
+    return Timing(sleep=clock.sleep, clock=clock)
 
 
 SPEC = """\

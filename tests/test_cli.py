@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CONFIGS, owned_anything, spec_text
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+
+from conftest import CONFIGS, owned_anything, spec_text
 
 runner = CliRunner()
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Harness, owned_anything, spec_text
 from ecsdeploy.plan.model import Action
+
+from conftest import Harness, owned_anything, spec_text
 
 
 def _kinds(plan: Any, action: Action) -> list[str]:

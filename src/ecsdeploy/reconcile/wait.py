@@ -7,7 +7,6 @@ reports progress through the context's ``note`` channel.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,13 +22,13 @@ class WaitTimeout(Exception):
 
 def wait_for(ctx: Context, what: str, probe: Callable[[], T | None], timeout: float) -> T:
     """Poll ``probe`` until it returns something other than None, for at most ``timeout`` s."""
-    start = time.monotonic()
+    start = ctx.timing.clock()
     delay = min(1.0, ctx.timing.poll)
     while True:
         found = probe()
         if found is not None:
             return found
-        waited = time.monotonic() - start
+        waited = ctx.timing.clock() - start
         if waited >= timeout:
             raise WaitTimeout(f"gave up after {waited:.0f}s waiting for {what}")
         ctx.note(f"waiting for {what} ({waited:.0f}s)")
@@ -45,13 +44,13 @@ def retry_while(
     timeout: float,
 ) -> T:
     """Run ``action``, retrying with backoff while it raises one of ``errors``."""
-    start = time.monotonic()
+    start = ctx.timing.clock()
     delay = min(1.0, ctx.timing.poll)
     while True:
         try:
             return action()
         except errors as exc:
-            waited = time.monotonic() - start
+            waited = ctx.timing.clock() - start
             if waited >= timeout:
                 raise WaitTimeout(
                     f"gave up after {waited:.0f}s waiting for {what}; last error: {exc}"

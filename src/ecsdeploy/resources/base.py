@@ -132,6 +132,7 @@ class Timing:
     dependency_retry: float = 900.0  # lingering ENIs after NAT/ALB/task deletion
     iam_propagation: float = 60.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
 
 Emit = Callable[[str], None]

@@ -107,6 +107,9 @@ def _names(spec: Spec) -> Found:
         why = name_problem(value, limit)
         if why:
             yield (key,), f"'{value}' {why}"
+    # Security-group names are "APP-ENV-..." and AWS reserves the "sg-" prefix for ids.
+    if spec.app.startswith("sg-"):
+        yield ("app",), f"'{spec.app}' must not start with 'sg-' (AWS reserves it); rename the app"
     for name in spec.services:
         why = name_problem(name, MAX_SERVICE)
         if why:

@@ -1,0 +1,80 @@
+"""down on AWS's terms: NAT gateways gone before their addresses and the internet gateway,
+DependencyViolation while interfaces linger retried (bounded, with progress), and a
+clear failure when the bound is reached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecsdeploy.reconcile.executor import Event
+from ecsdeploy.reconcile.wait import WaitTimeout
+
+from conftest import Harness, owned_anything, spec_text
+from faults import Fault, first_n, inject
+
+
+def _order(harness: Harness) -> list[str]:
+    return [c.operation for c in harness.recorder.mutating()]
+
+
+def test_down_deletes_nat_before_its_address_subnet_and_gateway(harness: Harness) -> None:
+    text = spec_text(nat="per_az")
+    harness.up(text)
+    harness.recorder.clear()
+    harness.down(text)
+    ops = _order(harness)
+    last_nat = max(i for i, op in enumerate(ops) if op == "DeleteNatGateway")
+    for later in ("ReleaseAddress", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc"):
+        assert min(i for i, op in enumerate(ops) if op == later) > last_nat, later
+    assert ops.index("DeleteVpc") == max(
+        i
+        for i, op in enumerate(ops)
+        if op.startswith(("Delete", "Release", "Detach"))
+        and op not in ("DeleteRole", "DeleteRolePolicy", "DeleteLogGroup", "DetachRolePolicy")
+    )
+    assert owned_anything() == []
+
+
+def test_lingering_interfaces_are_waited_out(harness: Harness) -> None:
+    text = spec_text(nat="single")
+    harness.up(text)
+    dep: Any = harness.deployment(text)
+    message = "The subnet has dependencies and cannot be deleted."
+    fault = inject(
+        dep.aws, "ec2", Fault("DeleteSubnet", "DependencyViolation", message, first_n(5))
+    )
+    events: list[Event] = []
+    result = dep.apply(dep.plan_down(), listener=events.append)
+    assert result.ok, [(s.key, str(e)) for s, e in result.failed]
+    assert fault.fired == 5
+    notes = [e.message for e in events if "DependencyViolation" in e.message]
+    assert notes and "retrying" in notes[0]
+    assert owned_anything() == []
+
+
+def test_dependency_that_never_clears_fails_clearly_and_down_can_be_rerun(
+    harness: Harness,
+) -> None:
+    text = spec_text(nat="none")
+    harness.up(text)
+    dep: Any = harness.deployment(text)
+    inject(
+        dep.aws,
+        "ec2",
+        Fault(
+            "DeleteSecurityGroup",
+            "DependencyViolation",
+            "resource sg has a dependent object",
+            lambda: True,
+        ),
+    )
+    result = dep.apply(dep.plan_down())
+    assert not result.ok
+    step, error = result.failed[0]
+    assert step.kind == "ec2.security_group"
+    assert isinstance(error, WaitTimeout)
+    assert "DependencyViolation" in str(error)
+    assert result.not_started  # the VPC was not attempted while its groups remain
+    # once the dependency is gone, a plain re-run finishes the job
+    harness.down(text)
+    assert owned_anything() == []
