@@ -13,8 +13,9 @@ $(BIN)/ecsdeploy: pyproject.toml
 
 install: $(BIN)/ecsdeploy ## create .venv and install ecsdeploy with its dev tools
 
-test: install ## run the whole test suite
+test: install ## run the whole test suite: ecsdeploy, then the example apps
 	$(BIN)/pytest -q
+	bash examples/run_tests.sh
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check src tests

@@ -76,7 +76,14 @@ def test_more_zones_adds_subnets_without_touching_the_rest(harness: Harness) -> 
     plan: Any = harness.deployment(spec_text(azs=3)).plan_up()  # type: ignore[attr-defined]
     created = _kinds(plan, Action.CREATE)
     assert created == ["rt/private-2", "subnet/private-2", "subnet/public-2"]
-    assert _kinds(plan, Action.UPDATE) == ["endpoint/s3", "rt/public"]
+    # the load balancer and the services spread into the new zone's subnets
+    assert _kinds(plan, Action.UPDATE) == [
+        "endpoint/s3",
+        "lb",
+        "rt/public",
+        "service/api",
+        "service/ui",
+    ]
     assert _kinds(plan, Action.REPLACE) == _kinds(plan, Action.DELETE) == []
 
 

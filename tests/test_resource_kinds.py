@@ -19,6 +19,7 @@ from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import delete_all
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Timing
+from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
 from ecsdeploy.spec.naming import Owner
 
@@ -64,6 +65,118 @@ def _policy(action: str) -> str:
             "Statement": [{"Effect": "Allow", "Action": [action], "Resource": ["*"]}],
         }
     )
+
+
+def _cluster() -> dict[str, str]:
+    """The owner's cluster, tagged as ecsdeploy tags it (scaling kinds check that)."""
+    ecs = boto3.client("ecs", region_name=REGION)
+    arn = ecs.create_cluster(
+        clusterName=OWNER.prefix,
+        tags=[{"key": k, "value": v} for k, v in OWNER.tags("cluster").items()],
+    )["cluster"]["clusterArn"]
+    return {"cluster": arn}
+
+
+def _roles() -> dict[str, str]:
+    iam = boto3.client("iam", region_name=REGION)
+    trust = trust_policy("ecs-tasks.amazonaws.com")
+    refs = {}
+    for name in ("execution", "task"):
+        refs[name] = iam.create_role(RoleName=f"kinds-{name}", AssumeRolePolicyDocument=trust)[
+            "Role"
+        ]["Arn"]
+    return refs
+
+
+def _service_setup() -> dict[str, str]:
+    refs = {**_vpc_subnet(), **_cluster(), **_roles()}
+    refs["sg"] = _ec2().create_security_group(
+        GroupName="svc", Description="svc", VpcId=refs["vpc"]
+    )["GroupId"]
+    ecs = boto3.client("ecs", region_name=REGION)
+    for revision in ("1", "2"):
+        refs[f"td{revision}"] = ecs.register_task_definition(
+            family="kinds-test-api",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{"name": "api", "image": f"repo/api:v{revision}"}],
+        )["taskDefinition"]["taskDefinitionArn"]
+    return refs
+
+
+def _task_props(image: str) -> Callable[[dict[str, str]], Props]:
+    def props(r: dict[str, str]) -> Props:
+        return {
+            "cpu": "512",
+            "memory": "1024",
+            "execution_role": r["execution"],
+            "task_role": r["task"],
+            "container": "api",
+            "image": image,
+            "port": 8000,
+            "env": {"MODEL_URI": "s3://models/iris.joblib", "API_URL": "http://lb/api"},
+            "secrets": {"TOKEN": "arn:aws:ssm:us-west-2:123456789012:parameter/token"},
+            "log_group": "/ecsdeploy/kinds/test/api",
+            "health": container_health(["CMD-SHELL", "curl -f localhost:8000/ || exit 1"], 60),
+        }
+
+    return props
+
+
+def _service_props(task: str, count: int, cluster: str = "cluster") -> Callable[..., Props]:
+    def props(r: dict[str, str]) -> Props:
+        return {
+            "cluster": r.get(cluster, cluster),
+            "launch_type": "FARGATE",
+            "task_definition": r[task],
+            "subnets": frozenset({r["subnet"], r["subnet2"]}),
+            "security_groups": frozenset({r["sg"]}),
+            "public_ip": False,
+            "load_balancers": frozenset(),
+            "grace_period": None,
+            "circuit_breaker": True,
+            "min_healthy": 100,
+            "max_percent": 200,
+            "desired_count": count,
+        }
+
+    return props
+
+
+def _scaling_props(maximum: int) -> Callable[[dict[str, str]], Props]:
+    return lambda r: {"resource_id": "service/kinds-test/api", "min": 1, "max": maximum}
+
+
+def _with_service() -> dict[str, str]:
+    refs = _service_setup()
+    boto3.client("ecs", region_name=REGION).create_service(
+        cluster=OWNER.prefix, serviceName="api", taskDefinition=refs["td1"], desiredCount=1
+    )
+    return refs
+
+
+def _policy_setup() -> dict[str, str]:
+    refs = _with_service()
+    boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/kinds-test/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=3,
+    )
+    return refs
+
+
+def _policy_props(target: float, name: str = "kinds-test-api-cpu") -> Callable[..., Props]:
+    return lambda r: {
+        "resource_id": "service/kinds-test/api",
+        "policy_name": name,
+        "metric": "ECSServiceAverageCPUUtilization",
+        "resource_label": None,
+        "target": target,
+    }
 
 
 @dataclass
@@ -184,6 +297,45 @@ CASES = [
         },
     ),
     Case(
+        "ecs.cluster",
+        "kinds-test",
+        dict,
+        lambda r: {"name": "kinds-test", "insights": "enabled"},
+        update=lambda r: {"name": "kinds-test", "insights": "disabled"},
+        replace=lambda r: {"name": "kinds-other", "insights": "enabled"},
+    ),
+    Case(
+        "ecs.task_definition",
+        "kinds-test-api",
+        _roles,
+        _task_props("repo/api:v1"),
+        update=_task_props("repo/api:v2"),
+    ),
+    Case(
+        "ecs.service",
+        "api",
+        _service_setup,
+        _service_props("td1", 1),
+        update=_service_props("td2", 2),
+        replace=_service_props("td1", 1, cluster="arn:aws:ecs:us-west-2:123456789012:cluster/x"),
+    ),
+    Case(
+        "autoscaling.target",
+        "service/kinds-test/api",
+        _with_service,
+        _scaling_props(3),
+        update=_scaling_props(6),
+        replace=lambda r: {"resource_id": "service/kinds-test/ui", "min": 1, "max": 3},
+    ),
+    Case(
+        "autoscaling.policy",
+        "kinds-test-api-cpu",
+        _policy_setup,
+        _policy_props(70.0),
+        update=_policy_props(50.0),
+        replace=_policy_props(70.0, name="kinds-test-api-other"),
+    ),
+    Case(
         "logs.log_group",
         "/ecsdeploy/kinds/test/api",
         dict,
@@ -191,6 +343,15 @@ CASES = [
         update=lambda r: {"retention_days": 7},
     ),
 ]
+
+
+def _elbv2_cases() -> list[Case]:
+    from kind_cases_elbv2 import CASES as ELBV2
+
+    return [Case(**case) for case in ELBV2]
+
+
+CASES += _elbv2_cases()
 
 
 def test_every_registered_kind_has_a_case() -> None:
@@ -203,7 +364,8 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     dep = Deployment.connect(Target(OWNER, REGION), recorder, fast_timing)
     handler = dep.handlers[case.kind]
     refs = case.setup()
-    want = Desired(case.kind, "thing/1", case.name, case.props(refs))
+    key = {"autoscaling.target": "scaling/api", "autoscaling.policy": "scaling/api/cpu"}
+    want = Desired(case.kind, key.get(case.kind, "thing/1"), case.name, case.props(refs))
 
     created = handler.create(want, dict(want.props))
     assert created.key == want.key
@@ -216,8 +378,9 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     have = observe_one()
     assert have is not None, "created resource is not found by observe"
     assert have.owned
-    assert have.tags["ecsdeploy:app"] == "kinds"
-    assert have.tags["ecsdeploy:key"] == "thing/1"
+    if not case.kind.startswith("autoscaling."):  # owned through the app's cluster
+        assert have.tags["ecsdeploy:app"] == "kinds"
+        assert have.tags["ecsdeploy:key"] == want.key
     assert handler.diff(dict(want.props), have) == []
 
     if case.update is not None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.build.context import ContextError, content_tag, repository_name
 from ecsdeploy.desired.build import build, network_of, owner_of
 from ecsdeploy.plan.model import Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
+from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -32,10 +35,17 @@ class Target:
     region: str
     profile: str | None = None
     spec: Spec | None = None
+    spec_path: Path | None = None  # build contexts are relative to the spec file
 
     @classmethod
-    def of(cls, spec: Spec, region: str | None = None, profile: str | None = None) -> Target:
-        return cls(owner_of(spec), region or spec.region, profile, spec)
+    def of(
+        cls,
+        spec: Spec,
+        region: str | None = None,
+        profile: str | None = None,
+        spec_path: Path | None = None,
+    ) -> Target:
+        return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
 
 
 @dataclass
@@ -71,12 +81,44 @@ class Deployment:
         )
         return sorted(z["ZoneName"] for z in out["AvailabilityZones"])
 
+    def images(self) -> dict[str, str]:
+        """The image each classic service runs: as given, or the content-tagged build."""
+        spec = self.target.spec
+        assert spec is not None
+        out: dict[str, str] = {}
+        registry = ""
+        base = self.target.spec_path.parent if self.target.spec_path else Path.cwd()
+        for name, svc in spec.services.items():
+            if svc.mode != "classic":
+                continue
+            if svc.image is not None:
+                out[name] = svc.image
+                continue
+            assert svc.build is not None
+            if not registry:
+                registry = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
+            try:
+                tag = content_tag(base / svc.build.context, svc.build)
+            except ContextError as exc:
+                raise SpecError(
+                    [
+                        Problem(
+                            f"services.{name}.build",
+                            f"{exc} (paths are relative to the spec file)",
+                            file=str(self.target.spec_path or ""),
+                        )
+                    ]
+                ) from None
+            repo = repository_name(self.target.owner.app, self.target.owner.env, name)
+            out[name] = f"{registry}/{repo}:{tag}"
+        return out
+
     def desired(self) -> list[Desired]:
         spec = self.target.spec
         if spec is None:
             return []
         needs_zones = network_of(spec) is not None
-        return build(spec, self.zones() if needs_zones else [])
+        return build(spec, self.zones() if needs_zones else [], self.images())
 
     def observe(self, desired: Sequence[Desired]) -> list[Observed]:
         """Every resource of every kind this app owns (plus name conflicts), read in parallel."""

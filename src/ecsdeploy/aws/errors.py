@@ -77,6 +77,8 @@ _EXACT: dict[str, type[AwsError]] = {
     "ResourceInUse": DependencyViolation,
     "ResourceInUseException": DependencyViolation,
     "InvalidIPAddress.InUse": DependencyViolation,
+    "ClusterContainsServicesException": DependencyViolation,
+    "ClusterContainsTasksException": DependencyViolation,
     "AuthFailure": AccessDenied,
     "AccessDenied": AccessDenied,
     "AccessDeniedException": AccessDenied,

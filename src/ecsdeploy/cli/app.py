@@ -165,7 +165,7 @@ def _target(
     path = config or DEFAULT_CONFIG
     if config is not None or (path.exists() and app_name is None):
         spec = _load(path)
-        target = Target.of(spec, STATE.region, STATE.profile)
+        target = Target.of(spec, STATE.region, STATE.profile, path)
         if env and env != spec.env:
             target.owner = Owner(spec.app, env)
         return target

@@ -7,12 +7,16 @@ and refers to others through ``Ref``s, which give the dependency graph.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from ecsdeploy.resources.base import Desired, Ref
+from ecsdeploy.resources.base import Desired, Joined, Ref
+from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
-from ecsdeploy.spec.models import Network, Spec
+from ecsdeploy.spec.models import Network, Route, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -41,8 +45,15 @@ def subnet_cidrs(cidr: str, azs: int) -> tuple[list[str], list[str]]:
     return public, private
 
 
-def build(spec: Spec, zones: Sequence[str]) -> list[Desired]:
-    """Everything the spec asks for, in creation order."""
+def build(
+    spec: Spec, zones: Sequence[str], images: Mapping[str, str] | None = None
+) -> list[Desired]:
+    """Everything the spec asks for, in creation order.
+
+    ``images`` maps each classic service to the image its task definition runs (resolved
+    by the caller: given by ``image:`` or built from ``build:``); without it, no ECS
+    resources are planned.
+    """
     owner = owner_of(spec)
     out: list[Desired] = []
     net = network_of(spec)
@@ -50,6 +61,11 @@ def build(spec: Spec, zones: Sequence[str]) -> list[Desired]:
         out += _network(spec, owner, net, zones)
     out += _iam(spec, owner)
     out += _logs(spec, owner)
+    classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
+    if net is not None and classic:
+        out += _load_balancer(spec, owner, net)
+        if images is not None:
+            out += _ecs(spec, owner, net, classic, images)
     return out
 
 
@@ -255,3 +271,296 @@ def _logs(spec: Spec, owner: Owner) -> list[Desired]:
         )
         for name in spec.services
     ]
+
+
+# --- load balancer ---------------------------------------------------------------------
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+def _routed(spec: Spec) -> dict[str, Route]:
+    return {
+        name: svc.route
+        for name, svc in spec.services.items()
+        if svc.mode == "classic" and svc.route is not None
+    }
+
+
+def default_service(spec: Spec) -> str | None:
+    """The service whose route is ``/*`` with no host: the listener's default action."""
+    for name, route in _routed(spec).items():
+        if route.host is None and route.path in ("/*", "*", "/"):
+            return name
+    return None
+
+
+def rule_priority(route: Route, name: str, taken: set[int]) -> int:
+    """A priority that does not churn when other services come and go.
+
+    More specific routes (a host, a longer literal path prefix) get lower numbers, so AWS
+    evaluates them first; within one specificity band, a hash of the service name picks
+    the slot (the next free one on a collision).
+    """
+    literal = len(re.split(r"[*?]", route.path or "")[0])
+    score = min(literal, 199) + (200 if route.host else 0)
+    base = (400 - score) * 100  # 100..40000, inside AWS's 1..50000
+    offset = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
+    for step in range(100):
+        priority = base + (offset + step) % 100
+        if priority not in taken and priority >= 1:
+            taken.add(priority)
+            return priority
+    raise ValueError("more than 100 routes of the same specificity")
+
+
+def _load_balancer(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
+    routed = _routed(spec)
+    if not routed:
+        return []
+    lb_spec = spec.load_balancer
+    public = lb_spec.public if lb_spec else True
+    cert = lb_spec.certificate_arn if lb_spec else None
+    tier = "public" if public else "private"
+    out = [
+        Desired(
+            "elbv2.load_balancer",
+            "lb",
+            owner.alb_name(),
+            {
+                "name": owner.alb_name(),
+                "scheme": "internet-facing" if public else "internal",
+                "subnets": frozenset(Ref(f"subnet/{tier}-{i}") for i in range(net.azs)),
+                "security_groups": frozenset({Ref("sg/lb")}),
+                "idle_timeout": lb_spec.idle_timeout if lb_spec else 60,
+            },
+        )
+    ]
+    for name in routed:
+        svc = spec.services[name]
+        hc = svc.health_check
+        out.append(
+            Desired(
+                "elbv2.target_group",
+                f"tg/{name}",
+                owner.target_group_name(name),
+                {
+                    "name": owner.target_group_name(name),
+                    "port": svc.port,
+                    "protocol": "HTTP",
+                    "vpc": Ref("vpc"),
+                    "target_type": "ip",  # Fargate tasks register by IP
+                    "health_path": hc.path,
+                    "health_interval": hc.interval,
+                    "health_timeout": hc.timeout,
+                    "healthy_threshold": hc.healthy_threshold,
+                    "unhealthy_threshold": hc.unhealthy_threshold,
+                    "matcher": hc.matcher,
+                    "deregistration_delay": svc.deregistration_delay,
+                },
+            )
+        )
+    fallback = default_service(spec)
+    default_action: dict[str, Any] = (
+        {"type": "forward", "target_group": Ref(f"tg/{fallback}", "arn")}
+        if fallback
+        else {
+            "type": "fixed-response",
+            "status": "404",
+            "content_type": "text/plain",
+            "body": "Not found",
+        }
+    )
+    main = "listener/https" if cert else "listener/http"
+    http_action = (
+        {"type": "redirect", "protocol": "HTTPS", "port": "443", "status": "HTTP_301"}
+        if cert
+        else default_action
+    )
+    out.append(_listener(owner, "listener/http", 80, "HTTP", None, http_action))
+    if cert:
+        out.append(_listener(owner, "listener/https", 443, "HTTPS", cert, default_action))
+    taken: set[int] = set()
+    for name in sorted(routed):
+        route = routed[name]
+        if name == fallback:
+            continue
+        out.append(
+            Desired(
+                "elbv2.listener_rule",
+                f"rule/{name}",
+                owner.name(name, "rule"),
+                {
+                    "listener": Ref(main, "arn"),
+                    "priority": rule_priority(route, name, taken),
+                    "paths": frozenset({route.path} if route.path else ()),
+                    "hosts": frozenset({route.host} if route.host else ()),
+                    "target_group": Ref(f"tg/{name}", "arn"),
+                },
+            )
+        )
+    return out
+
+
+def _listener(
+    owner: Owner, key: str, port: int, protocol: str, cert: str | None, action: dict[str, Any]
+) -> Desired:
+    return Desired(
+        "elbv2.listener",
+        key,
+        owner.name(key.split("/")[1]),
+        {
+            "load_balancer": Ref("lb", "arn"),
+            "port": port,
+            "protocol": protocol,
+            "certificate": cert,
+            "ssl_policy": TLS_POLICY if cert else None,
+            "default_action": action,
+        },
+    )
+
+
+def service_url(spec: Spec, name: str) -> Joined | str:
+    """Where a routed service answers: load balancer (or host) plus its path prefix."""
+    svc = spec.services[name]
+    route = svc.route or Route(path="/*")
+    scheme = "https" if spec.load_balancer and spec.load_balancer.certificate_arn else "http"
+    prefix = re.split(r"[*?]", route.path or "")[0].rstrip("/")
+    if route.host:
+        return f"{scheme}://{route.host}{prefix}"
+    return Joined((f"{scheme}://", Ref("lb", "dns_name"), prefix))
+
+
+def _env_value(spec: Spec, value: str) -> str | Joined:
+    """Expand ``${services.X.url}`` references inside an env value."""
+    parts: list[str | Ref] = []
+    last = 0
+    for match in re.finditer(r"\$\{\s*services\.([a-z0-9-]+)\.url\s*\}", value):
+        parts.append(value[last : match.start()])
+        url = service_url(spec, match.group(1))
+        parts.extend(url.parts if isinstance(url, Joined) else (url,))
+        last = match.end()
+    if not parts:
+        return value
+    parts.append(value[last:])
+    kept = tuple(p for p in parts if p != "")
+    return Joined(kept) if any(isinstance(p, Ref) for p in kept) else "".join(map(str, kept))
+
+
+# --- ECS -------------------------------------------------------------------------------
+
+
+def _ecs(
+    spec: Spec,
+    owner: Owner,
+    net: Network,
+    classic: Mapping[str, Service],
+    images: Mapping[str, str],
+) -> list[Desired]:
+    out = [
+        Desired(
+            "ecs.cluster",
+            "cluster",
+            owner.prefix,
+            {"name": owner.prefix, "insights": "enabled"},
+        )
+    ]
+    fallback = default_service(spec)
+    main = (
+        "listener/https"
+        if spec.load_balancer and spec.load_balancer.certificate_arn
+        else "listener/http"
+    )
+    for name, svc in classic.items():
+        hc = svc.health_check
+        out.append(
+            Desired(
+                "ecs.task_definition",
+                f"taskdef/{name}",
+                owner.name(name),
+                {
+                    "cpu": str(svc.cpu),
+                    "memory": str(svc.memory),
+                    "execution_role": Ref("role/execution", "arn"),
+                    "task_role": Ref(f"role/{name}-task", "arn"),
+                    "container": name,
+                    "image": images[name],
+                    "port": svc.port,
+                    "env": {k: _env_value(spec, v) for k, v in sorted(svc.env.items())},
+                    "secrets": dict(sorted(svc.secrets.items())),
+                    "log_group": owner.log_group(name),
+                    "health": container_health(hc.command, hc.grace_period),
+                },
+                depends_on=(f"logs/{name}",),  # awslogs needs the group to exist first
+            )
+        )
+        props: dict[str, Any] = {
+            "cluster": Ref("cluster", "arn"),
+            "launch_type": "FARGATE",
+            "task_definition": Ref(f"taskdef/{name}", "arn"),
+            "subnets": frozenset(Ref(f"subnet/{svc.subnets}-{i}") for i in range(net.azs)),
+            "security_groups": frozenset({Ref(f"sg/{name}")}),
+            "public_ip": svc.subnets == "public",
+            "load_balancers": frozenset(),
+            "grace_period": None,
+            "circuit_breaker": True,
+            "min_healthy": 100,
+            "max_percent": 200,
+        }
+        depends: tuple[str, ...] = ()
+        if svc.route is not None:
+            props["load_balancers"] = frozenset({(Ref(f"tg/{name}", "arn"), name, svc.port)})
+            props["grace_period"] = hc.grace_period
+            # AWS refuses a target group that no listener or rule forwards to yet
+            depends = (main,) if name == fallback else (f"rule/{name}",)
+        initial: dict[str, Any] = {}
+        if svc.autoscaling is None:
+            props["desired_count"] = svc.desired_count
+        else:
+            initial["desired_count"] = svc.desired_count
+        out.append(Desired("ecs.service", f"service/{name}", name, props, depends, initial=initial))
+        if svc.autoscaling is not None:
+            out += _scaling(owner, name, svc)
+    return out
+
+
+def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
+    auto = svc.autoscaling
+    assert auto is not None
+    rid = f"service/{owner.prefix}/{name}"
+    out = [
+        Desired(
+            "autoscaling.target",
+            f"scaling/{name}",
+            rid,
+            {"resource_id": rid, "min": auto.min, "max": auto.max},
+            depends_on=(f"service/{name}",),
+        )
+    ]
+    targets = {"cpu": auto.cpu, "memory": auto.memory, "requests": auto.requests}
+    metrics = {
+        "cpu": "ECSServiceAverageCPUUtilization",
+        "memory": "ECSServiceAverageMemoryUtilization",
+        "requests": "ALBRequestCountPerTarget",
+    }
+    for metric, value in targets.items():
+        if value is None:
+            continue
+        label: Joined | None = None
+        if metric == "requests":
+            label = Joined((Ref("lb", "full_name"), "/", Ref(f"tg/{name}", "full_name")))
+        out.append(
+            Desired(
+                "autoscaling.policy",
+                f"scaling/{name}/{metric}",
+                owner.name(name, metric),
+                {
+                    "resource_id": rid,
+                    "policy_name": owner.name(name, metric),
+                    "metric": metrics[metric],
+                    "resource_label": label,
+                    "target": float(value),
+                },
+                depends_on=(f"scaling/{name}",),
+            )
+        )
+    return out

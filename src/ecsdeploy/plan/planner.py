@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecsdeploy.plan.model import Action, Plan, Step
-from ecsdeploy.resources.base import Desired, Handler, Observed, Ref, Unknown, resolve
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Ref, Unknown, resolve
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def make_plan(
         want = wanted[key]
         handler = handlers[want.kind]
         have = owned.get(key)
-        props = resolve(dict(want.props), lambda ref: _lookup(ref, steps, owned))
+        props = resolve(dict(want.props), lambda ref: _lookup(ref, steps, owned, handlers))
         step = Step(
             action=Action.CREATE,
             kind=want.kind,
@@ -88,6 +88,11 @@ def make_plan(
         )
         if have is not None:
             step.changes = handler.diff(props, have)
+            for ref_key in sorted(step.depends_on):
+                held = steps[ref_key]
+                if held.action is Action.REPLACE and handlers[held.kind].held_by_dependents:
+                    # the old one cannot go while this still uses it: replace this too
+                    step.changes.append(Change(f"({ref_key})", "replaced", "replaced", True))
             if any(c.replace for c in step.changes):
                 step.action = Action.REPLACE
             elif step.changes:
@@ -115,8 +120,15 @@ def delete_all(observed: Iterable[Observed], handlers: Mapping[str, Handler]) ->
     return make_plan([], [o for o in observed if o.owned], handlers)
 
 
-def _lookup(ref: Ref, steps: Mapping[str, Step], owned: Mapping[str, Observed]) -> Any:
+def _lookup(
+    ref: Ref,
+    steps: Mapping[str, Step],
+    owned: Mapping[str, Observed],
+    handlers: Mapping[str, Handler],
+) -> Any:
     step = steps.get(ref.key)
     if step is None or step.action in (Action.CREATE, Action.REPLACE):
+        return Unknown(ref)
+    if step.action is Action.UPDATE and ref.attr in handlers[step.kind].volatile_attrs:
         return Unknown(ref)
     return owned[ref.key].attr(ref.attr)

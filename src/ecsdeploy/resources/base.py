@@ -35,6 +35,16 @@ class Ref:
         return f"${{{self.key}.{self.attr}}}"
 
 
+@dataclass(frozen=True)
+class Joined:
+    """A string made of literal parts and Refs, e.g. a URL from a load balancer's DNS name."""
+
+    parts: tuple[str | Ref, ...]
+
+    def __str__(self) -> str:
+        return "".join(str(p) for p in self.parts)
+
+
 class Unknown:
     """A value known only after apply (its resource is yet to be created or replaced)."""
 
@@ -60,6 +70,9 @@ class Desired:
     name: str  # the Name tag or AWS name users see
     props: Mapping[str, Any]
     depends_on: tuple[str, ...] = ()  # keys that must exist first beyond those in Refs
+    # values used only when creating, never compared (e.g. a service's first task count
+    # when autoscaling owns the count afterwards)
+    initial: Mapping[str, Any] = field(default_factory=dict)
 
     def refs(self) -> set[str]:
         found: set[str] = set(self.depends_on)
@@ -70,6 +83,8 @@ class Desired:
 def _collect_refs(value: Any, found: set[str]) -> None:
     if isinstance(value, Ref):
         found.add(value.key)
+    elif isinstance(value, Joined):
+        _collect_refs(value.parts, found)
     elif isinstance(value, Mapping):
         for item in value.values():
             _collect_refs(item, found)
@@ -82,6 +97,10 @@ def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
     """Replace every Ref inside ``value`` by ``lookup(ref)``, keeping the structure."""
     if isinstance(value, Ref):
         return lookup(value)
+    if isinstance(value, Joined):
+        parts = [resolve(p, lookup) for p in value.parts]
+        unknown = [p for p in parts if isinstance(p, Unknown)]
+        return unknown[0] if unknown else "".join(str(p) for p in parts)
     if isinstance(value, Mapping):
         return {k: resolve(v, lookup) for k, v in value.items()}
     if isinstance(value, list):
@@ -156,6 +175,12 @@ class Handler:
     rank: ClassVar[int]  # creation order between kinds; deletes run in reverse
     services: ClassVar[tuple[str, ...]]  # AWS clients this kind uses
     replace_on: ClassVar[frozenset[str]] = frozenset()
+    # attrs that an update changes (a task definition's revision ARN): what refers to them
+    # is shown as changing in the plan
+    volatile_attrs: ClassVar[frozenset[str]] = frozenset()
+    # AWS refuses to delete a resource of this kind while others use it (a subnet with
+    # interfaces, a target group a rule forwards to): replacing it replaces its dependents
+    held_by_dependents: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -13,6 +13,7 @@ from ecsdeploy.spec.naming import tags_to_dict
 class ElasticIpHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.elastic_ip"
     rank: ClassVar[int] = 1
+    held_by_dependents: ClassVar[bool] = True
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         # DescribeAddresses has no paginator; it returns every address in one answer.

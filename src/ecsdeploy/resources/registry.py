@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from ecsdeploy.resources.base import Context, Handler
+from ecsdeploy.resources.ecs_cluster import ClusterHandler
+from ecsdeploy.resources.ecs_service import ServiceHandler
+from ecsdeploy.resources.ecs_task_definition import TaskDefinitionHandler
 from ecsdeploy.resources.elastic_ip import ElasticIpHandler
 from ecsdeploy.resources.iam_role import IamRoleHandler
 from ecsdeploy.resources.internet_gateway import InternetGatewayHandler
+from ecsdeploy.resources.listener import ListenerHandler
+from ecsdeploy.resources.listener_rule import ListenerRuleHandler
+from ecsdeploy.resources.load_balancer import LoadBalancerHandler
 from ecsdeploy.resources.log_group import LogGroupHandler
 from ecsdeploy.resources.nat_gateway import NatGatewayHandler
 from ecsdeploy.resources.route_table import RouteTableHandler
+from ecsdeploy.resources.scaling_policy import ScalingPolicyHandler
+from ecsdeploy.resources.scaling_target import ScalingTargetHandler
 from ecsdeploy.resources.security_group import SecurityGroupHandler
 from ecsdeploy.resources.subnet import SubnetHandler
+from ecsdeploy.resources.target_group import TargetGroupHandler
 from ecsdeploy.resources.vpc import VpcHandler
 from ecsdeploy.resources.vpc_endpoint import VpcEndpointHandler
 
@@ -25,6 +34,15 @@ KINDS: tuple[type[Handler], ...] = (
     VpcEndpointHandler,
     IamRoleHandler,
     LogGroupHandler,
+    LoadBalancerHandler,
+    TargetGroupHandler,
+    ListenerHandler,
+    ListenerRuleHandler,
+    ClusterHandler,
+    TaskDefinitionHandler,
+    ServiceHandler,
+    ScalingTargetHandler,
+    ScalingPolicyHandler,
 )
 
 

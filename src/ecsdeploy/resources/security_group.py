@@ -48,6 +48,7 @@ def _permission(rule: Rule) -> dict[str, Any]:
 class SecurityGroupHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.security_group"
     rank: ClassVar[int] = 2
+    held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "group_name", "description"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

@@ -12,6 +12,7 @@ from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 class SubnetHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.subnet"
     rank: ClassVar[int] = 1
+    held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "cidr", "az"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

@@ -12,6 +12,7 @@ from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 class VpcHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.vpc"
     rank: ClassVar[int] = 0
+    held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"cidr"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

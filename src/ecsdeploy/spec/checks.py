@@ -159,6 +159,8 @@ def _network(spec: Spec) -> Found:
 
 def _load_balancer(spec: Spec) -> Found:
     lb = spec.load_balancer
+    if lb and not 1 <= lb.idle_timeout <= 4000:
+        yield ("load_balancer", "idle_timeout"), f"{lb.idle_timeout}s; choose 1-4000 seconds"
     if lb and lb.certificate_arn is not None and not CERT_ARN_RE.match(lb.certificate_arn):
         yield (
             ("load_balancer", "certificate_arn"),
@@ -191,8 +193,12 @@ def _service(
             f"{svc.memory} is not a valid Fargate memory for cpu {svc.cpu} "
             f"({_describe_choices(svc.cpu)})",
         )
-    if not svc.health_check.startswith("/"):
-        yield (*base, "health_check"), f"'{svc.health_check}' must be a path starting with /"
+    yield from _health(base, svc)
+    if not 0 <= svc.deregistration_delay <= 3600:
+        yield (
+            (*base, "deregistration_delay"),
+            f"{svc.deregistration_delay}s; choose 0-3600 seconds",
+        )
     if svc.count is not None and not 0 <= svc.count <= 1000:
         yield (*base, "count"), f"{svc.count} tasks; choose 0 to 1000"
     yield from _autoscaling(base, svc)
@@ -226,6 +232,36 @@ def _service(
                 )
     for key, value in svc.env.items():
         yield from _references(spec, (*base, "env", key), value)
+
+
+def _health(base: Path, svc: Service) -> Found:
+    hc = svc.health_check
+    path = (*base, "health_check")
+    if not hc.path.startswith("/") or len(hc.path) > 1024:
+        yield path, f"'{hc.path}' must be a path starting with / (e.g. /health)"
+    if not 5 <= hc.interval <= 300:
+        yield (*path, "interval"), f"{hc.interval}s; choose 5-300 seconds"
+    if not 2 <= hc.timeout <= 120:
+        yield (*path, "timeout"), f"{hc.timeout}s; choose 2-120 seconds"
+    elif hc.timeout >= hc.interval:
+        yield (
+            (*path, "timeout"),
+            f"timeout {hc.timeout}s must be less than interval {hc.interval}s",
+        )
+    for key in ("healthy_threshold", "unhealthy_threshold"):
+        value = getattr(hc, key)
+        if not 2 <= value <= 10:
+            yield (*path, key), f"{value}; choose 2-10"
+    if not re.match(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$", hc.matcher):
+        yield (*path, "matcher"), f"'{hc.matcher}' is not an HTTP code list (e.g. 200 or 200-399)"
+    if not 0 <= hc.grace_period <= 7200:
+        yield (*path, "grace_period"), f"{hc.grace_period}s; choose 0-7200 seconds"
+    if hc.command is not None and (not hc.command or hc.command[0] not in ("CMD", "CMD-SHELL")):
+        yield (
+            (*path, "command"),
+            "must start with CMD or CMD-SHELL, "
+            "e.g. [CMD-SHELL, 'curl -f http://localhost/ || exit 1']",
+        )
 
 
 def _autoscaling(base: Path, svc: Service) -> Found:
@@ -305,7 +341,13 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
                 f"${{{expr}}} names no service; "
                 + _suggest(target, list(spec.services), ", ".join(spec.services)),
             )
-        elif not spec.services[target].routed and spec.services[target].mode != "express":
+        elif spec.services[target].mode == "express":
+            yield (
+                path,
+                f"${{{expr}}}: the URL of an Express Mode service is not known before it is "
+                "created, so it cannot be passed to another service yet",
+            )
+        elif not spec.services[target].routed:
             yield (
                 path,
                 f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add one",

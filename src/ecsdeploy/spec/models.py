@@ -46,6 +46,7 @@ class LoadBalancer(BaseModel):
     certificate_arn: str | None = Field(
         None, description="ACM certificate ARN: serve HTTPS on 443 and redirect 80 to it."
     )
+    idle_timeout: int = Field(60, description="Seconds an idle connection stays open (1-4000).")
 
 
 class Permission(BaseModel):
@@ -91,6 +92,32 @@ class Route(BaseModel):
     host: str | None = Field(None, description="Host name such as api.example.com.")
 
 
+class HealthCheck(BaseModel):
+    """How the load balancer (and optionally the container runtime) checks a service."""
+
+    model_config = _STRICT
+
+    path: str = Field("/", description="HTTP path the load balancer checks.")
+    interval: int = Field(10, description="Seconds between checks (AWS default 30).")
+    timeout: int = Field(5, description="Seconds before a check fails; less than interval.")
+    healthy_threshold: int = Field(2, description="Passes before a target is healthy (2-10).")
+    unhealthy_threshold: int = Field(3, description="Failures before unhealthy (2-10).")
+    matcher: str = Field("200-399", description="HTTP codes that count as healthy.")
+    grace_period: int = Field(
+        60, description="Seconds ECS ignores failing checks after a task starts (model loading)."
+    )
+    command: list[str] | None = Field(
+        None,
+        description="Container health check run by ECS, e.g. [CMD-SHELL, curl -f localhost/]; "
+        "off when absent.",
+    )
+
+
+def _health_shorthand(value: Any) -> Any:
+    """``health_check: /health`` is short for ``health_check: {path: /health}``."""
+    return {"path": value} if isinstance(value, str) else value
+
+
 def _build_shorthand(value: Any) -> Any:
     """``build: ../dir`` is short for ``build: {context: ../dir}``."""
     return {"context": value} if isinstance(value, str) else value
@@ -103,6 +130,9 @@ def _route_shorthand(value: Any) -> Any:
 
 BuildField = Annotated[Build, BeforeValidator(_build_shorthand, json_schema_input_type=str | Build)]
 RouteField = Annotated[Route, BeforeValidator(_route_shorthand, json_schema_input_type=str | Route)]
+HealthField = Annotated[
+    HealthCheck, BeforeValidator(_health_shorthand, json_schema_input_type=str | HealthCheck)
+]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
@@ -123,7 +153,12 @@ class Service(BaseModel):
         None, description="Desired task count (default 1, or autoscaling.min)."
     )
     subnets: SubnetKind = Field("private", description="private (no public IP) or public.")
-    health_check: str = Field("/", description="HTTP path the load balancer checks.")
+    health_check: HealthField = Field(
+        default_factory=HealthCheck, description="Health-check path, or a block of settings."
+    )
+    deregistration_delay: int = Field(
+        15, description="Seconds the load balancer drains a stopping task (AWS default 300)."
+    )
     route: RouteField | None = Field(None, description="Listener route: a path pattern or a block.")
     env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables.")
     secrets: dict[EnvName, str] = Field(

@@ -1,0 +1,1 @@
+"""The example iris model API that ecsdeploy deploys (see app.main)."""

@@ -1,0 +1,433 @@
+"""Watching ECS service rollouts after ``up`` and reporting them honestly.
+
+``up`` registers task definitions and calls UpdateService; ECS then replaces the tasks in
+the background. ``watch`` polls every changed service in one loop until each one has either
+finished rolling out the task definition ``up`` registered, or failed: the deployment
+circuit breaker gave up (and usually rolled back), another deployment took over, or the
+deadline passed. A failed outcome carries the stopped tasks' reasons and the last lines of
+the failing container's log, so the user sees why without opening the console.
+
+The AWS reads sit behind ``RolloutSource`` (shaped like the API responses) because moto
+never runs tasks nor finishes a rollout: tests drive ``watch`` with scripted timelines.
+
+The rule that matters most: a service that is "stable" is not a successful deploy. After a
+circuit-breaker rollback ECS makes the previous revision PRIMARY again and reaches a steady
+state on it; only "our task definition is PRIMARY, COMPLETED, running and healthy" is OK.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from ecsdeploy.aws.clients import Aws
+from ecsdeploy.aws.errors import AwsError, NotFound
+from ecsdeploy.resources.base import Timing
+
+CIRCUIT_BREAKER = "rolled back by the deployment circuit breaker"
+NOT_FOUND = "service not found"
+LOG_LINES = 20
+
+# ECS reads are eventually consistent: right after UpdateService, DescribeServices may
+# still show only the old deployment for a few seconds. Until our deployment has been seen
+# once, another PRIMARY deployment counts as a failure only after this many seconds (or at
+# once when ECS says the circuit breaker acted).
+UNSEEN_GRACE = 30.0
+
+_MAX_STOPPED = 100  # DescribeTasks takes at most 100 ARNs
+_MAX_STREAMS = 50  # DescribeLogStreams' largest page
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One service whose rollout ``up`` started, and what it expects the rollout to reach."""
+
+    cluster: str
+    service: str
+    task_definition: str  # the ARN `up` registered (or expects) for this service
+    target_group_arn: str | None
+    log_group: str
+    container: str  # awslogs stream prefix is "ecs": streams are ecs/<container>/<task-id>
+    desired: int
+
+
+class RolloutSource(Protocol):
+    """The AWS reads a rollout watch needs, returning AWS API response shapes."""
+
+    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+        """One element of DescribeServices ``services``; ``{}`` when there is none."""
+        ...
+
+    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        """DescribeTargetHealth ``TargetHealthDescriptions``."""
+        ...
+
+    def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """DescribeTasks of the service's recently STOPPED tasks."""
+        ...
+
+    def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
+        """The last ``limit`` lines of the newest log stream whose name starts with the prefix."""
+        ...
+
+
+class AwsRolloutSource:
+    """``RolloutSource`` over real AWS clients: bounded calls, missing things read as empty."""
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+
+    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+        try:
+            found = self.aws.client("ecs").describe_services(cluster=cluster, services=[service])
+        except NotFound:  # ClusterNotFoundException
+            return {}
+        # A missing service is not an error here: it comes back under `failures` (MISSING).
+        services: list[dict[str, Any]] = found.get("services", [])
+        return services[0] if services else {}
+
+    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        try:
+            found = self.aws.client("elbv2").describe_target_health(TargetGroupArn=target_group_arn)
+        except NotFound:
+            return []
+        described: list[dict[str, Any]] = found.get("TargetHealthDescriptions", [])
+        return described
+
+    def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        # ECS keeps stopped tasks visible for about an hour only; that is enough right after
+        # a rollout, and one bounded page of the newest ones is all a diagnosis needs.
+        ecs = self.aws.client("ecs")
+        try:
+            arns: list[str] = ecs.list_tasks(
+                cluster=cluster,
+                serviceName=service,
+                desiredStatus="STOPPED",
+                maxResults=_MAX_STOPPED,
+            ).get("taskArns", [])
+            if not arns:
+                return []
+            tasks: list[dict[str, Any]] = ecs.describe_tasks(
+                cluster=cluster, tasks=arns[:_MAX_STOPPED]
+            ).get("tasks", [])
+        except NotFound:
+            return []
+        return tasks
+
+    def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
+        logs = self.aws.client("logs")
+        try:
+            # DescribeLogStreams refuses orderBy=LastEventTime together with
+            # logStreamNamePrefix (InvalidParameterException), so: first the newest streams
+            # of the group by event time, filtered here; if none matches, one page by
+            # prefix, newest picked here. lastEventTimestamp is itself only eventually
+            # consistent, which is why `watch` asks for a stopped task's own stream first.
+            streams: list[dict[str, Any]] = logs.describe_log_streams(
+                logGroupName=log_group,
+                orderBy="LastEventTime",
+                descending=True,
+                limit=_MAX_STREAMS,
+            ).get("logStreams", [])
+            matching = [s for s in streams if s["logStreamName"].startswith(stream_prefix)]
+            if not matching:
+                matching = logs.describe_log_streams(
+                    logGroupName=log_group, logStreamNamePrefix=stream_prefix, limit=_MAX_STREAMS
+                ).get("logStreams", [])
+            if not matching:
+                return []
+            newest = max(
+                matching,
+                key=lambda s: (s.get("lastEventTimestamp") or 0, s.get("creationTime") or 0),
+            )
+            events: list[dict[str, Any]] = logs.get_log_events(
+                logGroupName=log_group,
+                logStreamName=newest["logStreamName"],
+                limit=limit,
+                startFromHead=False,  # the newest events; the page is still oldest-first
+            ).get("events", [])
+        except NotFound:
+            return []
+        return [str(e.get("message", "")).rstrip("\n") for e in events][-limit:]
+
+
+@dataclass
+class Progress:
+    """What a service's rollout looks like now; sent when any of it changes."""
+
+    service: str
+    running: int  # tasks of our task definition
+    desired: int
+    pending: int
+    healthy_targets: int
+    total_targets: int
+    state: str  # rolloutState of our deployment, or PENDING / ROLLED_BACK / REPLACED / ...
+    last_event: str
+
+
+@dataclass
+class Outcome:
+    """How a service's rollout ended; ``reason`` is empty exactly when ``ok``."""
+
+    service: str
+    ok: bool
+    reason: str
+    stopped_reasons: list[str] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+@dataclass
+class _Tracker:
+    """The watch state of one service between polls."""
+
+    watch: Watch
+    seen_ours: bool = False
+    baseline_events: set[str] | None = None  # events present at the first poll
+    baseline_deployments: set[str] = field(default_factory=set)
+    last_progress: Progress | None = None
+    last_error: str = ""
+    outcome: Outcome | None = None
+
+
+def watch(
+    watches: Sequence[Watch],
+    source: RolloutSource,
+    timeout: float,
+    timing: Timing,
+    on_progress: Callable[[Progress], None] | None = None,
+    poll: float | None = None,
+) -> list[Outcome]:
+    """Poll every service's rollout in one loop until each is done or ``timeout`` passes.
+
+    Returns one ``Outcome`` per watch, in the order given.
+    """
+    interval = timing.poll if poll is None else poll
+    if interval <= 0:
+        raise ValueError("poll interval must be positive")
+    trackers = [_Tracker(w) for w in watches]
+    start = timing.clock()
+    # A clock that never advances must not make this loop endless: cap the polls too.
+    max_polls = math.ceil(timeout / interval) + 2
+    polls = 0
+    while True:
+        polls += 1
+        for tracker in trackers:
+            if tracker.outcome is None:
+                _poll_one(tracker, source, start, timing, on_progress)
+        pending = [t for t in trackers if t.outcome is None]
+        if not pending:
+            break
+        elapsed = timing.clock() - start
+        if elapsed >= timeout or polls >= max_polls:
+            for tracker in pending:
+                reason = f"deadline reached after {elapsed:.0f}s"
+                if tracker.last_error:
+                    reason += f" (last error: {tracker.last_error})"
+                _finish(tracker, source, reason, elapsed, on_progress, state="TIMED_OUT")
+            break
+        timing.sleep(min(interval, timeout - elapsed))
+    return [t.outcome for t in trackers if t.outcome is not None]
+
+
+def _poll_one(
+    tracker: _Tracker,
+    source: RolloutSource,
+    start: float,
+    timing: Timing,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    w = tracker.watch
+    try:
+        svc = source.describe_service(w.cluster, w.service)
+        targets = source.target_health(w.target_group_arn) if w.target_group_arn else []
+    except AwsError as exc:  # throttling, a network blip: keep polling until the deadline
+        tracker.last_error = str(exc)
+        return
+    tracker.last_error = ""
+    elapsed = timing.clock() - start
+    # A deleted service stays describable for a while with status INACTIVE (or DRAINING).
+    if not svc or svc.get("status") in ("INACTIVE", "DRAINING"):
+        _finish(tracker, source, NOT_FOUND, elapsed, on_progress, state="NOT_FOUND")
+        return
+
+    deployments: list[dict[str, Any]] = list(svc.get("deployments") or [])
+    events: list[dict[str, Any]] = list(svc.get("events") or [])
+    if tracker.baseline_events is None:
+        tracker.baseline_events = {_event_key(e) for e in events}
+        tracker.baseline_deployments = {str(d.get("id", "")) for d in deployments}
+    new_events = [e for e in events if _event_key(e) not in tracker.baseline_events]
+
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    ours = _our_deployment(deployments, primary, w.task_definition)
+    if ours is not None:
+        tracker.seen_ours = True
+    state = _rollout_state(svc, deployments, ours, primary)
+    healthy = sum(1 for t in targets if (t.get("TargetHealth") or {}).get("State") == "healthy")
+    progress = Progress(
+        service=w.service,
+        running=int(ours.get("runningCount", 0)) if ours else 0,
+        desired=w.desired,
+        pending=int(ours.get("pendingCount", 0)) if ours else 0,
+        healthy_targets=healthy,
+        total_targets=len(targets),
+        state=state,
+        # ECS lists service events newest first.
+        last_event=str(events[0].get("message", "")) if events else "",
+    )
+
+    failure = ""
+    if ours is not None and ours.get("rolloutState") == "FAILED":
+        # The circuit breaker stopped our deployment; with rollback on, ECS then starts a
+        # new PRIMARY deployment of the last COMPLETED revision.
+        failure, progress.state = CIRCUIT_BREAKER, "FAILED"
+    elif primary is not None and primary.get("taskDefinition") != w.task_definition:
+        # Our revision is not PRIMARY (any more). ECS may call the service steady after a
+        # rollback, but the revision running is not the one deployed: never a success.
+        new_deployments = [
+            d
+            for d in deployments
+            if d is ours or str(d.get("id", "")) not in tracker.baseline_deployments
+        ]
+        if _circuit_breaker_acted(new_deployments, new_events):
+            failure, progress.state = CIRCUIT_BREAKER, "ROLLED_BACK"
+        elif tracker.seen_ours or elapsed >= UNSEEN_GRACE:
+            other = str(primary.get("taskDefinition", "?"))
+            failure = f"replaced by another deployment (task definition {other})"
+            progress.state = "REPLACED"
+
+    if failure:
+        _finish(tracker, source, failure, elapsed, on_progress, progress=progress)
+        return
+    _report(tracker, progress, on_progress)
+    if (
+        ours is not None
+        and ours is primary
+        and state == "COMPLETED"
+        and progress.running == w.desired
+        # ECS may call the rollout COMPLETED before the load balancer has seen the new
+        # tasks pass their health checks; only healthy targets serve traffic.
+        and (w.target_group_arn is None or healthy >= w.desired)
+    ):
+        tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed)
+
+
+def _our_deployment(
+    deployments: list[dict[str, Any]], primary: dict[str, Any] | None, task_definition: str
+) -> dict[str, Any] | None:
+    if primary is not None and primary.get("taskDefinition") == task_definition:
+        return primary
+    return next((d for d in deployments if d.get("taskDefinition") == task_definition), None)
+
+
+def _rollout_state(
+    svc: dict[str, Any],
+    deployments: list[dict[str, Any]],
+    ours: dict[str, Any] | None,
+    primary: dict[str, Any] | None,
+) -> str:
+    if ours is None:
+        return "PENDING"
+    found = ours.get("rolloutState")
+    if found:
+        return str(found)
+    # No rolloutState: the service has no circuit breaker. Done once our deployment is the
+    # only one and the service runs what it wants.
+    if (
+        ours is primary
+        and len(deployments) == 1
+        and svc.get("runningCount") == svc.get("desiredCount")
+    ):
+        return "COMPLETED"
+    return "IN_PROGRESS"
+
+
+def _circuit_breaker_acted(deployments: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
+    """Whether ECS says, in this rollout's deployments or events, that it rolled back."""
+    texts = [str(d.get("rolloutStateReason") or "") for d in deployments]
+    texts += [str(e.get("message") or "") for e in events]
+    return any("circuit breaker" in t.lower() or "rolling back" in t.lower() for t in texts)
+
+
+def _event_key(event: dict[str, Any]) -> str:
+    return str(event.get("id") or (event.get("createdAt"), event.get("message")))
+
+
+def _report(
+    tracker: _Tracker, progress: Progress, on_progress: Callable[[Progress], None] | None
+) -> None:
+    if progress != tracker.last_progress:
+        tracker.last_progress = progress
+        if on_progress is not None:
+            on_progress(progress)
+
+
+def _finish(
+    tracker: _Tracker,
+    source: RolloutSource,
+    reason: str,
+    elapsed: float,
+    on_progress: Callable[[Progress], None] | None,
+    progress: Progress | None = None,
+    state: str = "",
+) -> None:
+    w = tracker.watch
+    if progress is None:
+        base = tracker.last_progress or Progress(w.service, 0, w.desired, 0, 0, 0, "", "")
+        progress = replace(base, state=state)
+    _report(tracker, progress, on_progress)
+    stopped: list[str] = []
+    lines: list[str] = []
+    if reason != NOT_FOUND:
+        stopped, lines = _diagnose(w, source)
+    tracker.outcome = Outcome(w.service, False, reason, stopped, lines, elapsed)
+
+
+def _diagnose(w: Watch, source: RolloutSource) -> tuple[list[str], list[str]]:
+    """Why our tasks stopped, and the end of the failing container's log (best effort)."""
+    try:
+        tasks = source.stopped_tasks(w.cluster, w.service)
+    except AwsError:
+        tasks = []
+    # Old-revision tasks stopped by the rollout itself are noise, not a diagnosis.
+    ours = [t for t in tasks if t.get("taskDefinitionArn", w.task_definition) == w.task_definition]
+    ours.sort(key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)
+    reasons: list[str] = []
+    for task in ours:
+        text = _stopped_reason(task, w.container)
+        if text and text not in reasons:
+            reasons.append(text)
+
+    prefix = f"ecs/{w.container}/"  # the trailing slash keeps "api" from matching "api-worker"
+    candidates = [prefix + str(t["taskArn"]).rsplit("/", 1)[-1] for t in ours if t.get("taskArn")]
+    lines: list[str] = []
+    # The newest stopped task's own stream first: the newest stream by event time is often
+    # a healthy old-revision task that keeps logging.
+    for stream_prefix in [*candidates[:1], prefix]:
+        try:
+            lines = source.log_tail(w.log_group, stream_prefix, LOG_LINES)
+        except AwsError:
+            lines = []
+        if lines:
+            break
+    return reasons, lines[-LOG_LINES:]
+
+
+def _stopped_reason(task: dict[str, Any], container_name: str) -> str:
+    """E.g. "Essential container in task exited (exit code 1)"."""
+    text = str(task.get("stoppedReason") or task.get("stopCode") or "")
+    containers: list[dict[str, Any]] = list(task.get("containers") or [])
+    # Our container first; else any container that says something.
+    containers.sort(key=lambda c: c.get("name") != container_name)
+    for container in containers:
+        code = container.get("exitCode")
+        detail = str(container.get("reason") or "")
+        if code is None and not detail:
+            continue
+        if detail and detail not in text:
+            text = f"{text}: {detail}" if text else detail
+        if code is not None:
+            text += f" (exit code {code})"
+        break
+    return text

@@ -1,0 +1,93 @@
+"""The ECS cluster of the app, with Container Insights on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.ecs_common import ecs_tags
+from ecsdeploy.spec.naming import tags_to_dict
+
+
+class ClusterHandler(Handler):
+    kind: ClassVar[str] = "ecs.cluster"
+    layer: ClassVar[str] = "services"
+    rank: ClassVar[int] = 5
+    held_by_dependents: ClassVar[bool] = True
+    services: ClassVar[tuple[str, ...]] = ("ecs",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        ecs = self.client("ecs")
+        arns = list(ecs.pages("ListClusters", "clusterArns"))
+        found: list[Observed] = []
+        wanted = {w.name: w for w in wants}
+        for i in range(0, len(arns), 100):  # DescribeClusters takes at most 100
+            out = ecs.describe_clusters(clusters=arns[i : i + 100], include=["TAGS", "SETTINGS"])
+            for cluster in out.get("clusters", []):
+                if cluster.get("status") != "ACTIVE":
+                    continue  # deleted clusters stay visible as INACTIVE for a while
+                tags = tags_to_dict(cluster.get("tags"))
+                name = cluster["clusterName"]
+                key = owned_key(self.ctx.owner, tags)
+                if key is None:
+                    if name in wanted:
+                        found.append(
+                            Observed(
+                                self.kind,
+                                wanted[name].key,
+                                cluster["clusterArn"],
+                                name,
+                                {},
+                                tags=tags,
+                                owned=False,
+                            )
+                        )
+                    continue
+                settings = {s["name"]: s["value"] for s in cluster.get("settings", [])}
+                found.append(
+                    Observed(
+                        kind=self.kind,
+                        key=key,
+                        id=cluster["clusterArn"],
+                        name=name,
+                        props={"name": name, "insights": settings.get("containerInsights")},
+                        attrs={"arn": cluster["clusterArn"], "name": name},
+                        tags=tags,
+                        state=cluster.get("status", ""),
+                    )
+                )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        cluster = self.client("ecs").create_cluster(
+            clusterName=props["name"],
+            settings=[{"name": "containerInsights", "value": props["insights"]}],
+            tags=ecs_tags(self.tags(want)),
+        )["cluster"]
+        return Observed(
+            self.kind,
+            want.key,
+            cluster["clusterArn"],
+            props["name"],
+            dict(props),
+            attrs={"arn": cluster["clusterArn"], "name": props["name"]},
+            tags=self.tags(want),
+        )
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        if any(c.field == "insights" for c in changes):
+            self.client("ecs").update_cluster(
+                cluster=have.name,
+                settings=[{"name": "containerInsights", "value": props["insights"]}],
+            )
+            have.props["insights"] = props["insights"]
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # Refused (ClusterContainsServicesException -> DependencyViolation, retried) while
+        # services are still draining.
+        self.client("ecs").delete_cluster(cluster=have.name)

@@ -1,0 +1,221 @@
+"""ECS Fargate services: one per spec service, in its subnets, behind its target group.
+
+Deployments use the circuit breaker with rollback, so a crash-looping revision is rolled
+back by ECS instead of retried for hours; ``reconcile.rollout`` reports such a rollback as
+the failure it is. When autoscaling owns the task count, ``desired_count`` is not part of
+the props, so scaling activity is never seen as drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import InvalidRequest, NotFound
+from ecsdeploy.reconcile.wait import retry_while, wait_for
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.ec2_common import client_token
+from ecsdeploy.resources.ecs_common import cluster_name, ecs_tags
+from ecsdeploy.spec.naming import tags_to_dict
+
+LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, container port)
+
+
+class ServiceHandler(Handler):
+    kind: ClassVar[str] = "ecs.service"
+    layer: ClassVar[str] = "services"
+    rank: ClassVar[int] = 8
+    services: ClassVar[tuple[str, ...]] = ("ecs",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        ecs = self.client("ecs")
+        cluster = cluster_name(self.ctx.owner)
+        try:
+            arns = list(ecs.pages("ListServices", "serviceArns", cluster=cluster))
+        except NotFound:
+            return []
+        found = []
+        for i in range(0, len(arns), 10):  # DescribeServices takes at most 10
+            out = ecs.describe_services(
+                cluster=cluster, services=arns[i : i + 10], include=["TAGS"]
+            )
+            for svc in out.get("services", []):
+                if svc.get("status") != "ACTIVE":
+                    continue  # DRAINING / INACTIVE: on its way out
+                tags = tags_to_dict(svc.get("tags"))
+                key = owned_key(self.ctx.owner, tags)
+                if key is not None:
+                    found.append(self._observed(key, svc, tags))
+        return found
+
+    def _observed(self, key: str, svc: dict[str, Any], tags: dict[str, str]) -> Observed:
+        vpc = svc.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+        deployment = svc.get("deploymentConfiguration", {})
+        breaker = deployment.get("deploymentCircuitBreaker", {})
+        primary: dict[str, Any] = next(
+            (d for d in svc.get("deployments", []) if d.get("status") == "PRIMARY"), {}
+        )
+        props: dict[str, Any] = {
+            "cluster": svc.get("clusterArn"),
+            "launch_type": svc.get("launchType"),
+            "task_definition": svc.get("taskDefinition"),
+            "desired_count": svc.get("desiredCount"),
+            "subnets": frozenset(vpc.get("subnets", [])),
+            "security_groups": frozenset(vpc.get("securityGroups", [])),
+            "public_ip": vpc.get("assignPublicIp") == "ENABLED",
+            "load_balancers": frozenset(
+                (lb["targetGroupArn"], lb["containerName"], lb["containerPort"])
+                for lb in svc.get("loadBalancers", [])
+            ),
+        }
+        # AWS always returns deploymentConfiguration (and the grace period of a service
+        # behind a load balancer); moto omits both. A field that was not reported is left
+        # out, and diff() does not compare it.
+        if "healthCheckGracePeriodSeconds" in svc:
+            props["grace_period"] = svc["healthCheckGracePeriodSeconds"]
+        if "deploymentConfiguration" in svc:
+            props["circuit_breaker"] = bool(breaker.get("enable") and breaker.get("rollback"))
+            props["min_healthy"] = deployment.get("minimumHealthyPercent")
+            props["max_percent"] = deployment.get("maximumPercent")
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=svc["serviceArn"],
+            name=svc["serviceName"],
+            props=props,
+            attrs={"arn": svc["serviceArn"], "name": svc["serviceName"]},
+            tags=tags,
+            state=f"{svc.get('runningCount', 0)}/{svc.get('desiredCount', 0)} running, "
+            f"{primary.get('rolloutState', 'no rollout')}".lower(),
+        )
+
+    def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
+        changes = super().diff(want, have)
+        optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
+        return [c for c in changes if c.field not in optional - set(have.props)]
+
+    @staticmethod
+    def _args(props: Mapping[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "taskDefinition": props["task_definition"],
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": sorted(props["subnets"]),
+                    "securityGroups": sorted(props["security_groups"]),
+                    "assignPublicIp": "ENABLED" if props["public_ip"] else "DISABLED",
+                }
+            },
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {
+                    "enable": props["circuit_breaker"],
+                    "rollback": props["circuit_breaker"],
+                },
+                "minimumHealthyPercent": props["min_healthy"],
+                "maximumPercent": props["max_percent"],
+            },
+        }
+        if "desired_count" in props:
+            args["desiredCount"] = props["desired_count"]
+        if props["load_balancers"]:
+            args["loadBalancers"] = [
+                {"targetGroupArn": tg, "containerName": name, "containerPort": port}
+                for tg, name, port in sorted(props["load_balancers"])
+            ]
+            args["healthCheckGracePeriodSeconds"] = props["grace_period"]
+        return args
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        args = {
+            **self._args(props),
+            "cluster": props["cluster"],
+            "serviceName": want.name,
+            "launchType": props["launch_type"],
+            "propagateTags": "SERVICE",
+            "enableECSManagedTags": True,
+            "tags": ecs_tags(self.tags(want)),
+            # a create re-run after a crash returns the same service instead of failing
+            "clientToken": client_token(self.ctx.owner, want.key)[:36],
+        }
+        args.setdefault("desiredCount", want.initial.get("desired_count", 1))
+
+        def attempt() -> dict[str, Any]:
+            out: dict[str, Any] = self.client("ecs").create_service(**args)["service"]
+            return out
+
+        svc = self._retry_unattached_target_group(attempt)
+        return self._observed(want.key, svc, self.tags(want))
+
+    def _retry_unattached_target_group(self, attempt: Any) -> dict[str, Any]:
+        # Right after a listener rule is created, AWS may still say the target group
+        # "does not have an associated load balancer": retry that, briefly and bounded.
+        def guarded() -> dict[str, Any]:
+            try:
+                result: dict[str, Any] = attempt()
+                return result
+            except InvalidRequest as exc:
+                if "associated load balancer" in exc.message:
+                    raise _NotAttachedYet(exc.message, exc.code, exc.operation) from exc
+                raise
+
+        return retry_while(
+            self.ctx,
+            (_NotAttachedYet,),
+            "the target group to be attached to the load balancer",
+            guarded,
+            self.ctx.timing.iam_propagation,
+        )
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        fields = {c.field for c in changes}
+        wanted = self._args(props)
+        args: dict[str, Any] = {"cluster": props["cluster"], "service": have.name}
+        mapping = {
+            "task_definition": ["taskDefinition"],
+            "desired_count": ["desiredCount"],
+            "subnets": ["networkConfiguration"],
+            "security_groups": ["networkConfiguration"],
+            "public_ip": ["networkConfiguration"],
+            "load_balancers": ["loadBalancers", "healthCheckGracePeriodSeconds"],
+            "grace_period": ["healthCheckGracePeriodSeconds"],
+            "circuit_breaker": ["deploymentConfiguration"],
+            "min_healthy": ["deploymentConfiguration"],
+            "max_percent": ["deploymentConfiguration"],
+        }
+        for field in fields:
+            for arg in mapping.get(field, []):
+                if arg in wanted:
+                    args[arg] = wanted[arg]
+        svc = self._retry_unattached_target_group(
+            lambda: self.client("ecs").update_service(**args)["service"]
+        )
+        return self._observed(have.key, svc, have.tags)
+
+    def delete(self, have: Observed) -> None:
+        ecs = self.client("ecs")
+        cluster = have.props.get("cluster") or cluster_name(self.ctx.owner)
+        try:
+            ecs.update_service(cluster=cluster, service=have.name, desiredCount=0)
+            ecs.delete_service(cluster=cluster, service=have.name, force=True)
+        except NotFound:
+            return
+        wait_for(
+            self.ctx,
+            f"ECS service {have.name} to drain and become inactive",
+            lambda: self._gone(cluster, have.name),
+            self.ctx.timing.resource_ready,
+        )
+
+    def _gone(self, cluster: str, name: str) -> bool | None:
+        try:
+            out = self.client("ecs").describe_services(cluster=cluster, services=[name])
+        except NotFound:
+            return True
+        services = out.get("services", [])
+        return True if not services or services[0].get("status") == "INACTIVE" else None
+
+
+class _NotAttachedYet(InvalidRequest):
+    pass

@@ -1,0 +1,140 @@
+"""Task definitions: one family per service, one container each.
+
+A task definition cannot be changed, only given a new revision, so ``update`` registers a
+revision, and only when the normalised content differs from the latest ACTIVE one: an
+unchanged ``up`` registers nothing. Dependents refer to the revision ARN, which an update
+changes (``volatile_attrs``), so the plan shows the service update that follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.ecs_common import ecs_tags
+from ecsdeploy.spec.naming import tags_to_dict
+
+STREAM_PREFIX = "ecs"  # awslogs streams are ecs/<container>/<task id>
+
+
+def container_health(command: list[str] | None, grace: int) -> dict[str, Any] | None:
+    if not command:
+        return None
+    return {"command": list(command), "interval": 15, "timeout": 5, "retries": 3,
+            "startPeriod": min(grace, 300)}  # fmt: skip
+
+
+class TaskDefinitionHandler(Handler):
+    kind: ClassVar[str] = "ecs.task_definition"
+    layer: ClassVar[str] = "services"
+    rank: ClassVar[int] = 6
+    services: ClassVar[tuple[str, ...]] = ("ecs",)
+    volatile_attrs: ClassVar[frozenset[str]] = frozenset({"arn", "revision"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        ecs = self.client("ecs")
+        prefix = f"{self.ctx.owner.prefix}-"
+        found = []
+        for family in ecs.pages(
+            "ListTaskDefinitionFamilies", "families", familyPrefix=prefix, status="ACTIVE"
+        ):
+            try:
+                out = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+            except AwsError:
+                continue  # its last revision was deregistered between the two calls
+            tags = tags_to_dict(out.get("tags"))
+            key = owned_key(self.ctx.owner, tags)
+            if key is not None:
+                found.append(self._observed(key, out["taskDefinition"], tags))
+        return found
+
+    def _observed(self, key: str, td: dict[str, Any], tags: dict[str, str]) -> Observed:
+        container = td["containerDefinitions"][0]
+        log = container.get("logConfiguration", {}).get("options", {})
+        ports = container.get("portMappings") or [{}]
+        health = container.get("healthCheck")
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=td["family"],
+            name=td["family"],
+            props={
+                "cpu": str(td.get("cpu")),
+                "memory": str(td.get("memory")),
+                "execution_role": td.get("executionRoleArn"),
+                "task_role": td.get("taskRoleArn"),
+                "container": container["name"],
+                "image": container["image"],
+                "port": ports[0].get("containerPort"),
+                "env": {e["name"]: e["value"] for e in container.get("environment", [])},
+                "secrets": {s["name"]: s["valueFrom"] for s in container.get("secrets", [])},
+                "log_group": log.get("awslogs-group"),
+                "health": (
+                    {
+                        k: health[k]
+                        for k in ("command", "interval", "timeout", "retries", "startPeriod")
+                        if k in health
+                    }
+                    if health
+                    else None
+                ),
+            },
+            attrs={"arn": td["taskDefinitionArn"], "revision": td.get("revision")},
+            tags=tags,
+            state=f"revision {td.get('revision')}",
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        container: dict[str, Any] = {
+            "name": props["container"],
+            "image": props["image"],
+            "essential": True,
+            "portMappings": [{"containerPort": props["port"], "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(props["env"].items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props["secrets"].items())],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": props["log_group"],
+                    "awslogs-region": self.ctx.aws.region,
+                    "awslogs-stream-prefix": STREAM_PREFIX,
+                },
+            },
+        }
+        if props["health"]:
+            container["healthCheck"] = dict(props["health"])
+        out = self.client("ecs").register_task_definition(
+            family=want.name,
+            taskRoleArn=props["task_role"],
+            executionRoleArn=props["execution_role"],
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu=props["cpu"],
+            memory=props["memory"],
+            runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+            containerDefinitions=[container],
+            tags=ecs_tags(self.tags(want)),
+        )
+        return self._observed(want.key, out["taskDefinition"], self.tags(want))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        return self.create(want, props)  # a new revision; the old ones stay for rollback
+
+    def delete(self, have: Observed) -> None:
+        ecs = self.client("ecs")
+        arns = [
+            arn
+            for arn in ecs.pages(
+                "ListTaskDefinitions", "taskDefinitionArns", familyPrefix=have.name
+            )
+            # familyPrefix matches by prefix: keep this exact family only
+            if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == have.name
+        ]
+        for arn in arns:
+            ecs.deregister_task_definition(taskDefinition=arn)
+        for i in range(0, len(arns), 10):  # DeleteTaskDefinitions takes at most 10
+            ecs.delete_task_definitions(taskDefinitions=arns[i : i + 10])

@@ -1,0 +1,196 @@
+"""Listeners of the load balancer: HTTP on 80 (forwarding, answering 404, or redirecting to
+HTTPS) and, with a certificate, HTTPS on 443.
+
+A listener's default action is compared in a small normalised form (see
+``action_props``), whatever extra fields AWS fills in (``Order``, ``ForwardConfig``, the
+``#{host}`` parts of a redirect).
+
+Listeners have no name and ELBv2 has no tag filter: they are found by listing the
+listeners of each load balancer this app owns and reading their tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.clients import Client
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.load_balancer import describe_tags, owned_load_balancers
+from ecsdeploy.spec.naming import Owner, dict_to_tags
+
+
+def forward(target_group: str) -> dict[str, Any]:
+    return {"Type": "forward", "TargetGroupArn": target_group}
+
+
+def aws_action(action: Mapping[str, Any]) -> dict[str, Any]:
+    """The AWS form of a normalised action (the ``default_action`` prop)."""
+    kind = action["type"]
+    if kind == "forward":
+        return forward(action["target_group"])
+    if kind == "fixed-response":
+        return {
+            "Type": "fixed-response",
+            "FixedResponseConfig": {
+                "StatusCode": str(action["status"]),
+                "ContentType": action["content_type"],
+                "MessageBody": action.get("body", ""),
+            },
+        }
+    if kind == "redirect":
+        # Host, path and query default to the request's own (#{host}, /#{path}, #{query}).
+        return {
+            "Type": "redirect",
+            "RedirectConfig": {
+                "Protocol": action["protocol"],
+                "Port": str(action["port"]),
+                "StatusCode": action["status"],
+            },
+        }
+    raise ValueError(f"unsupported listener action {kind!r}")
+
+
+def action_props(actions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The normalised form of AWS's action list; its last action (by Order) decides."""
+    if not actions:
+        return {}
+    last = sorted(actions, key=lambda a: int(a.get("Order", 0)))[-1]
+    kind = last.get("Type", "")
+    if kind == "forward":
+        arn = last.get("TargetGroupArn")
+        if not arn:
+            groups = [
+                g["TargetGroupArn"] for g in last.get("ForwardConfig", {}).get("TargetGroups", [])
+            ]
+            # A weighted forward to several groups (set by hand) shows as drift.
+            arn = groups[0] if len(groups) == 1 else ",".join(sorted(groups))
+        return {"type": "forward", "target_group": arn}
+    if kind == "fixed-response":
+        config = last.get("FixedResponseConfig", {})
+        return {
+            "type": "fixed-response",
+            "status": str(config.get("StatusCode", "")),
+            "content_type": config.get("ContentType"),
+            "body": config.get("MessageBody", ""),  # AWS leaves out an empty body
+        }
+    if kind == "redirect":
+        config = last.get("RedirectConfig", {})
+        return {
+            "type": "redirect",
+            "protocol": config.get("Protocol"),
+            "port": str(config.get("Port", "")),
+            "status": config.get("StatusCode"),
+        }
+    return {"type": kind}  # authenticate-* etc.: never wanted, so always a change
+
+
+def owned_listeners(
+    elbv2: Client, owner: Owner
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(logical key, listener, tags) of each listener tagged for ``owner`` on its own LBs.
+
+    One DescribeListeners per owned load balancer (the API takes one LB at a time), one
+    DescribeTags per 20 listeners.
+    """
+    listeners: list[dict[str, Any]] = []
+    for _, lb, _ in owned_load_balancers(elbv2, owner):
+        try:
+            listeners += elbv2.pages(
+                "DescribeListeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]
+            )
+        except NotFound:
+            continue  # deleted since it was listed
+    tags_by_arn = describe_tags(elbv2, [li["ListenerArn"] for li in listeners])
+    owned = []
+    for listener in listeners:
+        tags = tags_by_arn.get(listener["ListenerArn"], {})
+        key = owned_key(owner, tags)
+        if key is not None:
+            owned.append((key, listener, tags))
+    return owned
+
+
+class ListenerHandler(Handler):
+    kind: ClassVar[str] = "elbv2.listener"
+    layer: ClassVar[str] = "load_balancer"
+    rank: ClassVar[int] = 6
+    services: ClassVar[tuple[str, ...]] = ("elbv2",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"load_balancer", "port"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        # A listener added by hand on our load balancer has no owner tags and is ignored;
+        # if it holds a port we want, CreateListener fails with DuplicateListener and
+        # nothing is changed. (Wants still hold Refs here, so the LB ARN is unknown.)
+        return [
+            self._observed(key, listener, tags)
+            for key, listener, tags in owned_listeners(self.client("elbv2"), self.ctx.owner)
+        ]
+
+    def _observed(self, key: str, listener: dict[str, Any], tags: dict[str, str]) -> Observed:
+        arn = listener["ListenerArn"]
+        protocol = listener.get("Protocol")
+        # Certificate and TLS policy mean something only on HTTPS. (AWS leaves them out
+        # for HTTP; moto reports its default policy on HTTP listeners too.)
+        tls = protocol == "HTTPS"
+        certificates = (listener.get("Certificates") or []) if tls else []
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=arn,
+            name=tags.get("Name", arn),
+            props={
+                "load_balancer": listener["LoadBalancerArn"],
+                "port": int(listener["Port"]),
+                "protocol": protocol,
+                "certificate": certificates[0]["CertificateArn"] if certificates else None,
+                "ssl_policy": (listener.get("SslPolicy") or None) if tls else None,
+                "default_action": action_props(listener.get("DefaultActions", [])),
+            },
+            attrs={"arn": arn},
+            tags=tags,
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        params: dict[str, Any] = {
+            "LoadBalancerArn": props["load_balancer"],
+            "Protocol": props["protocol"],
+            "Port": props["port"],
+            "DefaultActions": [aws_action(props["default_action"])],
+            "Tags": dict_to_tags(tags),
+        }
+        params.update(self._tls(props))
+        listener = self.client("elbv2").create_listener(**params)["Listeners"][0]
+        return self._observed(want.key, listener, tags)
+
+    @staticmethod
+    def _tls(props: Mapping[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if props.get("certificate"):
+            params["Certificates"] = [{"CertificateArn": props["certificate"]}]
+        if props.get("ssl_policy"):
+            params["SslPolicy"] = props["ssl_policy"]
+        return params
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        fields = {c.field for c in changes}
+        params: dict[str, Any] = {"ListenerArn": have.id}
+        if "default_action" in fields:
+            params["DefaultActions"] = [aws_action(props["default_action"])]
+        if fields & {"protocol", "certificate", "ssl_policy"}:
+            # HTTPS needs its certificate and policy in the same call that switches to it;
+            # switching to HTTP drops them.
+            params["Protocol"] = props["protocol"]
+            params.update(self._tls(props))
+        if len(params) > 1:
+            listener = self.client("elbv2").modify_listener(**params)["Listeners"][0]
+            return self._observed(have.key, listener, have.tags)
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # Deletes the listener's rules with it.
+        self.client("elbv2").delete_listener(ListenerArn=have.id)

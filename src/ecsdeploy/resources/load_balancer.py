@@ -1,0 +1,215 @@
+"""The application load balancer in the public subnets, in front of every service.
+
+Also home of the helpers the other ELBv2 kinds share: reading tags in batches and listing
+the load balancers this app owns. ELBv2 has no tag filter on its Describe calls, so a kind
+lists every resource of its type in one paginated call, reads their tags with
+DescribeTags (at most 20 ARNs per call) and keeps the ones carrying the owner's tags.
+
+AWS takes two to three minutes to take a new load balancer from ``provisioning`` to
+``active``; create waits for that so that listeners and services find it ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.clients import Client
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.reconcile.wait import wait_for
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
+
+TAGS_PER_CALL = 20  # DescribeTags takes at most 20 resource ARNs
+DEFAULT_IDLE_TIMEOUT = 60  # what AWS gives a new load balancer
+IDLE_TIMEOUT = "idle_timeout.timeout_seconds"
+
+
+# --- shared by the ELBv2 kinds ---------------------------------------------------------
+def describe_tags(elbv2: Client, arns: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Tags of each ARN, read 20 at a time. ARNs that vanished meanwhile are left out."""
+    wanted = list(arns)
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(wanted), TAGS_PER_CALL):
+        batch = wanted[start : start + TAGS_PER_CALL]
+        try:
+            found.update(_tags_of(elbv2, batch))
+        except NotFound:
+            # One of the batch was deleted between the Describe and now (another run, or
+            # someone else's resource): AWS fails the whole call, so ask one at a time.
+            for arn in batch:
+                try:
+                    found.update(_tags_of(elbv2, [arn]))
+                except NotFound:
+                    pass
+    return found
+
+
+def _tags_of(elbv2: Client, arns: list[str]) -> dict[str, dict[str, str]]:
+    described = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"]
+    return {d["ResourceArn"]: tags_to_dict(d.get("Tags")) for d in described}
+
+
+def tagged_load_balancers(elbv2: Client) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Every load balancer of the region with its tags: one paginated Describe + DescribeTags."""
+    balancers = list(elbv2.pages("DescribeLoadBalancers", "LoadBalancers"))
+    tags = describe_tags(elbv2, [lb["LoadBalancerArn"] for lb in balancers])
+    return [(lb, tags[lb["LoadBalancerArn"]]) for lb in balancers if lb["LoadBalancerArn"] in tags]
+
+
+def owned_load_balancers(
+    elbv2: Client, owner: Owner
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(logical key, load balancer, tags) of each load balancer tagged for ``owner``."""
+    owned = []
+    for lb, tags in tagged_load_balancers(elbv2):
+        key = owned_key(owner, tags)
+        if key is not None:
+            owned.append((key, lb, tags))
+    return owned
+
+
+def full_name(arn: str) -> str:
+    """What ALB request-count autoscaling labels use: ``app/NAME/ID`` for a load balancer
+    (ARN ``...:loadbalancer/app/NAME/ID``), ``targetgroup/NAME/ID`` for a target group."""
+    return arn.split(":", 5)[5].removeprefix("loadbalancer/")
+
+
+# --- the kind ----------------------------------------------------------------------------
+class LoadBalancerHandler(Handler):
+    kind: ClassVar[str] = "elbv2.load_balancer"
+    layer: ClassVar[str] = "load_balancer"
+    rank: ClassVar[int] = 5
+    services: ClassVar[tuple[str, ...]] = ("elbv2",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        elbv2 = self.client("elbv2")
+        wanted = {w.name: w for w in wants}
+        found: list[Observed] = []
+        for lb, tags in tagged_load_balancers(elbv2):
+            key = owned_key(self.ctx.owner, tags)
+            name = lb["LoadBalancerName"]
+            if key is None:
+                if name in wanted:  # our name, not our tags: never touch it
+                    found.append(
+                        Observed(
+                            self.kind,
+                            wanted[name].key,
+                            lb["LoadBalancerArn"],
+                            name,
+                            {},
+                            tags=tags,
+                            owned=False,
+                        )
+                    )
+                continue
+            try:
+                attributes = self._attributes(lb["LoadBalancerArn"])
+            except NotFound:
+                continue  # deleted since the Describe
+            found.append(self._observed(key, lb, tags, attributes))
+        return found
+
+    def _attributes(self, arn: str) -> dict[str, str]:
+        described = self.client("elbv2").describe_load_balancer_attributes(LoadBalancerArn=arn)
+        return {a["Key"]: a["Value"] for a in described.get("Attributes", [])}
+
+    def _observed(
+        self, key: str, lb: dict[str, Any], tags: dict[str, str], attributes: dict[str, str]
+    ) -> Observed:
+        arn = lb["LoadBalancerArn"]
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=arn,
+            name=lb["LoadBalancerName"],
+            props={
+                "name": lb["LoadBalancerName"],
+                "scheme": lb.get("Scheme"),
+                "subnets": frozenset(
+                    z["SubnetId"] for z in lb.get("AvailabilityZones", []) if z.get("SubnetId")
+                ),
+                "security_groups": frozenset(lb.get("SecurityGroups", [])),
+                # Absent until someone sets it (moto never lists it): AWS's default applies.
+                "idle_timeout": int(attributes.get(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)),
+            },
+            attrs={
+                "arn": arn,
+                "dns_name": lb.get("DNSName"),
+                "zone_id": lb.get("CanonicalHostedZoneId"),
+                "full_name": full_name(arn),
+            },
+            tags=tags,
+            state=str(lb.get("State", {}).get("Code", "")),
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        elbv2 = self.client("elbv2")
+        # Idempotent in AWS: the same name with the same settings returns the existing one.
+        lb = elbv2.create_load_balancer(
+            Name=props["name"],
+            Type="application",
+            Scheme=props["scheme"],
+            IpAddressType="ipv4",
+            Subnets=sorted(props["subnets"]),
+            SecurityGroups=sorted(props["security_groups"]),
+            Tags=dict_to_tags(tags),
+        )["LoadBalancers"][0]
+        arn = lb["LoadBalancerArn"]
+        if int(props["idle_timeout"]) != DEFAULT_IDLE_TIMEOUT:
+            self._set_idle_timeout(arn, int(props["idle_timeout"]))
+        ready = wait_for(
+            self.ctx,
+            f"load balancer {props['name']} to become active",
+            lambda: self._active(arn),
+            self.ctx.timing.resource_ready,
+        )
+        return self._observed(want.key, ready, tags, {IDLE_TIMEOUT: str(props["idle_timeout"])})
+
+    def _active(self, arn: str) -> dict[str, Any] | None:
+        try:
+            lb: dict[str, Any] = self.client("elbv2").describe_load_balancers(
+                LoadBalancerArns=[arn]
+            )["LoadBalancers"][0]
+        except NotFound:
+            return None  # eventual consistency: a new ARN may not be readable at once
+        state = lb.get("State", {})
+        if state.get("Code") == "failed":
+            raise RuntimeError(
+                f"load balancer {lb['LoadBalancerName']} failed to provision: "
+                f"{state.get('Reason', 'no reason given')}"
+            )
+        # "active_impaired" routes traffic too (it is short of capacity to scale).
+        return lb if state.get("Code") in ("active", "active_impaired") else None
+
+    def _set_idle_timeout(self, arn: str, seconds: int) -> None:
+        self.client("elbv2").modify_load_balancer_attributes(
+            LoadBalancerArn=arn, Attributes=[{"Key": IDLE_TIMEOUT, "Value": str(seconds)}]
+        )
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        elbv2 = self.client("elbv2")
+        for change in changes:
+            if change.field == "subnets":
+                # One subnet per AZ, at least two AZs; the whole set is replaced at once.
+                elbv2.set_subnets(LoadBalancerArn=have.id, Subnets=sorted(change.after))
+            elif change.field == "security_groups":
+                elbv2.set_security_groups(
+                    LoadBalancerArn=have.id, SecurityGroups=sorted(change.after)
+                )
+            elif change.field == "idle_timeout":
+                self._set_idle_timeout(have.id, int(change.after))
+            else:
+                continue
+            have.props[change.field] = change.after
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # Deleting a load balancer deletes its listeners and their rules with it. Its
+        # network interfaces linger for minutes after: deleting its subnets and security
+        # groups meanwhile fails with DependencyViolation, which the executor retries.
+        self.client("elbv2").delete_load_balancer(LoadBalancerArn=have.id)

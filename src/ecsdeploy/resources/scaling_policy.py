@@ -1,0 +1,93 @@
+"""Target-tracking scaling policies on average CPU, memory or ALB requests per target.
+
+PutScalingPolicy is an upsert: create and update are the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import InvalidRequest
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.scaling_target import DIMENSION, NAMESPACE, app_items
+
+METRICS = {
+    "cpu": "ECSServiceAverageCPUUtilization",
+    "memory": "ECSServiceAverageMemoryUtilization",
+    "requests": "ALBRequestCountPerTarget",
+}
+COOLDOWN_OUT = 60
+COOLDOWN_IN = 300
+
+
+class ScalingPolicyHandler(Handler):
+    kind: ClassVar[str] = "autoscaling.policy"
+    layer: ClassVar[str] = "services"
+    rank: ClassVar[int] = 10
+    services: ClassVar[tuple[str, ...]] = ("application-autoscaling", "ecs")
+    replace_on: ClassVar[frozenset[str]] = frozenset({"resource_id", "policy_name"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        found = []
+        for service, rid, policy in app_items(self, "DescribeScalingPolicies", "ScalingPolicies"):
+            config = policy.get("TargetTrackingScalingPolicyConfiguration")
+            if config is None:
+                continue
+            spec = config.get("PredefinedMetricSpecification", {})
+            metric = next(
+                (k for k, v in METRICS.items() if v == spec.get("PredefinedMetricType")), "?"
+            )
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=f"scaling/{service}/{metric}",
+                    id=policy["PolicyARN"],
+                    name=policy["PolicyName"],
+                    props={
+                        "resource_id": rid,
+                        "policy_name": policy["PolicyName"],
+                        "metric": spec.get("PredefinedMetricType"),
+                        "resource_label": spec.get("ResourceLabel"),
+                        "target": float(config["TargetValue"]),
+                    },
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        metric: dict[str, Any] = {"PredefinedMetricType": props["metric"]}
+        if props["resource_label"]:
+            metric["ResourceLabel"] = props["resource_label"]
+        out = self.client("application-autoscaling").put_scaling_policy(
+            PolicyName=props["policy_name"],
+            ServiceNamespace=NAMESPACE,
+            ResourceId=props["resource_id"],
+            ScalableDimension=DIMENSION,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": props["target"],
+                "PredefinedMetricSpecification": metric,
+                "ScaleOutCooldown": COOLDOWN_OUT,
+                "ScaleInCooldown": COOLDOWN_IN,
+            },
+        )
+        return Observed(self.kind, want.key, out["PolicyARN"], props["policy_name"], dict(props))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        return self.create(want, props)
+
+    def delete(self, have: Observed) -> None:
+        try:
+            self.client("application-autoscaling").delete_scaling_policy(
+                PolicyName=have.name,
+                ServiceNamespace=NAMESPACE,
+                ResourceId=have.props["resource_id"],
+                ScalableDimension=DIMENSION,
+            )
+        except InvalidRequest as exc:
+            # AWS answers ObjectNotFoundException (NotFound); moto a ValidationException
+            if "No scal" not in exc.message:
+                raise

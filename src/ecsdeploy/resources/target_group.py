@@ -1,0 +1,151 @@
+"""Target groups, one per service: the ECS service registers its tasks' IPs here and the
+load balancer forwards to them, health-checking each on ``health_path``.
+
+Name, port, protocol, VPC and target type are fixed at creation; the health check and the
+deregistration delay (how long a stopping task keeps draining) change in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.load_balancer import describe_tags, full_name
+from ecsdeploy.spec.naming import dict_to_tags
+
+DEFAULT_DEREGISTRATION_DELAY = 300  # what AWS gives a new target group
+DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds"
+
+# props -> the ModifyTargetGroup parameter that sets it
+HEALTH_FIELDS = {
+    "health_path": "HealthCheckPath",
+    "health_interval": "HealthCheckIntervalSeconds",
+    "health_timeout": "HealthCheckTimeoutSeconds",
+    "healthy_threshold": "HealthyThresholdCount",
+    "unhealthy_threshold": "UnhealthyThresholdCount",
+}
+
+
+def _health_check(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The health-check parameters of CreateTargetGroup / ModifyTargetGroup."""
+    params: dict[str, Any] = {
+        "HealthCheckEnabled": True,
+        "HealthCheckProtocol": props["protocol"],
+        "HealthCheckPort": "traffic-port",
+        "Matcher": {"HttpCode": props["matcher"]},
+    }
+    for field, param in HEALTH_FIELDS.items():
+        params[param] = props[field]
+    return params
+
+
+class TargetGroupHandler(Handler):
+    kind: ClassVar[str] = "elbv2.target_group"
+    layer: ClassVar[str] = "load_balancer"
+    rank: ClassVar[int] = 5
+    held_by_dependents: ClassVar[bool] = True
+    services: ClassVar[tuple[str, ...]] = ("elbv2",)
+    replace_on: ClassVar[frozenset[str]] = frozenset(
+        {"name", "port", "protocol", "vpc", "target_type"}
+    )
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        elbv2 = self.client("elbv2")
+        wanted = {w.name: w for w in wants}
+        groups = list(elbv2.pages("DescribeTargetGroups", "TargetGroups"))
+        tags_by_arn = describe_tags(elbv2, [g["TargetGroupArn"] for g in groups])
+        found: list[Observed] = []
+        for group in groups:
+            arn = group["TargetGroupArn"]
+            if arn not in tags_by_arn:
+                continue  # deleted since the Describe
+            tags = tags_by_arn[arn]
+            name = group["TargetGroupName"]
+            key = owned_key(self.ctx.owner, tags)
+            if key is None:
+                if name in wanted:  # our name, not our tags: never touch it
+                    found.append(
+                        Observed(self.kind, wanted[name].key, arn, name, {}, tags=tags, owned=False)
+                    )
+                continue
+            try:
+                described = elbv2.describe_target_group_attributes(TargetGroupArn=arn)
+            except NotFound:
+                continue
+            attributes = {a["Key"]: a["Value"] for a in described.get("Attributes", [])}
+            found.append(self._observed(key, group, tags, attributes))
+        return found
+
+    def _observed(
+        self, key: str, group: dict[str, Any], tags: dict[str, str], attributes: dict[str, Any]
+    ) -> Observed:
+        arn = group["TargetGroupArn"]
+        name = group["TargetGroupName"]
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=arn,
+            name=name,
+            props={
+                "name": name,
+                "port": int(group["Port"]),
+                "protocol": group.get("Protocol"),
+                "vpc": group.get("VpcId"),
+                "target_type": group.get("TargetType"),
+                "health_path": group.get("HealthCheckPath"),
+                "health_interval": int(group.get("HealthCheckIntervalSeconds", 0)),
+                "health_timeout": int(group.get("HealthCheckTimeoutSeconds", 0)),
+                "healthy_threshold": int(group.get("HealthyThresholdCount", 0)),
+                "unhealthy_threshold": int(group.get("UnhealthyThresholdCount", 0)),
+                "matcher": group.get("Matcher", {}).get("HttpCode"),
+                "deregistration_delay": int(
+                    attributes.get(DEREGISTRATION_DELAY, DEFAULT_DEREGISTRATION_DELAY)
+                ),
+            },
+            attrs={"arn": arn, "name": name, "full_name": full_name(arn)},
+            tags=tags,
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        # Idempotent in AWS: the same name with the same settings returns the existing one.
+        group = self.client("elbv2").create_target_group(
+            Name=props["name"],
+            Protocol=props["protocol"],
+            Port=props["port"],
+            VpcId=props["vpc"],
+            TargetType=props["target_type"],
+            Tags=dict_to_tags(tags),
+            **_health_check(props),
+        )["TargetGroups"][0]
+        have = self._observed(
+            want.key, group, tags, {DEREGISTRATION_DELAY: DEFAULT_DEREGISTRATION_DELAY}
+        )
+        # Only the delay can differ now (it is an attribute, not a CreateTargetGroup field).
+        return self.update(want, props, have, self.diff(props, have))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        elbv2 = self.client("elbv2")
+        fields = {c.field for c in changes}
+        if fields & {*HEALTH_FIELDS, "matcher"}:
+            elbv2.modify_target_group(TargetGroupArn=have.id, **_health_check(props))
+        if "deregistration_delay" in fields:
+            elbv2.modify_target_group_attributes(
+                TargetGroupArn=have.id,
+                Attributes=[
+                    {"Key": DEREGISTRATION_DELAY, "Value": str(props["deregistration_delay"])}
+                ],
+            )
+        for change in changes:
+            if change.field not in self.replace_on:
+                have.props[change.field] = change.after
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # While a listener or rule still forwards here AWS answers ResourceInUse, which is
+        # a DependencyViolation: the executor retries until the rule's delete has run.
+        self.client("elbv2").delete_target_group(TargetGroupArn=have.id)
