@@ -32,7 +32,7 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 
 run() { echo; echo "==> ecsdeploy $*"; $BIN/ecsdeploy "$@"; }
 run validate "$CONFIG"
-run up "$CONFIG" --yes
+run up "$CONFIG" --yes --no-wait  # moto never starts tasks: no rollout to wait for
 run status "$CONFIG"
 run plan "$CONFIG"
 run down "$CONFIG" --yes

@@ -79,6 +79,8 @@ services:
     image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/ui:v1
     port: 8501
     route: /*
+    env:
+      API_URL: ${{services.api.url}}
 """
 
 
@@ -158,6 +160,21 @@ def owned_anything(region: str = "us-west-2", app: str = "mlapp", env: str = "de
     ]
     iam = boto3.client("iam", region_name=region)
     left += [r["RoleName"] for r in iam.list_roles(PathPrefix=f"/ecsdeploy/{app}/{env}/")["Roles"]]
+    elbv2 = boto3.client("elbv2", region_name=region)
+    arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    arns += [tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]]
+    for i in range(0, len(arns), 20):
+        for described in elbv2.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
+            tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
+            if tags.get("ecsdeploy:app") == app and tags.get("ecsdeploy:env") == env:
+                left.append(described["ResourceArn"])
+    ecs = boto3.client("ecs", region_name=region)
+    for cluster in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]:
+        if cluster["status"] == "ACTIVE" and cluster["clusterName"] == f"{app}-{env}":
+            left.append(cluster["clusterArn"])
+    left += [
+        arn for arn in ecs.list_task_definitions(familyPrefix=f"{app}-{env}-")["taskDefinitionArns"]
+    ]
     logs = boto3.client("logs", region_name=region)
     left += [
         g["logGroupName"]

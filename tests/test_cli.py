@@ -88,12 +88,12 @@ def test_plan_makes_no_mutating_call(aws: None, recorder: CallRecorder, spec_fil
 
 
 def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
-    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    result = runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"])
     assert result.exit_code == 0, result.stderr
     assert "Done:" in result.stderr
 
     recorder.clear()
-    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    result = runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"])
     assert result.exit_code == 0
     assert "No changes" in result.stderr
     assert recorder.mutating() == []
@@ -102,6 +102,10 @@ def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -
     assert result.exit_code == 0
     status = json.loads(result.stdout)
     assert status["deployed"] is True
+    assert status["url"].startswith("http://") and "elb" in status["url"]
+    assert sorted(s["name"] for s in status["services"]) == ["api", "ui"]
+    api = next(s for s in status["services"] if s["name"] == "api")
+    assert api["desired"] == 1 and api["revision"] == "1"
     assert {r["kind"] for r in status["resources"]} >= {"ec2.vpc", "iam.role", "logs.log_group"}
 
     # no TTY and no --yes: down refuses, exit 3, and deletes nothing
@@ -125,14 +129,14 @@ def test_up_refuses_destructive_change_without_yes(
 ) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(spec_text(nat="single"))
-    assert runner.invoke(cli.app, ["up", str(path)]).exit_code == 0
+    assert runner.invoke(cli.app, ["up", str(path), "--no-wait"]).exit_code == 0
     path.write_text(spec_text(nat="none"))
     recorder.clear()
-    result = runner.invoke(cli.app, ["up", str(path)])
+    result = runner.invoke(cli.app, ["up", str(path), "--no-wait"])
     assert result.exit_code == 3
     assert "- delete" in result.stderr
     assert recorder.mutating() == []
-    result = runner.invoke(cli.app, ["up", str(path), "--yes"])
+    result = runner.invoke(cli.app, ["up", str(path), "--yes", "--no-wait"])
     assert result.exit_code == 0, result.stderr
 
 
@@ -143,7 +147,7 @@ def test_down_by_app_name_without_spec(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert runner.invoke(cli.app, ["up", str(spec_file)]).exit_code == 0
+    assert runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"]).exit_code == 0
     monkeypatch.chdir(tmp_path / "..")  # no ecsdeploy.yaml here
     result = runner.invoke(
         cli.app, ["down", "--app", "mlapp", "--env", "dev", "--region", "us-west-2", "--yes"]
@@ -166,7 +170,7 @@ def test_untagged_resource_with_our_name_stops_up(
     iam = boto3.client("iam", region_name="us-west-2")
     iam.create_role(RoleName="mlapp-dev-execution", AssumeRolePolicyDocument="{}")
     recorder.clear()
-    result = runner.invoke(cli.app, ["up", str(spec_file)])
+    result = runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"])
     assert result.exit_code == 3
     assert "mlapp-dev-execution" in result.stderr
     assert "not created by ecsdeploy" in result.stderr

@@ -70,11 +70,11 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     config = str(CONFIGS / "example.yaml")
     assert _run(moto_server, "validate", config).returncode == 0
 
-    first = _run(moto_server, "up", config, "--yes")
+    first = _run(moto_server, "up", config, "--yes", "--no-wait")
     assert first.returncode == 0, first.stderr
     assert "Done:" in first.stderr
 
-    again = _run(moto_server, "-v", "up", config)
+    again = _run(moto_server, "-v", "up", config, "--no-wait")
     assert again.returncode == 0, again.stderr
     assert "No changes" in again.stderr
     calls = [ln.split()[-1] for ln in again.stderr.splitlines() if ln.startswith("aws ")]

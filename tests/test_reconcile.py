@@ -114,3 +114,69 @@ def test_two_envs_do_not_see_each_other(harness: Harness) -> None:
     assert plan.counts()["no-op"] == 0
     assert plan.counts()["delete"] == 0
     assert harness.deployment(spec_text(env="prod")).plan_down().empty  # type: ignore[attr-defined]
+
+
+def _mutations(harness: Harness) -> list[str]:
+    return sorted(c.operation for c in harness.recorder.mutating())
+
+
+def test_changing_one_env_var_registers_one_revision_and_updates_one_service(
+    harness: Harness,
+) -> None:
+    text = spec_text()
+    harness.up(text)
+    changed = text.replace(
+        "    route: /api/*\n", "    route: /api/*\n    env:\n      THEME: dark\n"
+    )
+    assert changed != text
+    dep: Any = harness.deployment(changed)
+    plan = dep.plan_up()
+    assert _kinds(plan, Action.UPDATE) == ["service/api", "taskdef/api"]
+    env_change = next(c for s in plan.changes if s.key == "taskdef/api" for c in s.changes)
+    assert env_change.field == "env" and env_change.after == {"THEME": "dark"}
+    harness.recorder.clear()
+    assert dep.apply(plan).ok
+    assert _mutations(harness) == ["RegisterTaskDefinition", "UpdateService"]
+    assert harness.deployment(changed).plan_up().empty  # type: ignore[attr-defined]
+
+
+def test_changing_a_route_updates_the_rule_not_the_target_group(harness: Harness) -> None:
+    text = spec_text()
+    harness.up(text)
+    changed = text.replace("route: /api/*", "route: /v2/api/*")
+    dep: Any = harness.deployment(changed)
+    plan = dep.plan_up()
+    assert [s.key for s in plan.changes] == ["rule/api", "taskdef/ui", "service/ui"]
+    rule = plan.changes[0]
+    assert rule.action is Action.UPDATE
+    # the UI is told the API's new URL, which takes a new revision
+    url = next(c for s in plan.changes if s.key == "taskdef/ui" for c in s.changes)
+    assert url.field == "env"
+    harness.recorder.clear()
+    assert dep.apply(plan).ok
+    ops = _mutations(harness)
+    assert "DeleteTargetGroup" not in ops and "CreateTargetGroup" not in ops
+    assert "ModifyRule" in ops or "SetRulePriorities" in ops
+
+
+def test_long_names_fit_aws_limits(harness: Harness) -> None:
+    app = "a-very-long-application-name-xyz"  # 32 characters, the most the spec allows
+    service = "model-serving-inference-endpoint"  # 32 too
+    assert len(app) == 32 and len(service) == 32
+    text = (
+        spec_text(app=app, env="staging")
+        .replace("  api:\n", f"  {service}:\n")
+        .replace("services.api.url", f"services.{service}.url")
+    )
+    harness.up(text)
+    import boto3
+
+    elbv2 = boto3.client("elbv2", region_name="us-west-2")
+    names = [lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    names += [tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]]
+    assert len(names) == 3
+    assert all(len(n) <= 32 and not n.endswith("-") for n in names), names
+    assert len(set(names)) == 3
+    assert harness.deployment(text).plan_up().empty  # type: ignore[attr-defined]
+    harness.down(text)
+    assert owned_anything(app=app, env="staging") == []

@@ -8,7 +8,7 @@ tests) decide how to show them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +17,48 @@ from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.build.context import ContextError, content_tag, repository_name
 from ecsdeploy.desired.build import build, network_of, owner_of
-from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
+from ecsdeploy.reconcile.rollout import (
+    AwsRolloutSource,
+    Outcome,
+    Progress,
+    RolloutSource,
+    Watch,
+    watch,
+)
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
+from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    desired: int
+    running: int
+    pending: int
+    revision: str
+    rollout: str
+    healthy_targets: int
+    targets: int
+    events: list[str]
+
+
+@dataclass
+class Status:
+    url: str
+    services: list[ServiceStatus]
+    resources: list[Observed]
+
+
+# a service update that changes any of these starts new tasks: watch the rollout
+ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers", "subnets",
+                            "security_groups", "public_ip"})  # fmt: skip
 
 
 @dataclass
@@ -149,6 +183,83 @@ class Deployment:
             self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
         )
         return executor.run(plan)
+
+    def rollout_watches(self, result: Result) -> list[Watch]:
+        """The services whose tasks this run changed: new, or new revision or count."""
+        watches = []
+        for step in result.done:
+            if step.kind != "ecs.service" or step.want is None:
+                continue
+            fields = {c.field for c in step.changes}
+            if step.action is Action.UPDATE and not fields & ROLLOUT_FIELDS:
+                continue
+            name = step.name  # the service, its container and its task family share it
+            service = result.resources.get(step.key)
+            task = result.resources.get(f"taskdef/{name}")
+            if service is None or task is None:
+                continue
+            target_group = result.resources.get(f"tg/{name}")
+            desired = service.props.get("desired_count")
+            watches.append(
+                Watch(
+                    cluster=cluster_name(self.target.owner),
+                    service=service.name,
+                    task_definition=str(task.attr("arn")),
+                    target_group_arn=str(target_group.attr("arn")) if target_group else None,
+                    log_group=self.target.owner.log_group(name),
+                    container=name,
+                    desired=int(desired if desired is not None else 1),
+                )
+            )
+        return watches
+
+    def wait_for_rollouts(
+        self,
+        watches: Sequence[Watch],
+        timeout: float,
+        on_progress: Callable[[Progress], None] | None = None,
+        source: RolloutSource | None = None,
+    ) -> list[Outcome]:
+        return watch(
+            watches, source or AwsRolloutSource(self.aws), timeout, self.ctx.timing, on_progress
+        )
+
+    def status(self) -> Status:
+        """What runs: per service counts, revision, rollout, target health; and the URL."""
+        found = self.inventory()
+        by_key = {o.key: o for o in found}
+        lb = by_key.get("lb")
+        url = ""
+        if lb is not None and lb.attrs.get("dns_name"):
+            https = any(o.key == "listener/https" for o in found)
+            url = f"{'https' if https else 'http'}://{lb.attrs['dns_name']}"
+        services = []
+        for item in found:
+            if item.kind != "ecs.service":
+                continue
+            task = str(item.props.get("task_definition") or "")
+            healthy = total = 0
+            tg = by_key.get(f"tg/{item.name}")
+            if tg is not None:
+                health = self.aws.client("elbv2").describe_target_health(
+                    TargetGroupArn=tg.attr("arn")
+                )["TargetHealthDescriptions"]
+                total = len(health)
+                healthy = sum(1 for h in health if h["TargetHealth"]["State"] == "healthy")
+            services.append(
+                ServiceStatus(
+                    name=item.name,
+                    desired=int(item.attrs.get("desired", 0)),
+                    running=int(item.attrs.get("running", 0)),
+                    pending=int(item.attrs.get("pending", 0)),
+                    revision=task.rsplit(":", 1)[-1] if ":" in task else "",
+                    rollout=str(item.attrs.get("rollout") or "").lower() or "-",
+                    healthy_targets=healthy,
+                    targets=total,
+                    events=list(item.attrs.get("events", [])),
+                )
+            )
+        return Status(url=url, services=services, resources=found)
 
     def inventory(self) -> list[Observed]:
         """What this app owns now, in creation order (for ``status``)."""

@@ -30,6 +30,7 @@ from ecsdeploy.output.console import err, print_json, stdin_is_interactive
 if TYPE_CHECKING:
     from ecsdeploy.aws.recorder import CallRecorder
     from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.reconcile.rollout import RolloutSource
     from ecsdeploy.spec.models import Spec
 
 DEFAULT_CONFIG = Path("ecsdeploy.yaml")
@@ -195,6 +196,23 @@ def _connect(target: Target) -> Deployment:
     return Deployment.connect(target, recorder=_recorder())
 
 
+def _rollout_source(deployment: Deployment) -> RolloutSource | None:
+    """Where rollouts are read from; None = AWS. Tests replace this with a fake."""
+    return None
+
+
+def _duration(text: str) -> float:
+    """Seconds in "90", "90s", "15m" or "1h"."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        from ecsdeploy.spec.errors import Problem, SpecError
+
+        raise SpecError([Problem("", f"--timeout {text!r} is not a duration such as 15m or 900s")])
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
 def _title(target: Target) -> str:
     return f"{target.owner.app}/{target.owner.env} in {target.region}"
 
@@ -257,6 +275,16 @@ def up(
     config: ConfigArg = DEFAULT_CONFIG,
     yes: YesOpt = False,
     parallelism: ParallelismOpt = 8,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait for changed services to roll out (new tasks running and healthy).",
+        ),
+    ] = True,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="Longest rollout wait, e.g. 15m, 900s, 1h.")
+    ] = "15m",
     region: RegionOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
@@ -268,9 +296,10 @@ def up(
     Example: ecsdeploy up configs/example.yaml
     """
     from ecsdeploy.output.plan_view import show_plan
-    from ecsdeploy.output.progress import ProgressPrinter
+    from ecsdeploy.output.progress import ProgressPrinter, RolloutPrinter, show_outcomes
 
     try:
+        deadline = _duration(timeout)
         target = _target(config, None, None, region, profile)
         deployment = _connect(target)
         the_plan = deployment.plan_up()
@@ -280,11 +309,27 @@ def up(
         if the_plan.destructive and not yes:
             _confirm(f"{len(the_plan.destructive)} resource(s) will be deleted or replaced.")
         result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+        _finish(result, "up")
+        watches = deployment.rollout_watches(result)
+        if not watches:
+            return
+        if not wait:
+            names = ", ".join(w.service for w in watches)
+            err.print(f"Not waiting for the rollout of {names}; `ecsdeploy status` shows it.")
+            return
+        err.print(f"Waiting up to {timeout} for the rollout of {len(watches)} service(s)...")
+        outcomes = deployment.wait_for_rollouts(
+            watches, deadline, RolloutPrinter(err), _rollout_source(deployment)
+        )
     except KeyboardInterrupt:
         _interrupted("up")
+    except typer.Exit:
+        raise
     except Exception as exc:
         _fail(exc)
-    _finish(result, "up")
+    if not show_outcomes(err, outcomes):
+        err.print("The infrastructure is in place; fix the service and run `ecsdeploy up` again.")
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -335,7 +380,8 @@ def status(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
-    """Show what the app runs now: every resource ecsdeploy made, by layer.
+    """Show what the app runs now: its URL, each service's tasks, rollout and target
+    health, and every resource ecsdeploy made, by layer.
 
     Example: ecsdeploy status configs/example.yaml
     """
@@ -344,7 +390,7 @@ def status(
     try:
         target = _target(config, app_name, env, region, profile)
         deployment = _connect(target)
-        found = deployment.inventory()
+        report_ = deployment.status()
     except Exception as exc:
         _fail(exc)
     layers = {cls.kind: cls.layer for cls in registry.KINDS}
@@ -354,7 +400,22 @@ def status(
                 "app": target.owner.app,
                 "env": target.owner.env,
                 "region": target.region,
-                "deployed": bool(found),
+                "deployed": bool(report_.resources),
+                "url": report_.url or None,
+                "services": [
+                    {
+                        "name": s.name,
+                        "desired": s.desired,
+                        "running": s.running,
+                        "pending": s.pending,
+                        "revision": s.revision,
+                        "rollout": s.rollout,
+                        "healthy_targets": s.healthy_targets,
+                        "targets": s.targets,
+                        "events": s.events,
+                    }
+                    for s in report_.services
+                ],
                 "resources": [
                     {
                         "layer": layers[o.kind],
@@ -364,14 +425,14 @@ def status(
                         "id": o.id,
                         "state": o.state,
                     }
-                    for o in found
+                    for o in report_.resources
                 ],
             }
         )
         return
-    from ecsdeploy.output.status_view import show_inventory
+    from ecsdeploy.output.status_view import show_status
 
-    show_inventory(err, _title(target), found, layers)
+    show_status(err, _title(target), report_, layers)
 
 
 def _confirm(question: str) -> None:

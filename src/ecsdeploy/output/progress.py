@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ecsdeploy.reconcile.executor import Event, State
+from ecsdeploy.reconcile.rollout import Outcome, Progress
 
 _STYLE = {
     State.CREATING: "green",
@@ -43,3 +44,46 @@ class ProgressPrinter:
         )
         with self._lock:
             self.console.print(line)
+
+
+class RolloutPrinter:
+    """A rollout listener: one line whenever a service's numbers change."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, progress: Progress) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        targets = (
+            f", targets {progress.healthy_targets}/{progress.total_targets} healthy"
+            if progress.total_targets or progress.healthy_targets
+            else ""
+        )
+        event = f" - {escape(progress.last_event)}" if progress.last_event else ""
+        self.console.print(
+            f"[dim]{stamp}[/] [cyan]{'rollout':<9}[/] service [bold]{escape(progress.service)}[/]"
+            f": {progress.running}/{progress.desired} running, {progress.pending} pending"
+            f"{targets}, {escape(progress.state.lower())}{event}"
+        )
+
+
+def show_outcomes(console: Console, outcomes: list[Outcome]) -> bool:
+    """Print each service's rollout result; True when all succeeded."""
+    for outcome in outcomes:
+        if outcome.ok:
+            console.print(
+                f"[bold green]rolled out[/] service [bold]{escape(outcome.service)}[/] "
+                f"in {outcome.elapsed:.0f}s"
+            )
+            continue
+        console.print(
+            f"[bold red]rollout failed[/] service [bold]{escape(outcome.service)}[/]: "
+            f"{escape(outcome.reason)}"
+        )
+        for reason in outcome.stopped_reasons:
+            console.print(f"  stopped task: {escape(reason)}")
+        if outcome.log_lines:
+            console.print("  last log lines:")
+            for line in outcome.log_lines:
+                console.print(f"    {escape(line)}")
+    return all(o.ok for o in outcomes)

@@ -7,7 +7,30 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from ecsdeploy.operations import Status
 from ecsdeploy.resources.base import Observed
+
+
+def show_status(console: Console, title: str, status: Status, layers: dict[str, str]) -> None:
+    if status.url:
+        console.print(f"[bold]URL:[/] {status.url}")
+    if status.services:
+        table = Table(title=f"{title}: services", title_justify="left")
+        for column in ("service", "running", "pending", "revision", "rollout", "healthy targets"):
+            table.add_column(column, overflow="fold")
+        table.add_column("last event", overflow="fold")
+        for svc in status.services:
+            table.add_row(
+                svc.name,
+                f"{svc.running}/{svc.desired}",
+                str(svc.pending),
+                svc.revision,
+                svc.rollout,
+                f"{svc.healthy_targets}/{svc.targets}" if svc.targets else "-",
+                svc.events[0] if svc.events else "",
+            )
+        console.print(table)
+    show_inventory(console, title, status.resources, layers)
 
 
 def show_inventory(

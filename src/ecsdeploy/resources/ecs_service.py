@@ -84,7 +84,17 @@ class ServiceHandler(Handler):
             id=svc["serviceArn"],
             name=svc["serviceName"],
             props=props,
-            attrs={"arn": svc["serviceArn"], "name": svc["serviceName"]},
+            attrs={
+                "arn": svc["serviceArn"],
+                "name": svc["serviceName"],
+                # for status: what runs now
+                "running": svc.get("runningCount", 0),
+                "pending": svc.get("pendingCount", 0),
+                "desired": svc.get("desiredCount", 0),
+                "rollout": primary.get("rolloutState", ""),
+                "deployments": len(svc.get("deployments", [])),
+                "events": [e.get("message", "") for e in svc.get("events", [])[:3]],
+            },
             tags=tags,
             state=f"{svc.get('runningCount', 0)}/{svc.get('desiredCount', 0)} running, "
             f"{primary.get('rolloutState', 'no rollout')}".lower(),
