@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,13 +85,30 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
 
     status = _run(moto_server, "status", config, "--output", "json")
     assert status.returncode == 0, status.stderr
-    resources = json.loads(status.stdout)["resources"]
-    kinds = {r["kind"] for r in resources}
-    assert {"ec2.vpc", "ec2.nat_gateway", "ec2.vpc_endpoint", "iam.role"} <= kinds
+    report = json.loads(status.stdout)
+    kinds = Counter(r["kind"] for r in report["resources"])
+    assert kinds["ec2.vpc"] == kinds["ec2.nat_gateway"] == kinds["ec2.vpc_endpoint"] == 1
+    assert kinds["elbv2.load_balancer"] == 1
+    assert kinds["elbv2.target_group"] == 2
+    assert kinds["elbv2.listener"] == 1  # /* (the UI) is the listener's default action
+    assert kinds["elbv2.listener_rule"] == 1  # /api/*
+    assert kinds["ecs.cluster"] == 1
+    assert kinds["ecs.task_definition"] == kinds["ecs.service"] == 2
+    assert kinds["autoscaling.target"] == kinds["autoscaling.policy"] == 1  # the API's
+    assert report["url"].startswith("http://")
+    assert sorted(s["name"] for s in report["services"]) == ["api", "ui"]
 
     refused = _run(moto_server, "down", config)
     assert refused.returncode == 3
 
+    down = _run(moto_server, "down", config, "--yes", "--keep-logs")
+    assert down.returncode == 0, down.stderr
+    after = _run(moto_server, "status", config, "--output", "json")
+    left = json.loads(after.stdout)["resources"]
+    assert sorted(r["name"] for r in left) == [
+        "/ecsdeploy/mlapp/dev/api",
+        "/ecsdeploy/mlapp/dev/ui",
+    ]
     down = _run(moto_server, "down", config, "--yes")
     assert down.returncode == 0, down.stderr
     after = _run(moto_server, "status", config, "--output", "json")

@@ -339,6 +339,9 @@ def down(
     env: EnvOpt = None,
     yes: YesOpt = False,
     parallelism: ParallelismOpt = 8,
+    keep_logs: Annotated[
+        bool, typer.Option("--keep-logs", help="Keep the services' CloudWatch log groups.")
+    ] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
@@ -357,6 +360,8 @@ def down(
         target = _target(config, app_name, env, region, profile)
         deployment = _connect(target)
         the_plan = deployment.plan_down()
+        if keep_logs:
+            the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
         if the_plan.empty:
             err.print(f"Nothing to delete: no resources tagged for {_title(target)}.")
             return
