@@ -67,8 +67,20 @@ def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _prebuilt_example(tmp_path: Path) -> str:
+    """configs/example.yaml with prebuilt images instead of builds: no Docker needed."""
+    text = (CONFIGS / "example.yaml").read_text()
+    for name in ("api", "ui"):
+        text = text.replace(
+            f"build: ../examples/{name}", f"image: registry.example.com/mlapp/{name}:1.4.2"
+        )
+    path = tmp_path / "example.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
-    config = str(CONFIGS / "example.yaml")
+    config = _prebuilt_example(tmp_path)
     assert _run(moto_server, "validate", config).returncode == 0
 
     first = _run(moto_server, "up", config, "--yes", "--no-wait")

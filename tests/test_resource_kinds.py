@@ -157,6 +157,34 @@ def _with_service() -> dict[str, str]:
     return refs
 
 
+def _repository() -> dict[str, str]:
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="kinds/test/api")
+    return {}
+
+
+def _fake_push(dep: Deployment) -> None:
+    """Pushing = the image's manifest appearing in ECR (moto has no registry endpoint)."""
+
+    def push(service: str, note: Callable[[str], None]) -> None:
+        boto3.client("ecr", region_name=REGION).put_image(
+            repositoryName="kinds/test/api",
+            imageManifest='{"schemaVersion": 2, "config": {"digest": "sha256:00"}}',
+            imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
+            imageTag="c-0123456789abcdef",
+        )
+
+    assert dep.ctx.images is not None
+    dep.ctx.images.pusher = push
+
+
+def _image_props(tag: str) -> Callable[[dict[str, str]], Props]:
+    return lambda r: {
+        "registry": "123456789012.dkr.ecr.us-west-2.amazonaws.com",
+        "repository": "kinds/test/api",
+        "tag": tag,
+    }
+
+
 def _policy_setup() -> dict[str, str]:
     refs = _with_service()
     boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
@@ -187,6 +215,7 @@ class Case:
     props: Callable[[dict[str, str]], Props]
     update: Callable[[dict[str, str]], Props] | None = None  # in-place change
     replace: Callable[[dict[str, str]], Props] | None = None  # change AWS can't make in place
+    prepare: Callable[[Deployment], None] | None = None  # e.g. a stand-in for docker push
 
 
 CASES = [
@@ -336,6 +365,22 @@ CASES = [
         replace=_policy_props(70.0, name="kinds-test-api-other"),
     ),
     Case(
+        "ecr.repository",
+        "kinds/test/api",
+        dict,
+        lambda r: {"name": "kinds/test/api", "scan_on_push": True, "keep": 10},
+        update=lambda r: {"name": "kinds/test/api", "scan_on_push": False, "keep": 3},
+        replace=lambda r: {"name": "kinds/test/ui", "scan_on_push": True, "keep": 10},
+    ),
+    Case(
+        "ecr.image",
+        "kinds/test/api:c-0123456789abcdef",
+        _repository,
+        _image_props("c-0123456789abcdef"),
+        replace=_image_props("c-fedcba9876543210"),
+        prepare=_fake_push,
+    ),
+    Case(
         "logs.log_group",
         "/ecsdeploy/kinds/test/api",
         dict,
@@ -364,6 +409,8 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     dep = Deployment.connect(Target(OWNER, REGION), recorder, fast_timing)
     handler = dep.handlers[case.kind]
     refs = case.setup()
+    if case.prepare is not None:
+        case.prepare(dep)
     key = {"autoscaling.target": "scaling/api", "autoscaling.policy": "scaling/api/cpu"}
     want = Desired(case.kind, key.get(case.kind, "thing/1"), case.name, case.props(refs))
 
@@ -378,7 +425,8 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     have = observe_one()
     assert have is not None, "created resource is not found by observe"
     assert have.owned
-    if not case.kind.startswith("autoscaling."):  # owned through the app's cluster
+    # scaling kinds are owned through the app's cluster; images through their repository
+    if not case.kind.startswith(("autoscaling.", "ecr.image")):
         assert have.tags["ecsdeploy:app"] == "kinds"
         assert have.tags["ecsdeploy:key"] == want.key
     assert handler.diff(dict(want.props), have) == []
@@ -397,6 +445,8 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
 
     recorder.clear()
     assert dep.apply(delete_all([have], dep.handlers)).ok
+    if case.kind == "ecr.image":
+        return  # images go with their repository (lifecycle policy, down), never one by one
     assert recorder.mutating(), "delete made no call"
     assert observe_one() is None
     # deleting what is already gone is not an error

@@ -8,6 +8,7 @@ tests) decide how to show them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,11 @@ from pathlib import Path
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.build.context import ContextError, content_tag, repository_name
+from ecsdeploy.build import docker_ops
+from ecsdeploy.build.context import ContextError
+from ecsdeploy.build.images import ImageRef, registry_override
+from ecsdeploy.build.images import resolve as resolve_images
+from ecsdeploy.build.registry import ImageServices, Registry
 from ecsdeploy.desired.build import build, network_of, owner_of
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
@@ -90,6 +95,7 @@ class Deployment:
     aws: Aws
     ctx: Context
     handlers: dict[str, Handler] = field(default_factory=dict)
+    image_refs: dict[str, ImageRef] = field(default_factory=dict)
 
     @classmethod
     def connect(
@@ -100,6 +106,7 @@ class Deployment:
     ) -> Deployment:
         aws = Aws(target.region, profile=target.profile, recorder=recorder)
         ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing())
+        ctx.images = ImageServices(Registry(aws, registry_override()))
         handlers = registry.handlers(ctx)
         # Clients are built here, before any thread: boto3 sessions are not thread-safe.
         aws.prepare({"sts", *(s for h in handlers.values() for s in h.services)})
@@ -115,44 +122,59 @@ class Deployment:
         )
         return sorted(z["ZoneName"] for z in out["AvailabilityZones"])
 
-    def images(self) -> dict[str, str]:
+    def images(self) -> dict[str, ImageRef]:
         """The image each classic service runs: as given, or the content-tagged build."""
         spec = self.target.spec
         assert spec is not None
-        out: dict[str, str] = {}
-        registry = ""
+        builds = [n for n, s in spec.services.items() if s.mode == "classic" and s.build]
+        ecr_host = None
+        if builds and registry_override() is None:
+            ecr_host = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
         base = self.target.spec_path.parent if self.target.spec_path else Path.cwd()
-        for name, svc in spec.services.items():
-            if svc.mode != "classic":
-                continue
-            if svc.image is not None:
-                out[name] = svc.image
-                continue
-            assert svc.build is not None
-            if not registry:
-                registry = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
-            try:
-                tag = content_tag(base / svc.build.context, svc.build)
-            except ContextError as exc:
-                raise SpecError(
-                    [
-                        Problem(
-                            f"services.{name}.build",
-                            f"{exc} (paths are relative to the spec file)",
-                            file=str(self.target.spec_path or ""),
-                        )
-                    ]
-                ) from None
-            repo = repository_name(self.target.owner.app, self.target.owner.env, name)
-            out[name] = f"{registry}/{repo}:{tag}"
-        return out
+        try:
+            return resolve_images(spec, base, ecr_host)
+        except ContextError as exc:
+            raise SpecError(
+                [
+                    Problem(
+                        "services",
+                        f"{exc} (build paths are relative to the spec file)",
+                        file=str(self.target.spec_path or ""),
+                    )
+                ]
+            ) from None
 
     def desired(self) -> list[Desired]:
         spec = self.target.spec
         if spec is None:
             return []
         needs_zones = network_of(spec) is not None
-        return build(spec, self.zones() if needs_zones else [], self.images())
+        self.image_refs = self.images()
+        return build(spec, self.zones() if needs_zones else [], self.image_refs)
+
+    # --- images ------------------------------------------------------------------------
+    def image_steps(self, plan: Plan, build: bool) -> list[ImageRef]:
+        """Built images the plan must push (``build``) or finds in the registry already."""
+        wanted = (Action.CREATE, Action.REPLACE) if build else (Action.NOOP,)
+        return [
+            self.image_refs[step.key.removeprefix("image/")]
+            for step in plan.steps
+            if step.kind == "ecr.image" and step.action in wanted
+        ]
+
+    def build_images(self, refs: Sequence[ImageRef], on_line: Callable[[str, str], None]) -> None:
+        """Build ``refs`` now (before any AWS change); their pushes run as plan steps."""
+        client = docker_ops.connect()
+        for ref in refs:
+            docker_ops.build(client, ref, functools.partial(on_line, ref.service))
+        by_service = {ref.service: ref for ref in refs}
+        services = self.ctx.images
+        assert services is not None
+
+        def pusher(service: str, note: Callable[[str], None]) -> None:
+            docker_ops.push(client, by_service[service], services.registry.credentials(), note)
+
+        services.pusher = pusher
 
     def observe(self, desired: Sequence[Desired]) -> list[Observed]:
         """Every resource of every kind this app owns (plus name conflicts), read in parallel."""

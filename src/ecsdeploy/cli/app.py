@@ -196,6 +196,17 @@ def _connect(target: Target) -> Deployment:
     return Deployment.connect(target, recorder=_recorder())
 
 
+def _warn_mutable_images(deployment: Deployment) -> None:
+    from ecsdeploy.build.images import mutable_tag
+
+    for ref in deployment.image_refs.values():
+        if not ref.built and mutable_tag(ref.uri):
+            err.print(
+                f"[yellow]warning:[/] service {ref.service} runs {ref.uri}, a tag that can "
+                "change under the same name; pin a version or a digest (@sha256:...)"
+            )
+
+
 def _rollout_source(deployment: Deployment) -> RolloutSource | None:
     """Where rollouts are read from; None = AWS. Tests replace this with a fake."""
     return None
@@ -262,6 +273,7 @@ def plan(
         the_plan = deployment.plan_up()
     except Exception as exc:
         _fail(exc)
+    _warn_mutable_images(deployment)
     if output is Output.json:
         print_json(the_plan.to_json())
         return
@@ -296,7 +308,12 @@ def up(
     Example: ecsdeploy up configs/example.yaml
     """
     from ecsdeploy.output.plan_view import show_plan
-    from ecsdeploy.output.progress import ProgressPrinter, RolloutPrinter, show_outcomes
+    from ecsdeploy.output.progress import (
+        BuildPrinter,
+        ProgressPrinter,
+        RolloutPrinter,
+        show_outcomes,
+    )
 
     try:
         deadline = _duration(timeout)
@@ -304,10 +321,17 @@ def up(
         deployment = _connect(target)
         the_plan = deployment.plan_up()
         show_plan(err, the_plan, f"Plan for {_title(target)}")
+        _warn_mutable_images(deployment)
+        for ref in deployment.image_steps(the_plan, build=False):
+            err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
         if the_plan.empty:
             return
         if the_plan.destructive and not yes:
             _confirm(f"{len(the_plan.destructive)} resource(s) will be deleted or replaced.")
+        builds = deployment.image_steps(the_plan, build=True)
+        if builds:
+            err.print(f"Building {len(builds)} image(s) before changing anything in AWS")
+            deployment.build_images(builds, BuildPrinter(err, STATE.verbose))
         result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
         _finish(result, "up")
         watches = deployment.rollout_watches(result)

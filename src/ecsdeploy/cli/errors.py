@@ -60,6 +60,18 @@ def diagnose(exc: BaseException) -> Diagnosis:
             "change `app`/`env` in the spec",
             user_error=True,
         )
+    from ecsdeploy.build.docker_ops import BuildFailed, DockerUnavailable, PushFailed
+
+    if isinstance(exc, BuildFailed):
+        return Diagnosis(
+            EXIT_FAILED,
+            f"building the image of {exc.service} failed at {exc.step or 'the start'}",
+            [exc.error, "last lines of the build log:", *("  " + ln for ln in exc.tail)],
+            "fix the Dockerfile or the build context; nothing was changed in AWS",
+            user_error=True,
+        )
+    if isinstance(exc, DockerUnavailable | PushFailed):
+        return Diagnosis(EXIT_FAILED, str(exc), [])
     if isinstance(exc, Refused):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
     if isinstance(exc, CredentialsMissing):

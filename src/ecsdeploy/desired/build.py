@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ecsdeploy.build.images import ImageRef
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
@@ -46,7 +47,7 @@ def subnet_cidrs(cidr: str, azs: int) -> tuple[list[str], list[str]]:
 
 
 def build(
-    spec: Spec, zones: Sequence[str], images: Mapping[str, str] | None = None
+    spec: Spec, zones: Sequence[str], images: Mapping[str, ImageRef] | None = None
 ) -> list[Desired]:
     """Everything the spec asks for, in creation order.
 
@@ -62,6 +63,7 @@ def build(
     out += _iam(spec, owner)
     out += _logs(spec, owner)
     classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
+    out += _images(owner, images or {})
     if net is not None and classic:
         out += _load_balancer(spec, owner, net)
         if images is not None:
@@ -273,6 +275,37 @@ def _logs(spec: Spec, owner: Owner) -> list[Desired]:
     ]
 
 
+# --- images ----------------------------------------------------------------------------
+
+KEEP_IMAGES = 10  # the repository lifecycle policy keeps this many
+
+
+def _images(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desired]:
+    out = []
+    for name, ref in images.items():
+        if not ref.built:
+            continue
+        assert ref.repository and ref.tag and ref.registry
+        out.append(
+            Desired(
+                "ecr.repository",
+                f"repo/{name}",
+                ref.repository,
+                {"name": ref.repository, "scan_on_push": True, "keep": KEEP_IMAGES},
+            )
+        )
+        out.append(
+            Desired(
+                "ecr.image",
+                f"image/{name}",
+                f"{ref.repository}:{ref.tag}",
+                {"registry": ref.registry, "repository": ref.repository, "tag": ref.tag},
+                depends_on=(f"repo/{name}",),
+            )
+        )
+    return out
+
+
 # --- load balancer ---------------------------------------------------------------------
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -454,7 +487,7 @@ def _ecs(
     owner: Owner,
     net: Network,
     classic: Mapping[str, Service],
-    images: Mapping[str, str],
+    images: Mapping[str, ImageRef],
 ) -> list[Desired]:
     out = [
         Desired(
@@ -483,14 +516,15 @@ def _ecs(
                     "execution_role": Ref("role/execution", "arn"),
                     "task_role": Ref(f"role/{name}-task", "arn"),
                     "container": name,
-                    "image": images[name],
+                    "image": images[name].uri,
                     "port": svc.port,
                     "env": {k: _env_value(spec, v) for k, v in sorted(svc.env.items())},
                     "secrets": dict(sorted(svc.secrets.items())),
                     "log_group": owner.log_group(name),
                     "health": container_health(hc.command, hc.grace_period),
                 },
-                depends_on=(f"logs/{name}",),  # awslogs needs the group to exist first
+                # awslogs needs the group to exist first; a built image must be pushed
+                depends_on=(f"logs/{name}",) + ((f"image/{name}",) if images[name].built else ()),
             )
         )
         props: dict[str, Any] = {

@@ -87,3 +87,18 @@ def show_outcomes(console: Console, outcomes: list[Outcome]) -> bool:
             for line in outcome.log_lines:
                 console.print(f"    {escape(line)}")
     return all(o.ok for o in outcomes)
+
+
+class BuildPrinter:
+    """Build output: the Dockerfile steps (every line with -v), prefixed by the service."""
+
+    def __init__(self, console: Console, verbose: bool) -> None:
+        self.console = console
+        self.verbose = verbose
+
+    def __call__(self, service: str, line: str) -> None:
+        if self.verbose or line.startswith(("Step ", "Successfully built", "Successfully tagged")):
+            stamp = time.strftime("%H:%M:%S")
+            self.console.print(
+                f"[dim]{stamp}[/] [blue]{'build':<9}[/] {escape(service)} | {escape(line)}"
+            )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Aws, Client
+from ecsdeploy.build.registry import ImageServices
 from ecsdeploy.spec.naming import Owner
 
 
@@ -165,6 +166,7 @@ class Context:
     owner: Owner
     timing: Timing = field(default_factory=Timing)
     note: Emit = lambda message: None  # progress text for the step being run
+    images: ImageServices | None = None  # registry access and pushes, for built images
 
 
 class Handler:

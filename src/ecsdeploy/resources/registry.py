@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ecsdeploy.resources.base import Context, Handler
+from ecsdeploy.resources.ecr_image import ImageHandler
+from ecsdeploy.resources.ecr_repository import RepositoryHandler
 from ecsdeploy.resources.ecs_cluster import ClusterHandler
 from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.ecs_task_definition import TaskDefinitionHandler
@@ -34,6 +36,8 @@ KINDS: tuple[type[Handler], ...] = (
     VpcEndpointHandler,
     IamRoleHandler,
     LogGroupHandler,
+    RepositoryHandler,
+    ImageHandler,
     LoadBalancerHandler,
     TargetGroupHandler,
     ListenerHandler,

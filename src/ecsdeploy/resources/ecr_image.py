@@ -1,0 +1,53 @@
+"""A built image in its registry, by content tag.
+
+``observe`` asks the registry whether the tag is there; ``create`` pushes the image that
+``up`` built before changing anything. Unchanged sources mean an unchanged tag, found in
+the registry: no build, no push. Images are never deleted one by one: the repository's
+lifecycle policy expires old ones and ``down`` deletes the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Desired, Handler, Observed
+
+
+class ImageHandler(Handler):
+    kind: ClassVar[str] = "ecr.image"
+    layer: ClassVar[str] = "images"
+    rank: ClassVar[int] = 1
+    services: ClassVar[tuple[str, ...]] = ("ecr",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"registry", "repository", "tag"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        images = self.ctx.images
+        if images is None:
+            return []
+        found = []
+        for want in wants:
+            props = want.props
+            if images.registry.has(props["registry"], props["repository"], props["tag"]):
+                found.append(self._observed(want, props))
+        return found
+
+    def _observed(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        uri = f"{props['registry']}/{props['repository']}:{props['tag']}"
+        return Observed(self.kind, want.key, uri, want.name, dict(props), attrs={"uri": uri})
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        images = self.ctx.images
+        if images is None or images.pusher is None:
+            raise ImageMissing(
+                f"{want.name} is not in the registry, and this command builds no images"
+            )
+        images.pusher(want.key.removeprefix("image/"), self.ctx.note)
+        return self._observed(want, props)
+
+    def delete(self, have: Observed) -> None:
+        return None  # see the module docstring
+
+
+class ImageMissing(Exception):
+    """An image the plan needs is neither in the registry nor built by this run."""

@@ -1,0 +1,131 @@
+"""ECR repositories for the images ecsdeploy builds: scan on push, immutable tags, and a
+lifecycle policy that keeps the newest images only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
+
+
+def lifecycle_policy(keep: int) -> str:
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"keep the newest {keep} images",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": keep,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+class RepositoryHandler(Handler):
+    kind: ClassVar[str] = "ecr.repository"
+    layer: ClassVar[str] = "images"
+    rank: ClassVar[int] = 0
+    services: ClassVar[tuple[str, ...]] = ("ecr",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        ecr = self.client("ecr")
+        prefix = f"{self.ctx.owner.app}/{self.ctx.owner.env}/"
+        wanted = {w.name: w for w in wants}
+        found = []
+        for repo in ecr.pages("DescribeRepositories", "repositories"):
+            name = repo["repositoryName"]
+            if not name.startswith(prefix):
+                continue
+            tags = tags_to_dict(
+                ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags")
+            )
+            key = owned_key(self.ctx.owner, tags)
+            if key is None:
+                if name in wanted:
+                    found.append(
+                        Observed(
+                            self.kind,
+                            wanted[name].key,
+                            repo["repositoryArn"],
+                            name,
+                            {},
+                            tags=tags,
+                            owned=False,
+                        )
+                    )
+                continue
+            try:
+                policy = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+                keep = json.loads(policy)["rules"][0]["selection"]["countNumber"]
+            except (NotFound, KeyError, IndexError, ValueError):
+                keep = None
+            found.append(
+                Observed(
+                    kind=self.kind,
+                    key=key,
+                    id=repo["repositoryArn"],
+                    name=name,
+                    props={
+                        "name": name,
+                        "scan_on_push": repo.get("imageScanningConfiguration", {}).get(
+                            "scanOnPush", False
+                        ),
+                        "keep": keep,
+                    },
+                    attrs={"name": name, "uri": repo.get("repositoryUri", "")},
+                    tags=tags,
+                )
+            )
+        return found
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        repo = self.client("ecr").create_repository(
+            repositoryName=props["name"],
+            imageScanningConfiguration={"scanOnPush": props["scan_on_push"]},
+            imageTagMutability="IMMUTABLE",  # a content tag always names the same image
+            tags=dict_to_tags(self.tags(want)),
+        )["repository"]
+        have = Observed(
+            self.kind,
+            want.key,
+            repo["repositoryArn"],
+            props["name"],
+            {"name": props["name"], "scan_on_push": props["scan_on_push"], "keep": None},
+            attrs={"name": props["name"], "uri": repo.get("repositoryUri", "")},
+            tags=self.tags(want),
+        )
+        return self.update(want, props, have, self.diff(props, have))
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        ecr = self.client("ecr")
+        for change in changes:
+            if change.field == "scan_on_push":
+                ecr.put_image_scanning_configuration(
+                    repositoryName=have.name,
+                    imageScanningConfiguration={"scanOnPush": bool(change.after)},
+                )
+            elif change.field == "keep":
+                ecr.put_lifecycle_policy(
+                    repositoryName=have.name, lifecyclePolicyText=lifecycle_policy(change.after)
+                )
+            have.props[change.field] = change.after
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # force: the images go with the repository ("down removes all it made")
+        self.client("ecr").delete_repository(repositoryName=have.name, force=True)
