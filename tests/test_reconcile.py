@@ -180,3 +180,50 @@ def test_long_names_fit_aws_limits(harness: Harness) -> None:
     assert harness.deployment(text).plan_up().empty  # type: ignore[attr-defined]
     harness.down(text)
     assert owned_anything(app=app, env="staging") == []
+
+
+def _squat_log_group() -> None:
+    import boto3
+
+    boto3.client("logs", region_name="us-west-2").create_log_group(
+        logGroupName="/ecsdeploy/mlapp/dev/api"
+    )
+
+
+def _squat_cluster() -> None:
+    import boto3
+
+    boto3.client("ecs", region_name="us-west-2").create_cluster(
+        clusterName="mlapp-dev", tags=[{"key": "ecsdeploy:app", "value": "other"}]
+    )
+
+
+def _squat_target_group() -> None:
+    import boto3
+
+    vpc = boto3.client("ec2", region_name="us-west-2").create_vpc(CidrBlock="10.7.0.0/16")
+    boto3.client("elbv2", region_name="us-west-2").create_target_group(
+        Name="mlapp-dev-api", Protocol="HTTP", Port=80, VpcId=vpc["Vpc"]["VpcId"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("squat", "name"),
+    [
+        (_squat_log_group, "/ecsdeploy/mlapp/dev/api"),
+        (_squat_cluster, "mlapp-dev"),
+        (_squat_target_group, "mlapp-dev-api"),
+    ],
+    ids=["log_group", "cluster", "target_group"],
+)
+def test_a_name_held_by_something_else_stops_the_plan(
+    harness: Harness, squat: Any, name: str
+) -> None:
+    from ecsdeploy.plan.planner import OwnershipConflict
+
+    squat()
+    harness.recorder.clear()
+    with pytest.raises(OwnershipConflict) as caught:
+        harness.deployment(spec_text()).plan_up()  # type: ignore[attr-defined]
+    assert [c.name for c in caught.value.conflicts] == [name]
+    assert harness.recorder.mutating() == []

@@ -197,6 +197,16 @@ class Handler:
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         raise NotImplementedError
 
+    def taken(
+        self, wanted: Mapping[str, Desired], name: str, ident: str, tags: dict[str, str]
+    ) -> list[Observed]:
+        """A resource with a name the app wants but not its tags: reported (owned=False) so
+        the plan refuses to touch it; [] when nobody wants the name."""
+        want = wanted.get(name)
+        if want is None:
+            return []
+        return [Observed(self.kind, want.key, ident, name, {}, tags=tags, owned=False)]
+
     def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
         """Field-by-field comparison of resolved desired props with observed props."""
         changes = []

@@ -54,18 +54,7 @@ class RepositoryHandler(Handler):
             )
             key = owned_key(self.ctx.owner, tags)
             if key is None:
-                if name in wanted:
-                    found.append(
-                        Observed(
-                            self.kind,
-                            wanted[name].key,
-                            repo["repositoryArn"],
-                            name,
-                            {},
-                            tags=tags,
-                            owned=False,
-                        )
-                    )
+                found += self.taken(wanted, name, repo["repositoryArn"], tags)
                 continue
             try:
                 policy = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]

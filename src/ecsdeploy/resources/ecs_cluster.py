@@ -32,18 +32,7 @@ class ClusterHandler(Handler):
                 name = cluster["clusterName"]
                 key = owned_key(self.ctx.owner, tags)
                 if key is None:
-                    if name in wanted:
-                        found.append(
-                            Observed(
-                                self.kind,
-                                wanted[name].key,
-                                cluster["clusterArn"],
-                                name,
-                                {},
-                                tags=tags,
-                                owned=False,
-                            )
-                        )
+                    found += self.taken(wanted, name, cluster["clusterArn"], tags)
                     continue
                 settings = {s["name"]: s["value"] for s in cluster.get("settings", [])}
                 found.append(

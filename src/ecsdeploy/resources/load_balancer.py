@@ -91,18 +91,7 @@ class LoadBalancerHandler(Handler):
             key = owned_key(self.ctx.owner, tags)
             name = lb["LoadBalancerName"]
             if key is None:
-                if name in wanted:  # our name, not our tags: never touch it
-                    found.append(
-                        Observed(
-                            self.kind,
-                            wanted[name].key,
-                            lb["LoadBalancerArn"],
-                            name,
-                            {},
-                            tags=tags,
-                            owned=False,
-                        )
-                    )
+                found += self.taken(wanted, name, lb["LoadBalancerArn"], tags)
                 continue
             try:
                 attributes = self._attributes(lb["LoadBalancerArn"])

@@ -26,12 +26,7 @@ class LogGroupHandler(Handler):
             tags: dict[str, str] = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
             key = owned_key(self.ctx.owner, tags)
             if key is None:
-                if name in wanted:  # our name, not our tags: never touch it
-                    found.append(
-                        Observed(
-                            self.kind, wanted[name].key, name, name, {}, tags=tags, owned=False
-                        )
-                    )
+                found += self.taken(wanted, name, name, tags)
                 continue
             found.append(
                 Observed(

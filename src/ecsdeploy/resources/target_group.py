@@ -65,10 +65,7 @@ class TargetGroupHandler(Handler):
             name = group["TargetGroupName"]
             key = owned_key(self.ctx.owner, tags)
             if key is None:
-                if name in wanted:  # our name, not our tags: never touch it
-                    found.append(
-                        Observed(self.kind, wanted[name].key, arn, name, {}, tags=tags, owned=False)
-                    )
+                found += self.taken(wanted, name, arn, tags)
                 continue
             try:
                 described = elbv2.describe_target_group_attributes(TargetGroupArn=arn)
