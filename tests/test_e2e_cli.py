@@ -4,67 +4,14 @@ as a user runs it: validate, up, up again (no change), status, down, nothing lef
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import CONFIGS
+from conftest import CONFIGS, run_cli
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail(f"moto server did not start on {url} within 30s")
-            time.sleep(0.2)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AWS_ENDPOINT_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "ecsdeploy", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _prebuilt_example(tmp_path: Path) -> str:
@@ -81,13 +28,13 @@ def _prebuilt_example(tmp_path: Path) -> str:
 
 def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     config = _prebuilt_example(tmp_path)
-    assert _run(moto_server, "validate", config).returncode == 0
+    assert run_cli(moto_server, "validate", config).returncode == 0
 
-    first = _run(moto_server, "up", config, "--yes", "--no-wait")
+    first = run_cli(moto_server, "up", config, "--yes", "--no-wait")
     assert first.returncode == 0, first.stderr
     assert "Done:" in first.stderr
 
-    again = _run(moto_server, "-v", "up", config, "--no-wait")
+    again = run_cli(moto_server, "-v", "up", config, "--no-wait")
     assert again.returncode == 0, again.stderr
     assert "No changes" in again.stderr
     calls = [ln.split()[-1] for ln in again.stderr.splitlines() if ln.startswith("aws ")]
@@ -95,7 +42,7 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     mutating = [c for c in calls if not c.split(":")[1].startswith(("Describe", "List", "Get"))]
     assert mutating == []
 
-    status = _run(moto_server, "status", config, "--output", "json")
+    status = run_cli(moto_server, "status", config, "--output", "json")
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     kinds = Counter(r["kind"] for r in report["resources"])
@@ -110,27 +57,27 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     assert report["url"].startswith("http://")
     assert sorted(s["name"] for s in report["services"]) == ["api", "ui"]
 
-    refused = _run(moto_server, "down", config)
+    refused = run_cli(moto_server, "down", config)
     assert refused.returncode == 3
 
-    down = _run(moto_server, "down", config, "--yes", "--keep-logs")
+    down = run_cli(moto_server, "down", config, "--yes", "--keep-logs")
     assert down.returncode == 0, down.stderr
-    after = _run(moto_server, "status", config, "--output", "json")
+    after = run_cli(moto_server, "status", config, "--output", "json")
     left = json.loads(after.stdout)["resources"]
     assert sorted(r["name"] for r in left) == [
         "/ecsdeploy/mlapp/dev/api",
         "/ecsdeploy/mlapp/dev/ui",
     ]
-    down = _run(moto_server, "down", config, "--yes")
+    down = run_cli(moto_server, "down", config, "--yes")
     assert down.returncode == 0, down.stderr
-    after = _run(moto_server, "status", config, "--output", "json")
+    after = run_cli(moto_server, "status", config, "--output", "json")
     assert json.loads(after.stdout)["resources"] == []
 
 
 def test_bad_config_fails_before_any_aws_call(moto_server: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((CONFIGS / "example.yaml").read_text().replace("cpu: 512", "cpu: 500"))
-    result = _run(moto_server, "-v", "up", str(bad), "--yes")
+    result = run_cli(moto_server, "-v", "up", str(bad), "--yes")
     assert result.returncode == 2
     assert f"{bad}:" in result.stderr and "services.api.cpu" in result.stderr
     assert "aws " not in result.stderr
