@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from conftest import run_cli
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
@@ -72,9 +73,7 @@ def _tags(repository: str) -> list[str]:
         return list(json.load(resp).get("tags") or [])
 
 
-def test_up_builds_pushes_and_references_the_content_tag(
-    moto_server: str, tmp_path: Path
-) -> None:
+def test_up_builds_pushes_and_references_the_content_tag(moto_server: str, tmp_path: Path) -> None:
     spec = _app(tmp_path, "scratchapp", "FROM scratch\nCOPY index.html /srv/index.html\n")
     env = {"ECSDEPLOY_REGISTRY": REGISTRY}
     first = run_cli(moto_server, "up", str(spec), "--yes", "--no-wait", **env)

@@ -227,3 +227,39 @@ def test_a_name_held_by_something_else_stops_the_plan(
         harness.deployment(spec_text()).plan_up()  # type: ignore[attr-defined]
     assert [c.name for c in caught.value.conflicts] == [name]
     assert harness.recorder.mutating() == []
+
+
+def test_private_services_without_nat_use_endpoints(harness: Harness) -> None:
+    import boto3
+
+    text = spec_text(nat="none", endpoints="s3, ecr.api, ecr.dkr, logs, ssm")
+    harness.up(text)
+    ec2 = boto3.client("ec2", region_name="us-west-2")
+    assert [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"] == []
+    endpoints = ec2.describe_vpc_endpoints()["VpcEndpoints"]
+    kinds = sorted((e["ServiceName"].split(".", 3)[-1], e["VpcEndpointType"]) for e in endpoints)
+    assert kinds == [
+        ("ecr.api", "Interface"),
+        ("ecr.dkr", "Interface"),
+        ("logs", "Interface"),
+        ("s3", "Gateway"),
+        ("ssm", "Interface"),
+    ]
+    private = {
+        s["SubnetId"]
+        for s in ec2.describe_subnets()["Subnets"]
+        if any(t["Value"].startswith("subnet/private") for t in s.get("Tags", []))
+    }
+    for endpoint in endpoints:
+        if endpoint["VpcEndpointType"] == "Interface":
+            assert set(endpoint["SubnetIds"]) == private
+            assert endpoint["PrivateDnsEnabled"] is True
+    ecs = boto3.client("ecs", region_name="us-west-2")
+    services = ecs.describe_services(cluster="mlapp-dev", services=["api", "ui"])["services"]
+    for svc in services:
+        network = svc["networkConfiguration"]["awsvpcConfiguration"]
+        assert network["assignPublicIp"] == "DISABLED"
+        assert set(network["subnets"]) == private
+    assert harness.deployment(text).plan_up().empty  # type: ignore[attr-defined]
+    harness.down(text)
+    assert owned_anything() == []

@@ -136,7 +136,7 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
         )
     private_tables = frozenset(Ref(f"rt/private-{i}") for i in range(net.azs))
     for name in net.endpoints:
-        if name in ("s3", "dynamodb"):
+        if name in GATEWAY_ENDPOINTS:
             out.append(
                 Desired(
                     "ec2.vpc_endpoint",
@@ -150,8 +150,50 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
                     },
                 )
             )
+        else:
+            # an interface endpoint: a network interface in each private subnet, private
+            # DNS on so the usual service host names resolve to it
+            out.append(
+                Desired(
+                    "ec2.vpc_endpoint",
+                    f"endpoint/{name}",
+                    owner.name("endpoint", name),
+                    {
+                        "vpc": vpc,
+                        "service": f"com.amazonaws.{spec.region}.{name}",
+                        "type": "Interface",
+                        "subnets": frozenset(Ref(f"subnet/private-{i}") for i in range(net.azs)),
+                        "security_groups": frozenset({Ref("sg/endpoints")}),
+                        "private_dns": True,
+                    },
+                )
+            )
     out += _security_groups(spec, owner)
+    if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
+        out.append(_endpoint_group(spec, owner))
     return out
+
+
+GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
+
+
+def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
+    """HTTPS to the interface endpoints, from the services' security groups only."""
+    return Desired(
+        "ec2.security_group",
+        "sg/endpoints",
+        owner.name("endpoints"),
+        {
+            "vpc": Ref("vpc"),
+            "group_name": owner.name("endpoints"),
+            "description": f"ecsdeploy {owner.prefix}: VPC interface endpoints",
+            "ingress": frozenset(
+                ("tcp", 443, 443, Ref(f"sg/{name}"))
+                for name, svc in spec.services.items()
+                if svc.mode == "classic"
+            ),
+        },
+    )
 
 
 def _security_groups(spec: Spec, owner: Owner) -> list[Desired]:

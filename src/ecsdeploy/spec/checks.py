@@ -84,6 +84,7 @@ def check(spec: Spec) -> Found:
     if not REGION_RE.match(spec.region):
         yield ("region",), f"'{spec.region}' is not an AWS region name (e.g. us-west-2)"
     yield from _network(spec)
+    yield from _without_nat(spec)
     yield from _load_balancer(spec)
     if spec.logs.retention_days not in RETENTION_DAYS:
         yield (
@@ -155,6 +156,44 @@ def _network(spec: Spec) -> Found:
                 f"'{ep}' is not a VPC endpoint service name; use e.g. "
                 + _suggest(ep, sorted(KNOWN_ENDPOINTS), "s3, ecr.api, ecr.dkr, logs"),
             )
+
+
+def _without_nat(spec: Spec) -> Found:
+    """With no NAT, private tasks reach AWS only through VPC endpoints: refuse what can't work."""
+    net = spec.network
+    if net is None or net.nat != "none":
+        return
+    private = {n: s for n, s in spec.services.items() if s.subnets == "private"}
+    if not private:
+        return
+    have = set(net.endpoints)
+    needs: dict[str, str] = {}
+    for name, svc in private.items():
+        image = svc.image or ""
+        if svc.build is not None or ".dkr.ecr." in image:
+            for ep in ("ecr.api", "ecr.dkr", "s3"):
+                needs.setdefault(ep, "images can't be pulled from ECR")
+        elif image:
+            yield (
+                ("services", name, "image"),
+                f"'{image}' is not in ECR, and with nat: none private tasks can pull only "
+                "from ECR (through endpoints); push it to ECR, use build:, or set nat: single",
+            )
+        needs.setdefault("logs", "logs can't be shipped to CloudWatch")
+        for arn in svc.secrets.values():
+            if ":ssm:" in arn:
+                needs.setdefault("ssm", "SSM parameters in `secrets` can't be read")
+            else:
+                needs.setdefault("secretsmanager", "Secrets Manager secrets can't be read")
+    missing = [ep for ep in needs if ep not in have]
+    if missing:
+        reasons = "; ".join(f"{ep}: {needs[ep]}" for ep in missing)
+        yield (
+            ("network", "endpoints") if net.endpoints else ("network", "nat"),
+            f"nat is none and services run in private subnets, but endpoints "
+            f"[{', '.join(missing)}] are missing ({reasons}); add them to network.endpoints "
+            "or set nat: single",
+        )
 
 
 def _load_balancer(spec: Spec) -> Found:
