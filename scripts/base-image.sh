@@ -52,7 +52,8 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -s "$TARBALL" ]; then
     if ! command -v debootstrap >/dev/null; then
         log "installing debootstrap (apt-get)"
         timeout 300 apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+        DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends debootstrap \
+            >/tmp/ecsdeploy-apt.log 2>&1 || { tail -20 /tmp/ecsdeploy-apt.log >&2; die "apt-get install debootstrap failed"; }
     fi
     ROOTFS="$(mktemp -d /var/tmp/ecsdeploy-rootfs.XXXXXX)"
     cleanup() {

@@ -46,8 +46,16 @@ apt_install() { # apt_install PKG... (apt-get update at most once per run)
         APT_UPDATED=1
     fi
     log "apt-get install $*"
+    # Keep the packages' init scripts from starting their own daemons with their default
+    # settings: this script starts them itself. Debian's container images already have this.
+    local own_policy=0 rc=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends "$@" \
-        >/tmp/ecsdeploy-apt.log 2>&1 || { tail -20 /tmp/ecsdeploy-apt.log >&2; die "apt-get install $* failed"; }
+        >/tmp/ecsdeploy-apt.log 2>&1 || rc=$?
+    [ "$own_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    [ "$rc" = 0 ] || { tail -20 /tmp/ecsdeploy-apt.log >&2; die "apt-get install $* failed"; }
 }
 
 storage_driver() { # overlay2 if the kernel can mount an overlay on /var/lib's filesystem, else vfs

@@ -1,0 +1,207 @@
+"""The fixed monthly cost of an app's infrastructure: an estimate from list prices.
+
+Pure: no AWS calls. Prices live in ``PRICES`` below, copied by hand from AWS's public
+price pages (VPC/NAT gateway, Elastic Load Balancing, PrivateLink, public IPv4 addresses,
+Fargate) on ``PRICES_AS_OF``: on-demand, Linux/x86, USD, per hour, with a month taken as
+``HOURS_PER_MONTH`` hours. Only the hourly charges are counted; usage charges (data
+transfer, NAT gateway data processing per GB, load balancer LCUs, endpoint data
+processing, logs, image storage) depend on traffic and are left out and said so.
+
+Two entry points share one pricing path, so that "before" and "after" agree:
+``estimate(spec)`` for what a spec asks for, and ``estimate_observed(...)`` for what
+exists in AWS (ecsdeploy keeps no state file, so "before" is counted from resources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ecsdeploy.desired.build import network_of
+from ecsdeploy.spec.models import Spec
+
+PRICES_AS_OF = "2026-11-01"
+HOURS_PER_MONTH = 730
+CURRENCY = "USD"
+BASIS = "on-demand list prices, Linux/x86, USD, 730 hours/month"
+DEFAULT_REGION = "us-east-1"
+NOT_INCLUDED = ("data transfer", "NAT data processing", "LCUs")
+GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})  # free; every other endpoint is interface
+
+
+@dataclass(frozen=True)
+class Prices:
+    """One region's hourly list prices, USD."""
+
+    nat_hour: float  # per NAT gateway
+    nat_gb: float  # NAT data processing per GB: a usage charge, never in the total
+    alb_hour: float  # per Application Load Balancer, LCUs extra
+    endpoint_az_hour: float  # per interface VPC endpoint per availability zone
+    ipv4_hour: float  # per public IPv4 address (Elastic IP, ALB node, task)
+    vcpu_hour: float  # Fargate Linux/x86 per vCPU
+    gb_hour: float  # Fargate Linux/x86 per GB of memory
+
+
+PRICES: Mapping[str, Prices] = {
+    "us-east-1": Prices(0.045, 0.045, 0.0225, 0.01, 0.005, 0.04048, 0.004445),
+    "us-east-2": Prices(0.045, 0.045, 0.0225, 0.01, 0.005, 0.04048, 0.004445),
+    "us-west-2": Prices(0.045, 0.045, 0.0225, 0.01, 0.005, 0.04048, 0.004445),
+    "eu-west-1": Prices(0.048, 0.048, 0.0252, 0.011, 0.005, 0.04048, 0.004445),
+    "eu-central-1": Prices(0.052, 0.052, 0.027, 0.012, 0.005, 0.04656, 0.00511),
+    "ap-southeast-1": Prices(0.059, 0.059, 0.0252, 0.013, 0.005, 0.05056, 0.00553),
+    "ap-northeast-1": Prices(0.062, 0.062, 0.0243, 0.014, 0.005, 0.05056, 0.00553),
+}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One priced item: ``quantity`` of ``unit`` costing ``monthly`` USD a month in all."""
+
+    item: str
+    quantity: float
+    unit: str
+    monthly: float
+
+    @property
+    def unit_monthly(self) -> float:
+        """USD a month for one unit."""
+        return self.monthly / self.quantity if self.quantity else 0.0
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The fixed monthly cost of some infrastructure in ``region``, with caveats."""
+
+    lines: tuple[CostLine, ...]
+    total: float
+    region: str
+    notes: tuple[str, ...]
+
+
+def prices_for(region: str) -> tuple[Prices, str | None]:
+    """The region's prices, or us-east-1's with a note saying so."""
+    if region in PRICES:
+        return PRICES[region], None
+    return PRICES[DEFAULT_REGION], (
+        f"no prices for {region} in ecsdeploy's table; {DEFAULT_REGION} prices used"
+    )
+
+
+def compare(before: CostEstimate, after: CostEstimate) -> float:
+    """How much more (positive) or less (negative) a month ``after`` costs than ``before``."""
+    return after.total - before.total
+
+
+class _Tally:
+    """Collects priced lines and notes for one region; shared by both entry points."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.prices, fallback = prices_for(region)
+        self.lines: list[CostLine] = []
+        self.notes: list[str] = [fallback] if fallback else []
+
+    def add(self, item: str, quantity: float, unit: str, hourly: float) -> None:
+        """``quantity`` units at ``hourly`` USD each; nothing when the quantity is 0."""
+        if quantity > 0:
+            self.lines.append(CostLine(item, quantity, unit, quantity * hourly * HOURS_PER_MONTH))
+
+    def nat(self, gateways: int, eips: int) -> None:
+        p = self.prices
+        self.add("NAT gateway", gateways, "gateway", p.nat_hour)
+        self.add("Elastic IP (public IPv4)", eips, "address", p.ipv4_hour)
+        if gateways:
+            self.notes.append(f"NAT data processing is extra: ${p.nat_gb:g}/GB")
+
+    def load_balancer(self, balancers: int) -> None:
+        self.add("Application Load Balancer", balancers, "load balancer", self.prices.alb_hour)
+        if balancers:
+            self.notes.append("load balancer capacity units (LCUs) are extra")
+
+    def public_ips(self, item: str, addresses: int) -> None:
+        self.add(item, addresses, "address", self.prices.ipv4_hour)
+
+    def endpoints(self, endpoint_azs: int) -> None:
+        self.add(
+            "Interface VPC endpoint", endpoint_azs, "endpoint-AZ", self.prices.endpoint_az_hour
+        )
+
+    def task_hourly(self, cpu: int, memory: int) -> float:
+        return cpu / 1024 * self.prices.vcpu_hour + memory / 1024 * self.prices.gb_hour
+
+    def tasks(self, item: str, cpu: int, memory: int, count: int) -> None:
+        unit = f"task ({_num(cpu / 1024)} vCPU, {_num(memory / 1024)} GB)"
+        self.add(item, count, unit, self.task_hourly(cpu, memory))
+
+    def done(self) -> CostEstimate:
+        lines = tuple(self.lines)
+        return CostEstimate(
+            lines, sum(line.monthly for line in lines), self.region, tuple(self.notes)
+        )
+
+
+def estimate(spec: Spec | None) -> CostEstimate:
+    """The fixed monthly cost of what ``spec`` asks for (zero for no spec)."""
+    if spec is None:
+        return CostEstimate((), 0.0, DEFAULT_REGION, ())
+    tally = _Tally(spec.region)
+    net = network_of(spec)
+    classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
+    if net is not None:
+        nats = {"none": 0, "single": 1, "per_az": net.azs}[net.nat]
+        tally.nat(nats, nats)  # each NAT gateway holds one Elastic IP
+        if any(s.route is not None for s in classic.values()):
+            tally.load_balancer(1)
+            public = spec.load_balancer.public if spec.load_balancer else True
+            if public:  # an internet-facing ALB holds a public IPv4 address in each zone
+                tally.public_ips("Load balancer public IPv4", net.azs)
+        interface = [e for e in dict.fromkeys(net.endpoints) if e not in GATEWAY_ENDPOINTS]
+        tally.endpoints(len(interface) * net.azs)
+    for name, svc in spec.services.items():
+        count = svc.desired_count
+        public = svc.mode == "classic" and svc.subnets == "public"
+        tally.tasks(f"Fargate tasks: {name}", svc.cpu, svc.memory, count)
+        if public:
+            tally.public_ips(f"Task public IPv4: {name}", count)
+        if svc.autoscaling is not None and svc.autoscaling.max > count:
+            per_task = tally.task_hourly(svc.cpu, svc.memory)
+            if public:
+                per_task += tally.prices.ipv4_hour
+            low = count * per_task * HOURS_PER_MONTH
+            high = svc.autoscaling.max * per_task * HOURS_PER_MONTH
+            tally.notes.append(
+                f"{name} autoscales {count}-{svc.autoscaling.max} tasks: "
+                f"${low:,.2f}-${high:,.2f}/month; counted at {count}"
+            )
+        if svc.mode == "express":
+            tally.notes.append(
+                f"{name} runs in ECS Express Mode: its load balancer is shared and "
+                "provisioned by AWS, not counted here"
+            )
+    return tally.done()
+
+
+def estimate_observed(
+    kinds: Mapping[str, int], services: Sequence[tuple[int, int, int]], region: str
+) -> CostEstimate:
+    """The fixed monthly cost of what exists, from counts of observed resources.
+
+    ``kinds`` counts resources by kind: ``ec2.nat_gateway``, ``elbv2.load_balancer``,
+    ``ec2.elastic_ip``, ``ec2.vpc_endpoint`` (interface endpoints only, counted once per
+    zone they are in, as AWS bills them: one endpoint in two subnets counts 2) and
+    ``ec2.public_ipv4`` (other public IPv4 addresses: internet-facing load balancer
+    nodes, tasks with a public IP). Other kinds are free and ignored. ``services`` holds
+    (cpu units, memory MiB, running or desired tasks) of each ECS service.
+    """
+    tally = _Tally(region)
+    tally.nat(kinds.get("ec2.nat_gateway", 0), kinds.get("ec2.elastic_ip", 0))
+    tally.load_balancer(kinds.get("elbv2.load_balancer", 0))
+    tally.public_ips("Public IPv4 (load balancer, tasks)", kinds.get("ec2.public_ipv4", 0))
+    tally.endpoints(kinds.get("ec2.vpc_endpoint", 0))
+    for i, (cpu, memory, count) in enumerate(services, 1):
+        tally.tasks(f"Fargate tasks: service {i}", cpu, memory, count)
+    return tally.done()
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
