@@ -84,6 +84,8 @@ def test_plan_makes_no_mutating_call(aws: None, recorder: CallRecorder, spec_fil
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["summary"]["create"] == len(data["steps"]) > 10
+    assert data["cost"]["before"]["total"] == 0
+    assert data["cost"]["after"]["total"] > 0
     assert recorder.mutating() == []
 
 
@@ -97,6 +99,13 @@ def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -
     assert result.exit_code == 0
     assert "No changes" in result.stderr
     assert recorder.mutating() == []
+
+    # the cost of what runs (counted from AWS) equals the cost of the spec once deployed
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--output", "json"])
+    cost = json.loads(result.stdout)["cost"]
+    assert cost["after"]["total"] > 0
+    assert cost["before"]["total"] == cost["after"]["total"]
+    assert cost["delta"] == 0
 
     result = runner.invoke(cli.app, ["status", str(spec_file), "--output", "json"])
     assert result.exit_code == 0

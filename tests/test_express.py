@@ -400,7 +400,8 @@ def test_custom_network_sends_subnets_and_security_groups(env: Env) -> None:
 def test_observe_skips_classic_services_and_flags_names_it_does_not_own(env: Env) -> None:
     ecs = boto3.client("ecs", region_name=REGION)
     definition = ecs.register_task_definition(
-        family="rx-dev-api", containerDefinitions=[{"name": "api", "image": "api:v1"}]
+        family="rx-dev-api",
+        containerDefinitions=[{"name": "api", "image": "api:v1", "memory": 512}],
     )["taskDefinition"]["taskDefinitionArn"]
     ecs.create_service(cluster=OWNER.prefix, serviceName="api", taskDefinition=definition)
     # an Express service named as the spec wants, not created by this app

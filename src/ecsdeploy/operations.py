@@ -9,6 +9,7 @@ tests) decide how to show them.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ecsdeploy.build.images import ImageRef, registry_override
 from ecsdeploy.build.images import resolve as resolve_images
 from ecsdeploy.build.registry import ImageServices, Registry
 from ecsdeploy.desired.build import build, network_of, owner_of
+from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_observed
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
@@ -60,6 +62,9 @@ class Status:
     services: list[ServiceStatus]
     resources: list[Observed]
 
+
+# kinds billed by the hour, one each (see plan.cost)
+HOURLY_KINDS = frozenset({"ec2.nat_gateway", "ec2.elastic_ip", "elbv2.load_balancer"})
 
 # a service update that changes any of these starts new tasks: watch the rollout
 ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers", "subnets",
@@ -282,6 +287,31 @@ class Deployment:
                 )
             )
         return Status(url=url, services=services, resources=found)
+
+    def cost_now(self, plan: Plan) -> CostEstimate:
+        """The fixed monthly cost of what this app runs now (from what the plan observed)."""
+        kinds: Counter[str] = Counter()
+        services: list[tuple[int, int, int]] = []
+        for have in plan.observed.values():
+            props = have.props
+            if have.kind in HOURLY_KINDS:
+                kinds[have.kind] += 1
+            if have.kind == "ec2.vpc_endpoint" and props.get("type") == "Interface":
+                kinds["ec2.vpc_endpoint"] += len(props.get("subnets") or ())  # billed per zone
+            elif have.kind == "elbv2.load_balancer" and props.get("scheme") == "internet-facing":
+                kinds["ec2.public_ipv4"] += len(props.get("subnets") or ())
+            elif have.kind == "ecs.service":
+                task = plan.observed.get(f"taskdef/{have.name}")
+                count = int(have.attrs.get("desired", props.get("desired_count") or 0))
+                if task is not None:
+                    cpu, memory = int(task.props["cpu"]), int(task.props["memory"])
+                    services.append((cpu, memory, count))
+                if props.get("public_ip"):
+                    kinds["ec2.public_ipv4"] += count
+        return estimate_observed(kinds, services, self.target.region)
+
+    def cost_after(self) -> CostEstimate:
+        return estimate(self.target.spec)
 
     def inventory(self) -> list[Observed]:
         """What this app owns now, in creation order (for ``status``)."""

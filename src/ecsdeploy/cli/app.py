@@ -274,12 +274,16 @@ def plan(
     except Exception as exc:
         _fail(exc)
     _warn_mutable_images(deployment)
+    from ecsdeploy.output.cost_view import cost_json, show_cost
+
+    before, after = deployment.cost_now(the_plan), deployment.cost_after()
     if output is Output.json:
-        print_json(the_plan.to_json())
+        print_json({**the_plan.to_json(), "cost": cost_json(before, after)})
         return
     from ecsdeploy.output.plan_view import show_plan
 
     show_plan(err, the_plan, f"Plan for {_title(target)}")
+    show_cost(err, before, after)
 
 
 @app.command()
@@ -307,6 +311,7 @@ def up(
 
     Example: ecsdeploy up configs/example.yaml
     """
+    from ecsdeploy.output.cost_view import show_cost
     from ecsdeploy.output.plan_view import show_plan
     from ecsdeploy.output.progress import (
         BuildPrinter,
@@ -321,6 +326,8 @@ def up(
         deployment = _connect(target)
         the_plan = deployment.plan_up()
         show_plan(err, the_plan, f"Plan for {_title(target)}")
+        if not the_plan.empty:
+            show_cost(err, deployment.cost_now(the_plan), deployment.cost_after())
         _warn_mutable_images(deployment)
         for ref in deployment.image_steps(the_plan, build=False):
             err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
