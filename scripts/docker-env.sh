@@ -81,8 +81,9 @@ wait_for() { # wait_for WHAT SECONDS PIDFILE COMMAND...
     done
 }
 
-exec 9>/var/lock/ecsdeploy-docker-env.lock 2>/dev/null || exec 9>/tmp/ecsdeploy-docker-env.lock
-flock -w 300 9 || die "another docker-env.sh is still running"
+# One run at a time. The daemons started below get `9>&-` so they do not inherit (and hold) the lock.
+exec 9>/var/lock/ecsdeploy-docker-env.lock
+flock -w 300 9 || die "another docker-env.sh is still running (lock /var/lock/ecsdeploy-docker-env.lock)"
 
 # ---- 1. the engine -------------------------------------------------------------------------
 if engine_up; then
@@ -104,10 +105,9 @@ else
         # sh writes its own pid, then becomes dockerd: the pidfile is right even if setsid forks,
         # and stays behind if dockerd dies, so the wait below stops early.
         # shellcheck disable=SC2016,SC2086
-        # shellcheck disable=SC2016
-    setsid nohup sh -c 'echo $$ >"$0"; shift; exec dockerd "$@"' "$STARTED_PID" \
+        setsid nohup sh -c 'echo $$ >"$0"; shift; exec dockerd "$@"' "$STARTED_PID" \
             --storage-driver="$driver" --pidfile="$DOCKERD_PID" $DOCKERD_FLAGS \
-            >>"$DOCKERD_LOG" 2>&1 </dev/null &
+            >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
         sleep 0.2
     fi
     if ! wait_for "'docker info' to answer" "$WAIT_SECONDS" "$STARTED_PID" engine_up; then
@@ -148,7 +148,7 @@ EOF
     # sh writes its own pid, then becomes the registry: the pidfile is right even if setsid forks.
     # shellcheck disable=SC2016
     setsid nohup sh -c 'echo $$ >"$0"; exec docker-registry serve "$1"' "$REGISTRY_PID" "$REGISTRY_CONFIG" \
-        >>"$REGISTRY_LOG" 2>&1 </dev/null &
+        >>"$REGISTRY_LOG" 2>&1 </dev/null 9>&- &
     sleep 0.2
     if ! wait_for "http://$REGISTRY/v2/ to answer" 30 "$REGISTRY_PID" registry_up; then
         tail -20 "$REGISTRY_LOG" >&2 2>/dev/null || true

@@ -95,8 +95,10 @@ def spec_text(
     nat: str = "single",
     azs: int = 2,
     cidr: str = "10.0.0.0/16",
-    endpoints: str = "s3",
+    endpoints: str | None = None,
 ) -> str:
+    if endpoints is None:  # without NAT, private tasks need endpoints to pull, log, read secrets
+        endpoints = "s3, ecr.api, ecr.dkr, logs, ssm" if nat == "none" else "s3"
     return SPEC.format(app=app, env=env, nat=nat, azs=azs, cidr=cidr, endpoints=endpoints)
 
 

@@ -106,6 +106,8 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
                 f"nat/{i}",
                 owner.name("nat", zones[i]),
                 {"subnet": Ref(f"subnet/public-{i}"), "allocation": Ref(f"eip/nat-{i}")},
+                # a public NAT gateway needs the VPC's internet gateway to be attached
+                depends_on=("igw",),
             )
         )
     out.append(

@@ -22,3 +22,11 @@ def stdin_is_interactive() -> bool:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def short_id(ident: str) -> str:
+    """ARNs are long: show the last part of the resource (its name or id)."""
+    if not ident.startswith("arn:"):
+        return ident
+    resource = ident.split(":", 5)[-1]
+    return resource.rsplit("/", 1)[-1] or resource

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from ecsdeploy.output.console import short_id
 from ecsdeploy.plan.model import Action, Plan, Step
 
 LAYERS = ("network", "iam", "logs", "load_balancer", "services")
@@ -36,7 +37,7 @@ def show_plan(console: Console, plan: Plan, title: str) -> None:
 
 def _step(console: Console, step: Step) -> None:
     style = _STYLE.get(step.action, "")
-    ident = f" ({step.have.id})" if step.have and step.have.id != step.name else ""
+    ident = f" ({short_id(step.have.id)})" if step.have and step.have.id != step.name else ""
     console.print(
         f"    [{style}]{step.action.symbol:>3} {step.action.value:<8}[/] "
         f"{escape(step.kind)} [bold]{escape(step.name)}[/]{escape(ident)}"

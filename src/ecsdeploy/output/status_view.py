@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecsdeploy.operations import Status
+from ecsdeploy.output.console import short_id
 from ecsdeploy.resources.base import Observed
 
 
@@ -43,5 +44,7 @@ def show_inventory(
     for column in ("layer", "kind", "name", "id", "state"):
         table.add_column(column, overflow="fold")
     for item in found:
-        table.add_row(layers.get(item.kind, ""), item.kind, item.name, item.id, item.state or "-")
+        table.add_row(
+            layers.get(item.kind, ""), item.kind, item.name, short_id(item.id), item.state or "-"
+        )
     console.print(table)
