@@ -187,3 +187,37 @@ def test_untagged_resource_with_our_name_stops_up(
     # and down never touches it
     assert runner.invoke(cli.app, ["down", str(spec_file), "--yes"]).exit_code == 0
     assert iam.get_role(RoleName="mlapp-dev-execution")["Role"]["RoleName"]
+
+
+def test_down_keeps_the_artifacts_bucket_unless_purged(
+    aws: None, recorder: CallRecorder, tmp_path: Path
+) -> None:
+    import boto3
+
+    (tmp_path / "model.joblib").write_bytes(b"weights")
+    spec = tmp_path / "ecsdeploy.yaml"
+    spec.write_text(spec_text() + "artifacts:\n  model:\n    source: model.joblib\n")
+    assert runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).exit_code == 0
+    bucket = "mlapp-dev-artifacts-123456789012"
+    s3 = boto3.client("s3", region_name="us-west-2")
+
+    result = runner.invoke(cli.app, ["down", str(spec), "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert f"Keeping bucket {bucket}" in result.stderr
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    result = runner.invoke(cli.app, ["down", str(spec), "--yes", "--purge-data"])
+    assert result.exit_code == 0, result.stderr
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert owned_anything() == []
+
+
+def test_missing_artifact_file_is_bad_input(
+    aws: None, recorder: CallRecorder, tmp_path: Path
+) -> None:
+    spec = tmp_path / "ecsdeploy.yaml"
+    spec.write_text(spec_text() + "artifacts:\n  model:\n    source: nope.joblib\n")
+    result = runner.invoke(cli.app, ["plan", str(spec)])
+    assert result.exit_code == 2
+    assert "artifacts.model.source" in result.stderr and "nope.joblib" in result.stderr
+    assert recorder.mutating() == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ SPEC = """\
 app: {app}
 env: dev
 region: us-west-2
-network: {{cidr: 10.0.0.0/16, azs: 2, nat: none, endpoints: [s3]}}
+network: {{cidr: 10.0.0.0/16, azs: 2, nat: single, endpoints: [s3]}}
 services:
   web:
     build: ./web
@@ -74,12 +75,14 @@ def _tags(repository: str) -> list[str]:
 
 
 def test_up_builds_pushes_and_references_the_content_tag(moto_server: str, tmp_path: Path) -> None:
-    spec = _app(tmp_path, "scratchapp", "FROM scratch\nCOPY index.html /srv/index.html\n")
+    # the registry outlives test runs: a fresh app name gives a fresh repository
+    app = f"scratch{uuid.uuid4().hex[:8]}"
+    spec = _app(tmp_path, app, "FROM scratch\nCOPY index.html /srv/index.html\n")
     env = {"ECSDEPLOY_REGISTRY": REGISTRY}
     first = run_cli(moto_server, "up", str(spec), "--yes", "--no-wait", **env)
     assert first.returncode == 0, first.stderr
     assert "Building 1 image(s)" in first.stderr
-    tags = _tags("scratchapp/dev/web")
+    tags = _tags(f"{app}/dev/web")
     assert len(tags) == 1 and tags[0].startswith("c-")
 
     plan = run_cli(moto_server, "plan", str(spec), "--output", "json", **env)
@@ -93,16 +96,16 @@ def test_up_builds_pushes_and_references_the_content_tag(moto_server: str, tmp_p
     import boto3
 
     ecs = boto3.client("ecs", region_name="us-west-2", endpoint_url=moto_server)
-    task = ecs.describe_task_definition(taskDefinition="scratchapp-dev-web")["taskDefinition"]
+    task = ecs.describe_task_definition(taskDefinition=f"{app}-dev-web")["taskDefinition"]
     image = task["containerDefinitions"][0]["image"]
-    assert image == f"{REGISTRY}/scratchapp/dev/web:{tags[0]}"
+    assert image == f"{REGISTRY}/{app}/dev/web:{tags[0]}"
 
     # a changed file gives a new tag, one build and one new revision
     (tmp_path / "web" / "index.html").write_text("<h1>hello again</h1>\n")
     changed = run_cli(moto_server, "up", str(spec), "--no-wait", **env)
     assert changed.returncode == 0, changed.stderr
-    assert len(_tags("scratchapp/dev/web")) == 2
-    task = ecs.describe_task_definition(taskDefinition="scratchapp-dev-web")["taskDefinition"]
+    assert len(_tags(f"{app}/dev/web")) == 2
+    task = ecs.describe_task_definition(taskDefinition=f"{app}-dev-web")["taskDefinition"]
     assert task["revision"] == 2
 
     down = run_cli(moto_server, "down", str(spec), "--yes", **env)

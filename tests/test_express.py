@@ -27,6 +27,7 @@ from ecsdeploy.resources.base import Desired, Handler, Observed, Timing
 from ecsdeploy.resources.express_service import ExpressServiceFailed, ExpressServiceHandler
 from ecsdeploy.resources.iam_role import trust_policy
 from ecsdeploy.spec.naming import Owner
+
 from express_fake import ExpressFake, check_output
 
 REGION = "us-west-2"

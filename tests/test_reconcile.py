@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,3 +264,54 @@ def test_private_services_without_nat_use_endpoints(harness: Harness) -> None:
     assert harness.deployment(text).plan_up().empty  # type: ignore[attr-defined]
     harness.down(text)
     assert owned_anything() == []
+
+
+def _with_model(model: Path) -> str:
+    return (spec_text() + f"artifacts:\n  model:\n    source: {model}\n").replace(
+        "    route: /api/*\n",
+        "    route: /api/*\n    env:\n      MODEL_URI: ${artifacts.model.uri}\n",
+    )
+
+
+def test_artifacts_upload_once_by_content_and_are_granted_to_their_users(
+    harness: Harness, tmp_path: Path
+) -> None:
+    import boto3
+
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"a trained model, version 1")
+    harness.up(_with_model(model))
+    s3 = boto3.client("s3", region_name="us-west-2")
+    bucket = "mlapp-dev-artifacts-123456789012"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("model/") and keys[0].endswith("/model.joblib")
+    assert s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read() == model.read_bytes()
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+    ecs = boto3.client("ecs", region_name="us-west-2")
+    task = ecs.describe_task_definition(taskDefinition="mlapp-dev-api")["taskDefinition"]
+    env = {e["name"]: e["value"] for e in task["containerDefinitions"][0]["environment"]}
+    assert env["MODEL_URI"] == f"s3://{bucket}/{keys[0]}"
+    iam = boto3.client("iam", region_name="us-west-2")
+    grant = iam.get_role_policy(RoleName="mlapp-dev-api-task", PolicyName="artifacts")
+    assert grant["PolicyDocument"]["Statement"][0]["Resource"] == [f"arn:aws:s3:::{bucket}/model/*"]
+    assert iam.list_role_policies(RoleName="mlapp-dev-ui-task")["PolicyNames"] == []
+
+    harness.recorder.clear()
+    assert harness.deployment(_with_model(model)).plan_up().empty  # type: ignore[attr-defined]
+    assert harness.recorder.mutating() == []
+
+    model.write_bytes(b"a trained model, version 2")
+    dep: Any = harness.deployment(_with_model(model))
+    plan = dep.plan_up()
+    assert _kinds(plan, Action.CREATE) == ["artifact/model"]  # a new key beside the old
+    assert _kinds(plan, Action.DELETE) == []
+    assert _kinds(plan, Action.UPDATE) == ["service/api", "taskdef/api"]
+    assert dep.apply(plan).ok
+    assert len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 2
+
+    harness.down(_with_model(model))  # the engine's down deletes the bucket too;
+    # keeping it is the CLI's default (tests/test_cli.py)
+    assert owned_anything() == []
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.build.artifacts import digest
 from ecsdeploy.desired.build import EXECUTION_POLICY
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import delete_all
@@ -183,6 +185,57 @@ def _image_props(tag: str) -> Callable[[dict[str, str]], Props]:
         "repository": "kinds/test/api",
         "tag": tag,
     }
+
+
+def _bucket() -> dict[str, str]:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(
+        Bucket="kinds-test-data", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return {}
+
+
+ARTIFACT = Path(__file__).parent / "spec_cases" / "memory_invalid_for_cpu.yaml"
+
+
+def _object_props(key: str) -> Callable[[dict[str, str]], Props]:
+    return lambda r: {"bucket": "kinds-test-data", "key": key, "sha256": digest(ARTIFACT)}
+
+
+def _express_setup() -> dict[str, str]:
+    refs = {**_cluster(), **_roles()}
+    refs["infrastructure"] = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="kinds-infrastructure",
+        AssumeRolePolicyDocument=trust_policy("ecs.amazonaws.com"),
+    )["Role"]["Arn"]
+    return refs
+
+
+def _express_props(image: str) -> Callable[[dict[str, str]], Props]:
+    return lambda r: {
+        "cluster": OWNER.prefix,
+        "execution_role": r["execution"],
+        "infrastructure_role": r["infrastructure"],
+        "task_role": r["task"],
+        "image": image,
+        "port": 8000,
+        "cpu": "256",
+        "memory": "512",
+        "health_path": "/health",
+        "env": {"MODE": "express"},
+        "secrets": {},
+        "log_group": "/ecsdeploy/kinds/test/extract",
+        "subnets": None,
+        "security_groups": None,
+        "scaling": {"metric": "AVERAGE_CPU", "target": 70, "min": 1, "max": 3},
+    }
+
+
+def _install_express_fake(dep: Deployment) -> None:
+    """moto has no Express Mode: a fake validated against botocore's model stands in."""
+    from express_fake import ExpressFake
+
+    ExpressFake(clock=dep.ctx.timing.clock).install(dep.aws.client("ecs").raw)
 
 
 def _policy_setup() -> dict[str, str]:
@@ -381,6 +434,37 @@ CASES = [
         prepare=_fake_push,
     ),
     Case(
+        "s3.bucket",
+        "kinds-test-artifacts-123456789012",
+        dict,
+        lambda r: {
+            "name": "kinds-test-artifacts-123456789012",
+            "private": True,
+            "encryption": "AES256",
+        },
+        replace=lambda r: {
+            "name": "kinds-test-other-123456789012",
+            "private": True,
+            "encryption": "AES256",
+        },
+    ),
+    Case(
+        "s3.object",
+        "s3://kinds-test-data/model/abc/model.joblib",
+        _bucket,
+        _object_props("model/abc/model.joblib"),
+        replace=_object_props("model/def/model.joblib"),
+    ),
+    Case(
+        "ecs.express_service",
+        "extract",
+        _express_setup,
+        _express_props("repo/extract:v1"),
+        update=_express_props("repo/extract:v2"),
+        replace=lambda r: {**_express_props("repo/extract:v1")(r), "cluster": "other"},
+        prepare=_install_express_fake,
+    ),
+    Case(
         "logs.log_group",
         "/ecsdeploy/kinds/test/api",
         dict,
@@ -412,7 +496,13 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     if case.prepare is not None:
         case.prepare(dep)
     key = {"autoscaling.target": "scaling/api", "autoscaling.policy": "scaling/api/cpu"}
-    want = Desired(case.kind, key.get(case.kind, "thing/1"), case.name, case.props(refs))
+    want = Desired(
+        case.kind,
+        key.get(case.kind, "thing/1"),
+        case.name,
+        case.props(refs),
+        initial={"path": str(ARTIFACT)},  # the file an s3.object uploads
+    )
 
     created = handler.create(want, dict(want.props))
     assert created.key == want.key
@@ -426,7 +516,7 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     assert have is not None, "created resource is not found by observe"
     assert have.owned
     # scaling kinds are owned through the app's cluster; images through their repository
-    if not case.kind.startswith(("autoscaling.", "ecr.image")):
+    if not case.kind.startswith(("autoscaling.", "ecr.image", "s3.object")):
         assert have.tags["ecsdeploy:app"] == "kinds"
         assert have.tags["ecsdeploy:key"] == want.key
     assert handler.diff(dict(want.props), have) == []
@@ -445,8 +535,8 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
 
     recorder.clear()
     assert dep.apply(delete_all([have], dep.handlers)).ok
-    if case.kind == "ecr.image":
-        return  # images go with their repository (lifecycle policy, down), never one by one
+    if case.kind in ("ecr.image", "s3.object"):
+        return  # these go with their repository / bucket, never one by one
     assert recorder.mutating(), "delete made no call"
     assert observe_one() is None
     # deleting what is already gone is not an error

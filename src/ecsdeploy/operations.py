@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,8 @@ from pathlib import Path
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.build import docker_ops
+from ecsdeploy.build.artifacts import ArtifactError, ArtifactRef
+from ecsdeploy.build.artifacts import resolve as resolve_artifacts
 from ecsdeploy.build.context import ContextError
 from ecsdeploy.build.images import ImageRef, registry_override
 from ecsdeploy.build.images import resolve as resolve_images
@@ -54,6 +56,7 @@ class ServiceStatus:
     healthy_targets: int
     targets: int
     events: list[str]
+    url: str = ""  # Express Mode services have their own
 
 
 @dataclass
@@ -131,23 +134,14 @@ class Deployment:
         """The image each classic service runs: as given, or the content-tagged build."""
         spec = self.target.spec
         assert spec is not None
-        builds = [n for n, s in spec.services.items() if s.mode == "classic" and s.build]
+        builds = [n for n, s in spec.services.items() if s.build]
         ecr_host = None
         if builds and registry_override() is None:
             ecr_host = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
-        base = self.target.spec_path.parent if self.target.spec_path else Path.cwd()
         try:
-            return resolve_images(spec, base, ecr_host)
+            return resolve_images(spec, self._spec_dir(), ecr_host)
         except ContextError as exc:
-            raise SpecError(
-                [
-                    Problem(
-                        "services",
-                        f"{exc} (build paths are relative to the spec file)",
-                        file=str(self.target.spec_path or ""),
-                    )
-                ]
-            ) from None
+            raise self._bad_path("services", exc) from None
 
     def desired(self) -> list[Desired]:
         spec = self.target.spec
@@ -155,7 +149,32 @@ class Deployment:
             return []
         needs_zones = network_of(spec) is not None
         self.image_refs = self.images()
-        return build(spec, self.zones() if needs_zones else [], self.image_refs)
+        return build(spec, self.zones() if needs_zones else [], self.image_refs, self.artifacts())
+
+    def artifacts(self) -> dict[str, ArtifactRef]:
+        spec = self.target.spec
+        assert spec is not None
+        if not spec.artifacts:
+            return {}
+        try:
+            return resolve_artifacts(spec, self._spec_dir(), self.aws.account_id())
+        except ArtifactError as exc:
+            raise self._bad_path("artifacts", exc) from None
+
+    def _spec_dir(self) -> Path:
+        """Paths in a spec (build contexts, artifacts) are relative to the spec file."""
+        return self.target.spec_path.parent if self.target.spec_path else Path.cwd()
+
+    def _bad_path(self, key: str, exc: Exception) -> SpecError:
+        return SpecError(
+            [
+                Problem(
+                    key,
+                    f"{exc} (paths are relative to the spec file)",
+                    file=str(self.target.spec_path or ""),
+                )
+            ]
+        )
 
     # --- images ------------------------------------------------------------------------
     def image_steps(self, plan: Plan, build: bool) -> list[ImageRef]:
@@ -262,6 +281,22 @@ class Deployment:
             url = f"{'https' if https else 'http'}://{lb.attrs['dns_name']}"
         services = []
         for item in found:
+            if item.kind == "ecs.express_service":
+                services.append(
+                    ServiceStatus(
+                        name=item.name,
+                        desired=0,
+                        running=0,
+                        pending=0,
+                        revision="",
+                        rollout=item.state or "-",
+                        healthy_targets=0,
+                        targets=0,
+                        events=[],
+                        url=str(item.attrs.get("url") or ""),
+                    )
+                )
+                url = url or str(item.attrs.get("url") or "")
             if item.kind != "ecs.service":
                 continue
             task = str(item.props.get("task_definition") or "")
@@ -287,6 +322,20 @@ class Deployment:
                 )
             )
         return Status(url=url, services=services, resources=found)
+
+    def urls(self, resources: Mapping[str, Observed]) -> list[str]:
+        """Where the app answers: the load balancer, and each Express Mode service."""
+        out = []
+        lb = resources.get("lb")
+        if lb is not None and lb.attrs.get("dns_name"):
+            https = "listener/https" in resources
+            out.append(f"{'https' if https else 'http'}://{lb.attrs['dns_name']}")
+        out += [
+            f"{o.name}: {o.attrs['url']}"
+            for o in resources.values()
+            if o.kind == "ecs.express_service" and o.attrs.get("url")
+        ]
+        return out
 
     def cost_now(self, plan: Plan) -> CostEstimate:
         """The fixed monthly cost of what this app runs now (from what the plan observed)."""

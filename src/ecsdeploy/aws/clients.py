@@ -17,19 +17,20 @@ from ecsdeploy.aws.recorder import CallRecorder
 
 MAX_ATTEMPTS = 8
 
-# One botocore session per profile for the whole process: it caches the parsed service
-# models, which take most of the time of creating a client. Client creation goes through
-# _SESSION_LOCK because botocore sessions are not thread-safe.
+# One boto3 session per profile for the whole process: it caches the parsed service
+# models, which take most of the time of creating a client (and boto3 must not register
+# its client customisations twice on one botocore session). Client creation goes through
+# _SESSION_LOCK because sessions are not thread-safe.
 _SESSIONS: dict[str | None, Any] = {}
 _SESSION_LOCK = threading.Lock()
 
 
-def _botocore_session(profile: str | None) -> Any:
-    import botocore.session
+def _session(profile: str | None) -> Any:
+    import boto3
 
     found = _SESSIONS.get(profile)
     if found is None:
-        found = _SESSIONS[profile] = botocore.session.Session(profile=profile)
+        found = _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
     return found
 
 
@@ -96,7 +97,6 @@ class Aws:
         recorder: CallRecorder | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        import boto3
         from botocore.config import Config
 
         self.region = region
@@ -105,9 +105,7 @@ class Aws:
 
         try:
             with _SESSION_LOCK:
-                self._session = boto3.session.Session(
-                    botocore_session=_botocore_session(profile), region_name=region
-                )
+                self._session = _session(profile)
         except ProfileNotFound as exc:
             raise AwsError(f"{exc}; check --profile / AWS_PROFILE") from exc
         self._config = Config(
@@ -117,6 +115,7 @@ class Aws:
             max_pool_connections=32,
         )
         self._clients: dict[str, Client] = {}
+        self._account: str | None = None
 
     def prepare(self, services: Iterable[str]) -> None:
         """Build the clients for ``services`` now, before any thread needs them."""
@@ -127,13 +126,16 @@ class Aws:
         with _SESSION_LOCK:
             found = self._clients.get(service)
             if found is None:
-                raw = self._session.client(service, config=self._config)
+                raw = self._session.client(service, region_name=self.region, config=self._config)
                 self.recorder.attach(raw)
                 found = self._clients[service] = Client(raw)
             return found
 
     def account_id(self) -> str:
-        return str(self.client("sts").get_caller_identity()["Account"])
+        """The account of these credentials (one STS call per run)."""
+        if self._account is None:
+            self._account = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account
 
 
 __all__ = ["Aws", "AwsError", "Client"]

@@ -42,12 +42,10 @@ def registry_override() -> str | None:
 
 
 def resolve(spec: Spec, base: Path, ecr_host: str | None) -> dict[str, ImageRef]:
-    """ImageRefs of the classic services; ``ecr_host`` is needed only for built ones."""
+    """ImageRefs of all services; ``ecr_host`` is needed only for built ones."""
     out: dict[str, ImageRef] = {}
     registry = registry_override() or ecr_host
     for name, svc in spec.services.items():
-        if svc.mode != "classic":
-            continue
         if svc.image is not None:
             out[name] = ImageRef(name, svc.image)
             continue

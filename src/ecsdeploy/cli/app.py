@@ -341,6 +341,8 @@ def up(
             deployment.build_images(builds, BuildPrinter(err, STATE.verbose))
         result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
         _finish(result, "up")
+        for url in deployment.urls(result.resources):
+            err.print(f"[bold]URL:[/] {url}")
         watches = deployment.rollout_watches(result)
         if not watches:
             return
@@ -373,6 +375,12 @@ def down(
     keep_logs: Annotated[
         bool, typer.Option("--keep-logs", help="Keep the services' CloudWatch log groups.")
     ] = False,
+    purge_data: Annotated[
+        bool,
+        typer.Option(
+            "--purge-data", help="Also delete the artifacts bucket and what it holds (models)."
+        ),
+    ] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
@@ -393,6 +401,14 @@ def down(
         the_plan = deployment.plan_down()
         if keep_logs:
             the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
+        if not purge_data:
+            for step in the_plan.steps:
+                if step.kind == "s3.bucket":
+                    err.print(
+                        f"Keeping bucket {step.name}: it holds data. "
+                        "`down --purge-data` deletes it."
+                    )
+            the_plan.steps = [s for s in the_plan.steps if s.kind != "s3.bucket"]
         if the_plan.empty:
             err.print(f"Nothing to delete: no resources tagged for {_title(target)}.")
             return
@@ -449,6 +465,7 @@ def status(
                         "healthy_targets": s.healthy_targets,
                         "targets": s.targets,
                         "events": s.events,
+                        "url": s.url or None,
                     }
                     for s in report_.services
                 ],

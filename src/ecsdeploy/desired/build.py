@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ecsdeploy.build.artifacts import ArtifactRef
 from ecsdeploy.build.images import ImageRef
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
@@ -47,7 +48,10 @@ def subnet_cidrs(cidr: str, azs: int) -> tuple[list[str], list[str]]:
 
 
 def build(
-    spec: Spec, zones: Sequence[str], images: Mapping[str, ImageRef] | None = None
+    spec: Spec,
+    zones: Sequence[str],
+    images: Mapping[str, ImageRef] | None = None,
+    artifacts: Mapping[str, ArtifactRef] | None = None,
 ) -> list[Desired]:
     """Everything the spec asks for, in creation order.
 
@@ -60,14 +64,98 @@ def build(
     net = network_of(spec)
     if net is not None:
         out += _network(spec, owner, net, zones)
-    out += _iam(spec, owner)
+    artifacts = artifacts or {}
+    out += _artifacts(owner, artifacts)
+    out += _iam(spec, owner, artifacts)
     out += _logs(spec, owner)
     classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
+    express = {n: s for n, s in spec.services.items() if s.mode == "express"}
     out += _images(owner, images or {})
     if net is not None and classic:
         out += _load_balancer(spec, owner, net)
-        if images is not None:
-            out += _ecs(spec, owner, net, classic, images)
+    if images is not None and (classic or express):
+        out.append(_cluster(owner))
+        if net is not None and classic:
+            out += _ecs(spec, owner, net, classic, images, artifacts)
+        out += _express(spec, owner, net, express, images, artifacts)
+    return out
+
+
+def _cluster(owner: Owner) -> Desired:
+    return Desired(
+        "ecs.cluster", "cluster", owner.prefix, {"name": owner.prefix, "insights": "enabled"}
+    )
+
+
+INFRASTRUCTURE_POLICY = (
+    "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRoleforExpressGatewayServices"
+)
+EXPRESS_METRICS = {
+    "cpu": "AVERAGE_CPU",
+    "memory": "AVERAGE_MEMORY",
+    "requests": "REQUEST_COUNT_PER_TARGET",
+}
+
+
+def _express(
+    spec: Spec,
+    owner: Owner,
+    net: Network | None,
+    express: Mapping[str, Service],
+    images: Mapping[str, ImageRef],
+    artifacts: Mapping[str, ArtifactRef],
+) -> list[Desired]:
+    """Express Mode services: AWS provisions their load balancer, URL and scaling."""
+    out: list[Desired] = []
+    for name, svc in express.items():
+        auto = svc.autoscaling
+        scaling = None
+        if auto is not None:
+            metric, target = next(
+                (m, v) for m, v in (("cpu", auto.cpu), ("memory", auto.memory),
+                                    ("requests", auto.requests)) if v is not None
+            )  # fmt: skip
+            scaling = {
+                "metric": EXPRESS_METRICS[metric],
+                "target": target,
+                "min": auto.min,
+                "max": auto.max,
+            }
+        out.append(
+            Desired(
+                "ecs.express_service",
+                f"express/{name}",
+                name,
+                {
+                    "cluster": owner.prefix,
+                    "execution_role": Ref("role/execution", "arn"),
+                    "infrastructure_role": Ref("role/infrastructure", "arn"),
+                    "task_role": Ref(f"role/{name}-task", "arn"),
+                    "image": images[name].uri,
+                    "port": svc.port,
+                    "cpu": str(svc.cpu),
+                    "memory": str(svc.memory),
+                    "health_path": svc.health_check.path,
+                    "env": {k: _env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
+                    "secrets": dict(sorted(svc.secrets.items())),
+                    "log_group": owner.log_group(name),
+                    # no network block: the account's default VPC, as Express Mode does
+                    "subnets": (
+                        frozenset(Ref(f"subnet/public-{i}") for i in range(net.azs))
+                        if net
+                        else None
+                    ),
+                    "security_groups": frozenset({Ref(f"sg/{name}")}) if net else None,
+                    "scaling": scaling,
+                },
+                depends_on=(
+                    "cluster",
+                    f"logs/{name}",
+                    *((f"image/{name}",) if images[name].built else ()),
+                    *(f"artifact/{a}" for a in sorted(_artifacts_used(svc, artifacts))),
+                ),
+            )
+        )
     return out
 
 
@@ -170,7 +258,7 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
                     },
                 )
             )
-    out += _security_groups(spec, owner)
+    out += _security_groups(spec, owner, net)
     if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
         out.append(_endpoint_group(spec, owner))
     return out
@@ -198,7 +286,7 @@ def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
     )
 
 
-def _security_groups(spec: Spec, owner: Owner) -> list[Desired]:
+def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
     vpc = Ref("vpc")
     out = []
     routed = [name for name, svc in spec.services.items() if svc.routed]
@@ -220,11 +308,14 @@ def _security_groups(spec: Spec, owner: Owner) -> list[Desired]:
             )
         )
     for name, svc in spec.services.items():
-        if svc.mode != "classic":
-            continue
-        ingress = (
-            frozenset({("tcp", svc.port, svc.port, Ref("sg/lb"))}) if svc.routed else frozenset()
-        )
+        ingress: frozenset[tuple[str, int, int, str | Ref]]
+        if svc.mode == "express":
+            # Express Mode's own load balancer sits in the VPC: the port from inside it
+            ingress = frozenset({("tcp", svc.port, svc.port, net.cidr)})
+        elif svc.routed:
+            ingress = frozenset({("tcp", svc.port, svc.port, Ref("sg/lb"))})
+        else:
+            ingress = frozenset()
         out.append(
             Desired(
                 "ec2.security_group",
@@ -241,7 +332,7 @@ def _security_groups(spec: Spec, owner: Owner) -> list[Desired]:
     return out
 
 
-def _iam(spec: Spec, owner: Owner) -> list[Desired]:
+def _iam(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> list[Desired]:
     path = owner.iam_path()
     tasks = trust_policy("ecs-tasks.amazonaws.com")
     secret_arns = sorted({arn for svc in spec.services.values() for arn in svc.secrets.values()})
@@ -261,6 +352,20 @@ def _iam(spec: Spec, owner: Owner) -> list[Desired]:
             },
         )
     ]
+    if any(svc.mode == "express" for svc in spec.services.values()):
+        out.append(
+            Desired(
+                "iam.role",
+                "role/infrastructure",
+                owner.role_name("infrastructure"),
+                {
+                    "path": path,
+                    "trust": trust_policy("ecs.amazonaws.com"),
+                    "managed": frozenset({INFRASTRUCTURE_POLICY}),
+                    "inline": {},
+                },
+            )
+        )
     for name, svc in spec.services.items():
         policy: dict[str, str] = {}
         if svc.permissions:
@@ -270,6 +375,23 @@ def _iam(spec: Spec, owner: Owner) -> list[Desired]:
                     "Statement": [
                         {"Effect": p.effect, "Action": list(p.actions), "Resource": p.resources}
                         for p in svc.permissions
+                    ],
+                }
+            )
+        used = sorted(_artifacts_used(svc, artifacts))
+        if used:  # read access to exactly the artifacts its env names, every version
+            policy["artifacts"] = canonical(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": [
+                                f"arn:aws:s3:::{artifacts[a].bucket}/{artifacts[a].prefix}/*"
+                                for a in used
+                            ],
+                        }
                     ],
                 }
             )
@@ -507,20 +629,64 @@ def service_url(spec: Spec, name: str) -> Joined | str:
     return Joined((f"{scheme}://", Ref("lb", "dns_name"), prefix))
 
 
-def _env_value(spec: Spec, value: str) -> str | Joined:
-    """Expand ``${services.X.url}`` references inside an env value."""
+def _env_value(
+    spec: Spec, value: str, artifacts: Mapping[str, ArtifactRef] | None = None
+) -> str | Joined:
+    """Expand ``${services.X.url}`` and ``${artifacts.X.uri}`` inside an env value."""
     parts: list[str | Ref] = []
     last = 0
-    for match in re.finditer(r"\$\{\s*services\.([a-z0-9-]+)\.url\s*\}", value):
+    for match in REFERENCE.finditer(value):
         parts.append(value[last : match.start()])
-        url = service_url(spec, match.group(1))
-        parts.extend(url.parts if isinstance(url, Joined) else (url,))
+        kind, name = match.group(1), match.group(2)
+        if kind == "artifacts":
+            parts.append((artifacts or {})[name].uri)
+        else:
+            url = service_url(spec, name)
+            parts.extend(url.parts if isinstance(url, Joined) else (url,))
         last = match.end()
     if not parts:
         return value
     parts.append(value[last:])
     kept = tuple(p for p in parts if p != "")
     return Joined(kept) if any(isinstance(p, Ref) for p in kept) else "".join(map(str, kept))
+
+
+REFERENCE = re.compile(r"\$\{\s*(services|artifacts)\.([a-z0-9-]+)\.(?:url|uri)\s*\}")
+
+
+def _artifacts_used(svc: Service, artifacts: Mapping[str, ArtifactRef]) -> set[str]:
+    return {
+        m.group(2)
+        for value in svc.env.values()
+        for m in REFERENCE.finditer(value)
+        if m.group(1) == "artifacts" and m.group(2) in artifacts
+    }
+
+
+def _artifacts(owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> list[Desired]:
+    out = []
+    buckets = sorted({a.bucket for a in artifacts.values() if a.created_bucket})
+    for bucket in buckets:
+        out.append(
+            Desired(
+                "s3.bucket",
+                "bucket/artifacts",
+                bucket,
+                {"name": bucket, "private": True, "encryption": "AES256"},
+            )
+        )
+    for name, ref in sorted(artifacts.items()):
+        out.append(
+            Desired(
+                "s3.object",
+                f"artifact/{name}",
+                ref.uri,
+                {"bucket": ref.bucket, "key": ref.key, "sha256": ref.sha256},
+                depends_on=("bucket/artifacts",) if ref.created_bucket else (),
+                initial={"path": str(ref.path)},
+            )
+        )
+    return out
 
 
 # --- ECS -------------------------------------------------------------------------------
@@ -532,15 +698,9 @@ def _ecs(
     net: Network,
     classic: Mapping[str, Service],
     images: Mapping[str, ImageRef],
+    artifacts: Mapping[str, ArtifactRef],
 ) -> list[Desired]:
-    out = [
-        Desired(
-            "ecs.cluster",
-            "cluster",
-            owner.prefix,
-            {"name": owner.prefix, "insights": "enabled"},
-        )
-    ]
+    out: list[Desired] = []
     fallback = default_service(spec)
     main = (
         "listener/https"
@@ -562,13 +722,17 @@ def _ecs(
                     "container": name,
                     "image": images[name].uri,
                     "port": svc.port,
-                    "env": {k: _env_value(spec, v) for k, v in sorted(svc.env.items())},
+                    "env": {k: _env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
                     "secrets": dict(sorted(svc.secrets.items())),
                     "log_group": owner.log_group(name),
                     "health": container_health(hc.command, hc.grace_period),
                 },
                 # awslogs needs the group to exist first; a built image must be pushed
-                depends_on=(f"logs/{name}",) + ((f"image/{name}",) if images[name].built else ()),
+                depends_on=(
+                    f"logs/{name}",
+                    *((f"image/{name}",) if images[name].built else ()),
+                    *(f"artifact/{a}" for a in sorted(_artifacts_used(svc, artifacts))),
+                ),
             )
         )
         props: dict[str, Any] = {

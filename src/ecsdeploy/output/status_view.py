@@ -15,6 +15,9 @@ from ecsdeploy.resources.base import Observed
 def show_status(console: Console, title: str, status: Status, layers: dict[str, str]) -> None:
     if status.url:
         console.print(f"[bold]URL:[/] {status.url}")
+    for svc in status.services:
+        if svc.url and svc.url != status.url:
+            console.print(f"[bold]URL of {svc.name}:[/] {svc.url}")
     if status.services:
         table = Table(title=f"{title}: services", title_justify="left")
         for column in ("service", "running", "pending", "revision", "rollout", "healthy targets"):

@@ -45,7 +45,8 @@ class ServiceHandler(Handler):
                     continue  # DRAINING / INACTIVE: on its way out
                 tags = tags_to_dict(svc.get("tags"))
                 key = owned_key(self.ctx.owner, tags)
-                if key is not None:
+                # an Express Mode service is an ECS service too: ecs.express_service owns it
+                if key is not None and not key.startswith("express/"):
                     found.append(self._observed(key, svc, tags))
         return found
 

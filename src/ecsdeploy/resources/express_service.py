@@ -30,7 +30,7 @@ from ecsdeploy.aws.errors import AccessDenied, AwsError, InvalidRequest, NotFoun
 from ecsdeploy.reconcile.wait import retry_while, wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ecs_common import cluster_name, ecs_tags
-from ecsdeploy.spec.naming import tags_to_dict
+from ecsdeploy.spec.naming import TAG_KEY, tags_to_dict
 
 T = TypeVar("T")
 
@@ -77,6 +77,7 @@ class ExpressServiceHandler(Handler):
         except NotFound:
             return []  # no cluster, no services
         wanted = {w.name: w for w in wants}
+        arns = self._express_candidates(cluster, arns, set(wanted))
         listed = {arn.rsplit("/", 1)[-1] for arn in arns}
         missing = [name for name in wanted if name not in listed]
         if missing:
@@ -98,6 +99,24 @@ class ExpressServiceHandler(Handler):
                 continue
             found.append(self._observed(key, svc, tags))
         return found
+
+    def _express_candidates(self, cluster: str, arns: list[str], wanted: set[str]) -> list[str]:
+        """The listed services that may be Express ones, so that no classic service is asked
+        about with DescribeExpressGatewayService: DescribeServices shows every ECS service
+        with its tags, and ecsdeploy keys its Express services ``express/NAME``."""
+        ecs = self.client("ecs")
+        keep = []
+        for i in range(0, len(arns), 10):  # DescribeServices takes at most 10
+            batch = arns[i : i + 10]
+            out = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"])
+            classic = {
+                svc["serviceArn"]
+                for svc in out.get("services", [])
+                if not tags_to_dict(svc.get("tags")).get(TAG_KEY, "").startswith("express/")
+                and svc.get("serviceName") not in wanted
+            }
+            keep += [arn for arn in batch if arn not in classic]
+        return keep
 
     def _service_arn_base(self, arns: list[str], cluster: str) -> str | None:
         """``arn:...:service/<cluster>/``, from a listed ARN or else the cluster's ARN."""
@@ -375,7 +394,9 @@ def _props(svc: Mapping[str, Any]) -> dict[str, Any]:
         "cpu": config.get("cpu"),
         "memory": config.get("memory"),
         "health_path": config.get("healthCheckPath"),
-        "env": {e["name"]: e.get("value", "") for e in container.get("environment", [])},
+        "env": {
+            e["name"]: e.get("value", "") for e in container.get("environment", []) if "name" in e
+        },
         "secrets": {s["name"]: s["valueFrom"] for s in container.get("secrets", [])},
         "log_group": container.get("awsLogsConfiguration", {}).get("logGroup"),
         "subnets": frozenset(network.get("subnets", [])) if network else None,

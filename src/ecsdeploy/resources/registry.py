@@ -9,6 +9,7 @@ from ecsdeploy.resources.ecs_cluster import ClusterHandler
 from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.ecs_task_definition import TaskDefinitionHandler
 from ecsdeploy.resources.elastic_ip import ElasticIpHandler
+from ecsdeploy.resources.express_service import ExpressServiceHandler
 from ecsdeploy.resources.iam_role import IamRoleHandler
 from ecsdeploy.resources.internet_gateway import InternetGatewayHandler
 from ecsdeploy.resources.listener import ListenerHandler
@@ -17,6 +18,8 @@ from ecsdeploy.resources.load_balancer import LoadBalancerHandler
 from ecsdeploy.resources.log_group import LogGroupHandler
 from ecsdeploy.resources.nat_gateway import NatGatewayHandler
 from ecsdeploy.resources.route_table import RouteTableHandler
+from ecsdeploy.resources.s3_bucket import BucketHandler
+from ecsdeploy.resources.s3_object import ObjectHandler
 from ecsdeploy.resources.scaling_policy import ScalingPolicyHandler
 from ecsdeploy.resources.scaling_target import ScalingTargetHandler
 from ecsdeploy.resources.security_group import SecurityGroupHandler
@@ -38,6 +41,8 @@ KINDS: tuple[type[Handler], ...] = (
     LogGroupHandler,
     RepositoryHandler,
     ImageHandler,
+    BucketHandler,
+    ObjectHandler,
     LoadBalancerHandler,
     TargetGroupHandler,
     ListenerHandler,
@@ -45,6 +50,7 @@ KINDS: tuple[type[Handler], ...] = (
     ClusterHandler,
     TaskDefinitionHandler,
     ServiceHandler,
+    ExpressServiceHandler,
     ScalingTargetHandler,
     ScalingPolicyHandler,
 )

@@ -76,6 +76,8 @@ PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&=%]*$")
 HOST_RE = re.compile(r"^(\*\.)?([a-z0-9-*?]+\.)+[a-z0-9-]+$", re.IGNORECASE)
 REF_RE = re.compile(r"\$\{([^}]*)\}")
 URL_REF_RE = re.compile(r"^services\.([a-z0-9-]+)\.url$")
+ARTIFACT_REF_RE = re.compile(r"^artifacts\.([a-z0-9-]+)\.uri$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def check(spec: Spec) -> Found:
@@ -97,6 +99,24 @@ def check(spec: Spec) -> Found:
     routes: dict[tuple[str | None, str | None], str] = {}
     for name, svc in spec.services.items():
         yield from _service(spec, name, svc, routes)
+    yield from _artifacts(spec)
+
+
+def _artifacts(spec: Spec) -> Found:
+    for name, artifact in spec.artifacts.items():
+        why = name_problem(name, MAX_SERVICE)
+        if why:
+            yield ("artifacts", name), f"artifact name '{name}' {why}"
+        if artifact.bucket is not None and not BUCKET_RE.match(artifact.bucket):
+            yield (
+                ("artifacts", name, "bucket"),
+                f"'{artifact.bucket}' is not an S3 bucket name (3-63 lowercase letters, "
+                "digits, dots and hyphens)",
+            )
+        if artifact.prefix is not None and (
+            artifact.prefix.startswith("/") or not artifact.prefix.strip("/")
+        ):
+            yield (("artifacts", name, "prefix"), "a key prefix such as models/iris, no leading /")
 
 
 RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
@@ -366,11 +386,21 @@ def _express(base: Path, svc: Service) -> Found:
 def _references(spec: Spec, path: Path, value: str) -> Found:
     for match in REF_RE.finditer(value):
         expr = match.group(1).strip()
+        artifact = ARTIFACT_REF_RE.match(expr)
+        if artifact:
+            if artifact.group(1) not in spec.artifacts:
+                yield (
+                    path,
+                    f"${{{expr}}} names no artifact; "
+                    + _suggest(artifact.group(1), list(spec.artifacts), "those under artifacts:"),
+                )
+            continue
         ref = URL_REF_RE.match(expr)
         if not ref:
             yield (
                 path,
-                f"unknown reference ${{{expr}}}; the supported form is ${{services.NAME.url}}",
+                f"unknown reference ${{{expr}}}; the supported forms are ${{services.NAME.url}} "
+                "and ${artifacts.NAME.uri}",
             )
             continue
         target = ref.group(1)

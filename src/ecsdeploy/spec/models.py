@@ -178,6 +178,18 @@ class Service(BaseModel):
         return self.route is not None
 
 
+class Artifact(BaseModel):
+    """A local file (e.g. a trained model) uploaded to S3 for the services to read."""
+
+    model_config = _STRICT
+
+    source: str = Field(description="Local file, relative to the spec file.")
+    bucket: str | None = Field(
+        None, description="An existing bucket to upload to (default: one ecsdeploy creates)."
+    )
+    prefix: str | None = Field(None, description="Key prefix (default: the artifact's name).")
+
+
 class Logs(BaseModel):
     """CloudWatch log groups, one per service."""
 
@@ -199,4 +211,8 @@ class Spec(BaseModel):
     network: Network | None = Field(None, description="The VPC to build (default VPC if absent).")
     load_balancer: LoadBalancer | None = None
     logs: Logs = Field(default_factory=Logs)
+    artifacts: dict[str, Artifact] = Field(
+        default_factory=dict,
+        description="Files uploaded to S3 by content hash; use ${artifacts.NAME.uri} in env.",
+    )
     services: dict[str, Service] = Field(description="The app's services, by name.")
