@@ -9,7 +9,7 @@ import pytest
 
 from ecsdeploy.plan.model import Action
 
-from conftest import Harness, owned_anything, spec_text
+from conftest import CONFIGS, Harness, owned_anything, spec_text
 
 
 def _kinds(plan: Any, action: Action) -> list[str]:
@@ -315,3 +315,26 @@ def test_artifacts_upload_once_by_content_and_are_granted_to_their_users(
     # keeping it is the CLI's default (tests/test_cli.py)
     assert owned_anything() == []
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_the_private_no_nat_config_deploys_without_a_nat(harness: Harness) -> None:
+    import boto3
+
+    text = (CONFIGS / "private-no-nat.yaml").read_text()
+    for name in ("api", "ui"):  # prebuilt ECR images instead of builds: no Docker here
+        text = text.replace(
+            f"build: ../examples/{name}",
+            f"image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/mlapp/{name}:1.4.2",
+        )
+    harness.up(text)
+    ec2 = boto3.client("ec2", region_name="us-west-2")
+    assert [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"] == []
+    services = {e["ServiceName"].rsplit(".", 1)[-1] if "ecr" not in e["ServiceName"]
+                else e["ServiceName"].split(".", 3)[-1]
+                for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}  # fmt: skip
+    assert services == {"s3", "ecr.api", "ecr.dkr", "logs", "ssm"}
+    ecs = boto3.client("ecs", region_name="us-west-2")
+    for svc in ecs.describe_services(cluster="mlapp-private", services=["api", "ui"])["services"]:
+        assert svc["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+    harness.down(text)
+    assert owned_anything(env="private") == []
