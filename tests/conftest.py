@@ -153,10 +153,12 @@ def owned_anything(region: str = "us-west-2", app: str = "mlapp", env: str = "de
         for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]
     ]
     left += [a["AllocationId"] for a in ec2.describe_addresses(Filters=filters)["Addresses"]]
-    left += [
+    left += [  # moto's NAT gateway filter ignores tags: check them here
         n["NatGatewayId"]
         for n in ec2.describe_nat_gateways(Filter=filters)["NatGateways"]
         if n["State"] not in ("deleted", "deleting")
+        and {"Key": "ecsdeploy:app", "Value": app} in n.get("Tags", [])
+        and {"Key": "ecsdeploy:env", "Value": env} in n.get("Tags", [])
     ]
     left += [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=filters)["RouteTables"]]
     left += [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]]

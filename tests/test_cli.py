@@ -221,3 +221,63 @@ def test_missing_artifact_file_is_bad_input(
     assert result.exit_code == 2
     assert "artifacts.model.source" in result.stderr and "nope.joblib" in result.stderr
     assert recorder.mutating() == []
+
+
+def test_plan_detailed_exitcode(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--detailed-exitcode"])
+    assert result.exit_code == 2  # changes to make
+    assert runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"]).exit_code == 0
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--detailed-exitcode"])
+    assert result.exit_code == 0, result.stderr
+    spec_file.write_text("app: Bad\n")
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--detailed-exitcode"])
+    assert result.exit_code == 1  # errors are 1 here, so 2 always means changes
+
+
+def test_env_override_deploys_a_separate_environment(
+    aws: None, recorder: CallRecorder, spec_file: Path
+) -> None:
+    assert runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"]).exit_code == 0
+    result = runner.invoke(cli.app, ["up", str(spec_file), "--env", "prod", "--no-wait"])
+    assert result.exit_code == 0, result.stderr
+    assert "mlapp/prod" in result.stderr
+    assert owned_anything(env="prod") and owned_anything(env="dev")
+    result = runner.invoke(cli.app, ["down", str(spec_file), "--env", "prod", "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert owned_anything(env="prod") == []
+    assert owned_anything(env="dev") != []
+    result = runner.invoke(cli.app, ["plan", str(spec_file), "--env", "Prod!"])
+    assert result.exit_code == 2
+    assert "--env 'Prod!'" in result.stderr
+
+
+def test_secret_values_never_appear_in_any_output(
+    aws: None, recorder: CallRecorder, spec_file: Path
+) -> None:
+    import boto3
+
+    canary = "canary-7f3a9c-do-not-print"
+    boto3.client("ssm", region_name="us-west-2").put_parameter(
+        Name="/mlapp/api-token", Value=canary, Type="SecureString"
+    )
+    outputs = []
+    for args in (
+        ["-v", "plan", str(spec_file)],
+        ["plan", str(spec_file), "--output", "json"],
+        ["-v", "up", str(spec_file), "--no-wait"],
+        ["status", str(spec_file)],
+        ["status", str(spec_file), "--output", "json"],
+    ):
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    assert all(canary not in out for out in outputs)
+    # the task definition passes the secret by reference (its ARN), never by value
+    import boto3 as aws_sdk
+
+    ecs = aws_sdk.client("ecs", region_name="us-west-2")
+    container = ecs.describe_task_definition(taskDefinition="mlapp-dev-api")["taskDefinition"][
+        "containerDefinitions"
+    ][0]
+    assert container["secrets"][0]["valueFrom"].endswith("parameter/mlapp/api-token")
+    assert canary not in json.dumps(container)

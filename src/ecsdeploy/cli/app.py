@@ -18,6 +18,7 @@ import typer
 from ecsdeploy import __version__
 from ecsdeploy.cli.errors import (
     EXIT_BAD_INPUT,
+    EXIT_CHANGES,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -130,8 +131,10 @@ ParallelismOpt = Annotated[
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _fail(exc: BaseException) -> NoReturn:
-    raise typer.Exit(report(err, exc, STATE.verbose))
+def _fail(exc: BaseException, code: int | None = None) -> NoReturn:
+    """Report ``exc``; exit with its code, or ``code`` when a command fixes its own."""
+    reported = report(err, exc, STATE.verbose)
+    raise typer.Exit(code if code is not None else reported)
 
 
 def _load(config: Path) -> Spec:
@@ -147,6 +150,17 @@ def _recorder() -> CallRecorder:
     if STATE.verbose:
         recorder.listeners.append(lambda call: err.print(f"[dim]aws {call}[/]"))
     return recorder
+
+
+def _with_env(spec: Spec, env: str, path: Path) -> Spec:
+    """The spec for another environment (``--env prod``): every name and tag follows."""
+    from ecsdeploy.spec.errors import Problem, SpecError
+    from ecsdeploy.spec.naming import MAX_ENV, name_problem
+
+    why = name_problem(env, MAX_ENV)
+    if why:
+        raise SpecError([Problem("env", f"--env '{env}' {why}", file=str(path))])
+    return spec.model_copy(update={"env": env})
 
 
 def _target(
@@ -166,10 +180,9 @@ def _target(
     path = config or DEFAULT_CONFIG
     if config is not None or (path.exists() and app_name is None):
         spec = _load(path)
-        target = Target.of(spec, STATE.region, STATE.profile, path)
         if env and env != spec.env:
-            target.owner = Owner(spec.app, env)
-        return target
+            spec = _with_env(spec, env, path)
+        return Target.of(spec, STATE.region, STATE.profile, path)
     if app_name is None:
         raise SpecError(
             [
@@ -260,35 +273,47 @@ def schema() -> None:
 def plan(
     config: ConfigArg = DEFAULT_CONFIG,
     output: OutputOpt = Output.text,
+    env: EnvOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when there is nothing to do, 2 when there is."
+        ),
+    ] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
-    """Show what `up` would change. Reads AWS; changes nothing.
+    """Show what `up` would change, and what it costs. Reads AWS; changes nothing.
 
-    Example: ecsdeploy plan configs/example.yaml
+    With --detailed-exitcode: 0 no changes, 2 changes, 1 errors (as `terraform plan`).
+
+    Example: ecsdeploy plan configs/example.yaml --env prod
     """
     try:
-        target = _target(config, None, None, region, profile)
+        target = _target(config, None, env, region, profile)
         deployment = _connect(target)
         the_plan = deployment.plan_up()
     except Exception as exc:
-        _fail(exc)
+        _fail(exc, EXIT_FAILED if detailed_exitcode else None)
     _warn_mutable_images(deployment)
     from ecsdeploy.output.cost_view import cost_json, show_cost
 
     before, after = deployment.cost_now(the_plan), deployment.cost_after()
     if output is Output.json:
         print_json({**the_plan.to_json(), "cost": cost_json(before, after)})
-        return
-    from ecsdeploy.output.plan_view import show_plan
+    else:
+        from ecsdeploy.output.plan_view import show_plan
 
-    show_plan(err, the_plan, f"Plan for {_title(target)}")
-    show_cost(err, before, after)
+        show_plan(err, the_plan, f"Plan for {_title(target)}")
+        show_cost(err, before, after)
+    if detailed_exitcode and not the_plan.empty:
+        raise typer.Exit(EXIT_CHANGES)
 
 
 @app.command()
 def up(
     config: ConfigArg = DEFAULT_CONFIG,
+    env: EnvOpt = None,
     yes: YesOpt = False,
     parallelism: ParallelismOpt = 8,
     wait: Annotated[
@@ -322,7 +347,7 @@ def up(
 
     try:
         deadline = _duration(timeout)
-        target = _target(config, None, None, region, profile)
+        target = _target(config, None, env, region, profile)
         deployment = _connect(target)
         the_plan = deployment.plan_up()
         show_plan(err, the_plan, f"Plan for {_title(target)}")

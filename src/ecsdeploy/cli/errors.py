@@ -3,7 +3,7 @@
 Exit codes:
   0  success (or nothing to do)
   1  AWS refused or failed something; the deploy did not finish
-  2  bad input: the spec or the command line
+  2  bad input: the spec or the command line (and for `plan --detailed-exitcode`: changes)
   3  refused: confirmation needed (``--yes``) or a resource ecsdeploy does not own is in the way
   130 interrupted (Ctrl-C); re-running the same command continues safely
 """
@@ -19,6 +19,7 @@ from rich.markup import escape
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_CHANGES = 2  # plan --detailed-exitcode: there is something to do
 EXIT_REFUSED = 3
 EXIT_INTERRUPTED = 130
 
