@@ -281,3 +281,33 @@ def test_secret_values_never_appear_in_any_output(
     ][0]
     assert container["secrets"][0]["valueFrom"].endswith("parameter/mlapp/api-token")
     assert canary not in json.dumps(container)
+
+
+def test_logs_prints_a_services_lines_oldest_first(
+    aws: None, recorder: CallRecorder, spec_file: Path
+) -> None:
+    import time as clock
+
+    import boto3
+
+    assert runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"]).exit_code == 0
+    logs = boto3.client("logs", region_name="us-west-2")
+    group = "/ecsdeploy/mlapp/dev/api"
+    now = int(clock.time() * 1000)
+    for task, offset, message in (("aaaa1111", 3000, "second"), ("bbbb2222", 6000, "first")):
+        stream = f"ecs/api/{task}"
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now - offset, "message": message}],
+        )
+    result = runner.invoke(cli.app, ["logs", str(spec_file), "api", "--since", "5m"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [ln.split()[-1] for ln in lines] == ["first", "second"]
+    assert lines[0].split()[1].startswith("bbbb2222")
+    result = runner.invoke(cli.app, ["logs", str(spec_file), "web"])
+    assert result.exit_code == 2 and "no service 'web'" in result.stderr
+    result = runner.invoke(cli.app, ["logs", str(spec_file), "api", "--since", "soon"])
+    assert result.exit_code == 2 and "--since" in result.stderr

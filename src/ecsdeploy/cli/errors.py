@@ -75,6 +75,10 @@ def diagnose(exc: BaseException) -> Diagnosis:
         return Diagnosis(EXIT_FAILED, str(exc), [])
     if isinstance(exc, Refused):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
+    from ecsdeploy.service_logs import LogGroupMissing
+
+    if isinstance(exc, LogGroupMissing):
+        return Diagnosis(EXIT_FAILED, str(exc), [], user_error=True)
     if isinstance(exc, CredentialsMissing):
         return Diagnosis(EXIT_FAILED, exc.message, [], "see `ecsdeploy --help` for credentials")
     if isinstance(exc, AccessDenied):
