@@ -63,7 +63,10 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-w
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 run() { echo; echo "==> ecsdeploy $*"; $BIN/ecsdeploy "$@"; }
+echo "==> creating the SSM parameter the spec's secrets name (in the emulator)"
+$BIN/python -c "import boto3; boto3.client('ssm').put_parameter(Name='/mlapp/api-token', Value='demo-token', Type='SecureString', Overwrite=True)"
 run validate "$CONFIG"
+run verify "$CONFIG"
 run up "$CONFIG" --yes --no-wait  # moto never starts tasks: no rollout to wait for
 run status "$CONFIG"
 run plan "$CONFIG"

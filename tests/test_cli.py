@@ -15,6 +15,7 @@ from ecsdeploy.cli import app as cli
 from conftest import CONFIGS, owned_anything, spec_text
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_preflight")
 
 
 @pytest.fixture
@@ -311,3 +312,19 @@ def test_logs_prints_a_services_lines_oldest_first(
     assert result.exit_code == 2 and "no service 'web'" in result.stderr
     result = runner.invoke(cli.app, ["logs", str(spec_file), "api", "--since", "soon"])
     assert result.exit_code == 2 and "--since" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "up"])
+def test_verify_and_up_stop_on_a_missing_secret(
+    aws: None,
+    recorder: CallRecorder,
+    spec_file: Path,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.undo()  # the real checks, not the no_preflight stand-in
+    monkeypatch.setattr(cli, "_recorder", lambda: recorder)
+    result = runner.invoke(cli.app, [command, str(spec_file)])
+    assert result.exit_code == 1
+    assert "FAIL" in result.stderr and "/mlapp/api-token" in result.stderr
+    assert recorder.mutating() == []

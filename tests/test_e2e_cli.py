@@ -30,6 +30,17 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     config = _prebuilt_example(tmp_path)
     assert run_cli(moto_server, "validate", config).returncode == 0
 
+    # the spec names an SSM parameter: verify (and up) refuse until it exists
+    missing = run_cli(moto_server, "verify", config)
+    assert missing.returncode == 1 and "/mlapp/api-token" in missing.stderr
+    import boto3
+
+    boto3.client("ssm", region_name="us-west-2", endpoint_url=moto_server).put_parameter(
+        Name="/mlapp/api-token", Value="s3cret", Type="SecureString", Overwrite=True
+    )
+    verified = run_cli(moto_server, "verify", config)
+    assert verified.returncode == 0, verified.stderr
+
     first = run_cli(moto_server, "up", config, "--yes", "--no-wait")
     assert first.returncode == 0, first.stderr
     assert "Done:" in first.stderr

@@ -19,6 +19,7 @@ from conftest import CONFIGS
 from express_fake import ExpressFake
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_preflight")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from ecsdeploy.reconcile.rollout import AwsRolloutSource
 from conftest import spec_text
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_preflight")
 
 
 class FinishedRollout(AwsRolloutSource):

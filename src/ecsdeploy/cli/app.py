@@ -31,6 +31,7 @@ from ecsdeploy.output.console import err, print_json, stdin_is_interactive
 if TYPE_CHECKING:
     from ecsdeploy.aws.recorder import CallRecorder
     from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.plan.preflight import Check
     from ecsdeploy.reconcile.rollout import RolloutSource
     from ecsdeploy.spec.models import Spec
 
@@ -270,6 +271,44 @@ def schema() -> None:
 
 
 @app.command()
+def verify(
+    config: ConfigArg = DEFAULT_CONFIG,
+    output: OutputOpt = Output.text,
+    env: EnvOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Check, before changing anything, what commonly fails a deploy: credentials, the
+    secrets and images named, the certificate, health-check paths, Elastic IP and load
+    balancer quotas. Each check prints OK, WARN, FAIL or SKIP with the reason. `up` runs
+    the same checks first.
+
+    Example: ecsdeploy verify configs/example.yaml
+    """
+    try:
+        target = _target(config, None, env, region, profile)
+        checks = _preflight(target, _connect(target))
+    except Exception as exc:
+        _fail(exc)
+    from ecsdeploy.output.preflight_view import checks_json, show_checks
+
+    if output is Output.json:
+        print_json(checks_json(checks))
+        passed = all(c.status != "FAIL" for c in checks)
+    else:
+        passed = show_checks(err, checks)
+    if not passed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _preflight(target: Target, deployment: Deployment) -> list[Check]:
+    from ecsdeploy.plan.preflight import run
+
+    assert target.spec is not None
+    return run(target.spec, deployment.aws)
+
+
+@app.command()
 def plan(
     config: ConfigArg = DEFAULT_CONFIG,
     output: OutputOpt = Output.text,
@@ -315,6 +354,9 @@ def up(
     config: ConfigArg = DEFAULT_CONFIG,
     env: EnvOpt = None,
     yes: YesOpt = False,
+    skip_verify: Annotated[
+        bool, typer.Option("--skip-verify", help="Do not run the `verify` checks first.")
+    ] = False,
     parallelism: ParallelismOpt = 8,
     wait: Annotated[
         bool,
@@ -349,6 +391,15 @@ def up(
         deadline = _duration(timeout)
         target = _target(config, None, env, region, profile)
         deployment = _connect(target)
+        if not skip_verify:
+            from ecsdeploy.output.preflight_view import show_checks
+
+            if not show_checks(err, _preflight(target, deployment)):
+                err.print(
+                    "[bold red]error:[/] checks failed (above); nothing was changed. "
+                    "Fix them, or pass --skip-verify to deploy anyway."
+                )
+                raise typer.Exit(EXIT_FAILED)
         the_plan = deployment.plan_up()
         show_plan(err, the_plan, f"Plan for {_title(target)}")
         if not the_plan.empty:

@@ -226,38 +226,21 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
         )
     private_tables = frozenset(Ref(f"rt/private-{i}") for i in range(net.azs))
     for name in net.endpoints:
-        if name in GATEWAY_ENDPOINTS:
-            out.append(
-                Desired(
-                    "ec2.vpc_endpoint",
-                    f"endpoint/{name}",
-                    owner.name("endpoint", name),
-                    {
-                        "vpc": vpc,
-                        "service": f"com.amazonaws.{spec.region}.{name}",
-                        "type": "Gateway",
-                        "route_tables": private_tables,
-                    },
-                )
-            )
+        props: dict[str, Any] = {"vpc": vpc, "service": f"com.amazonaws.{spec.region}.{name}"}
+        if name in GATEWAY_ENDPOINTS:  # free; a route in each private route table
+            props.update(type="Gateway", route_tables=private_tables)
         else:
             # an interface endpoint: a network interface in each private subnet, private
             # DNS on so the usual service host names resolve to it
-            out.append(
-                Desired(
-                    "ec2.vpc_endpoint",
-                    f"endpoint/{name}",
-                    owner.name("endpoint", name),
-                    {
-                        "vpc": vpc,
-                        "service": f"com.amazonaws.{spec.region}.{name}",
-                        "type": "Interface",
-                        "subnets": frozenset(Ref(f"subnet/private-{i}") for i in range(net.azs)),
-                        "security_groups": frozenset({Ref("sg/endpoints")}),
-                        "private_dns": True,
-                    },
-                )
+            props.update(
+                type="Interface",
+                subnets=frozenset(Ref(f"subnet/private-{i}") for i in range(net.azs)),
+                security_groups=frozenset({Ref("sg/endpoints")}),
+                private_dns=True,
             )
+        out.append(
+            Desired("ec2.vpc_endpoint", f"endpoint/{name}", owner.name("endpoint", name), props)
+        )
     out += _security_groups(spec, owner, net)
     if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
         out.append(_endpoint_group(spec, owner))

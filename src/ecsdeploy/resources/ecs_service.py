@@ -15,7 +15,7 @@ from ecsdeploy.aws.errors import InvalidRequest, NotFound
 from ecsdeploy.reconcile.wait import retry_while, wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ec2_common import client_token
-from ecsdeploy.resources.ecs_common import cluster_name, ecs_tags
+from ecsdeploy.resources.ecs_common import cluster_name, describe_services, ecs_tags
 from ecsdeploy.spec.naming import tags_to_dict
 
 LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, container port)
@@ -29,25 +29,16 @@ class ServiceHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
-        ecs = self.client("ecs")
-        cluster = cluster_name(self.ctx.owner)
-        try:
-            arns = list(ecs.pages("ListServices", "serviceArns", cluster=cluster))
-        except NotFound:
-            return []
         found = []
-        for i in range(0, len(arns), 10):  # DescribeServices takes at most 10
-            out = ecs.describe_services(
-                cluster=cluster, services=arns[i : i + 10], include=["TAGS"]
-            )
-            for svc in out.get("services", []):
-                if svc.get("status") != "ACTIVE":
-                    continue  # DRAINING / INACTIVE: on its way out
-                tags = tags_to_dict(svc.get("tags"))
-                key = owned_key(self.ctx.owner, tags)
-                # an Express Mode service is an ECS service too: ecs.express_service owns it
-                if key is not None and not key.startswith("express/"):
-                    found.append(self._observed(key, svc, tags))
+        _, described = describe_services(self.client("ecs"), cluster_name(self.ctx.owner))
+        for svc in described:
+            if svc.get("status") != "ACTIVE":
+                continue  # DRAINING / INACTIVE: on its way out
+            tags = tags_to_dict(svc.get("tags"))
+            key = owned_key(self.ctx.owner, tags)
+            # an Express Mode service is an ECS service too: ecs.express_service owns it
+            if key is not None and not key.startswith("express/"):
+                found.append(self._observed(key, svc, tags))
         return found
 
     def _observed(self, key: str, svc: dict[str, Any], tags: dict[str, str]) -> Observed:

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, TypeVar
 from ecsdeploy.aws.errors import AccessDenied, AwsError, InvalidRequest, NotFound
 from ecsdeploy.reconcile.wait import retry_while, wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.ecs_common import cluster_name, ecs_tags
+from ecsdeploy.resources.ecs_common import cluster_name, describe_services, ecs_tags
 from ecsdeploy.spec.naming import TAG_KEY, tags_to_dict
 
 T = TypeVar("T")
@@ -70,14 +70,9 @@ class ExpressServiceHandler(Handler):
 
     # --- reading -----------------------------------------------------------------------
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
-        ecs = self.client("ecs")
         cluster = cluster_name(self.ctx.owner)
-        try:
-            arns = list(ecs.pages("ListServices", "serviceArns", cluster=cluster))
-        except NotFound:
-            return []  # no cluster, no services
         wanted = {w.name: w for w in wants}
-        arns = self._express_candidates(cluster, arns, set(wanted))
+        arns = self._express_candidates(cluster, set(wanted))
         listed = {arn.rsplit("/", 1)[-1] for arn in arns}
         missing = [name for name in wanted if name not in listed]
         if missing:
@@ -100,23 +95,20 @@ class ExpressServiceHandler(Handler):
             found.append(self._observed(key, svc, tags))
         return found
 
-    def _express_candidates(self, cluster: str, arns: list[str], wanted: set[str]) -> list[str]:
-        """The listed services that may be Express ones, so that no classic service is asked
-        about with DescribeExpressGatewayService: DescribeServices shows every ECS service
-        with its tags, and ecsdeploy keys its Express services ``express/NAME``."""
-        ecs = self.client("ecs")
-        keep = []
-        for i in range(0, len(arns), 10):  # DescribeServices takes at most 10
-            batch = arns[i : i + 10]
-            out = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"])
-            classic = {
-                svc["serviceArn"]
-                for svc in out.get("services", [])
-                if not tags_to_dict(svc.get("tags")).get(TAG_KEY, "").startswith("express/")
-                and svc.get("serviceName") not in wanted
-            }
-            keep += [arn for arn in batch if arn not in classic]
-        return keep
+    def _express_candidates(self, cluster: str, wanted: set[str]) -> list[str]:
+        """The services that may be Express ones, so that no classic service is asked about
+        with DescribeExpressGatewayService: DescribeServices shows every ECS service with
+        its tags, and ecsdeploy keys its Express services ``express/NAME``. A service it
+        cannot describe (an emulator that does not know Express services) stays a
+        candidate."""
+        arns, described = describe_services(self.client("ecs"), cluster)
+        classic = {
+            svc["serviceArn"]
+            for svc in described
+            if not tags_to_dict(svc.get("tags")).get(TAG_KEY, "").startswith("express/")
+            and svc.get("serviceName") not in wanted
+        }
+        return [arn for arn in arns if arn not in classic]
 
     def _service_arn_base(self, arns: list[str], cluster: str) -> str | None:
         """``arn:...:service/<cluster>/``, from a listed ARN or else the cluster's ARN."""
