@@ -104,6 +104,7 @@ class Deployment:
     ctx: Context
     handlers: dict[str, Handler] = field(default_factory=dict)
     image_refs: dict[str, ImageRef] = field(default_factory=dict)
+    built: dict[str, ImageRef] = field(default_factory=dict)  # by service, this run
 
     @classmethod
     def connect(
@@ -191,12 +192,13 @@ class Deployment:
         client = docker_ops.connect()
         for ref in refs:
             docker_ops.build(client, ref, functools.partial(on_line, ref.service))
-        by_service = {ref.service: ref for ref in refs}
+            self.built[ref.service] = ref
         services = self.ctx.images
         assert services is not None
+        built = self.built
 
         def pusher(service: str, note: Callable[[str], None]) -> None:
-            docker_ops.push(client, by_service[service], services.registry.credentials(), note)
+            docker_ops.push(client, built[service], services.registry.credentials(), note)
 
         services.pusher = pusher
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -31,6 +32,7 @@ from ecsdeploy.output.console import err, print_json, stdin_is_interactive
 if TYPE_CHECKING:
     from ecsdeploy.aws.recorder import CallRecorder
     from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.plan.model import Plan
     from ecsdeploy.plan.preflight import Check
     from ecsdeploy.reconcile.rollout import RolloutSource
     from ecsdeploy.spec.models import Spec
@@ -210,6 +212,17 @@ def _connect(target: Target) -> Deployment:
     return Deployment.connect(target, recorder=_recorder())
 
 
+def _build(
+    deployment: Deployment, plan: Plan, printer: Callable[[str, str], None], done: list[str]
+) -> list[str]:
+    """Build the images ``plan`` must push that are not in ``done`` (service names)."""
+    builds = [r for r in deployment.image_steps(plan, build=True) if r.service not in done]
+    if builds:
+        err.print(f"Building {len(builds)} image(s) before changing anything in AWS")
+        deployment.build_images(builds, printer)
+    return done + [r.service for r in builds]
+
+
 def _warn_mutable_images(deployment: Deployment) -> None:
     from ecsdeploy.build.images import mutable_tag
 
@@ -386,6 +399,7 @@ def up(
         RolloutPrinter,
         show_outcomes,
     )
+    from ecsdeploy.reconcile.lock import Lock
 
     try:
         deadline = _duration(timeout)
@@ -411,11 +425,21 @@ def up(
             return
         if the_plan.destructive and not yes:
             _confirm(f"{len(the_plan.destructive)} resource(s) will be deleted or replaced.")
-        builds = deployment.image_steps(the_plan, build=True)
-        if builds:
-            err.print(f"Building {len(builds)} image(s) before changing anything in AWS")
-            deployment.build_images(builds, BuildPrinter(err, STATE.verbose))
-        result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+        printer = BuildPrinter(err, STATE.verbose)
+        built = _build(deployment, the_plan, printer, [])
+        # Only a run that changes something takes the lock (an unchanged `up` stays free
+        # of writes); the plan is made again under the lock, in case another run changed
+        # things meanwhile.
+        with Lock(deployment.aws, target.owner, "up"):
+            first, the_plan = the_plan, deployment.plan_up()
+            if the_plan.empty:
+                err.print("No changes left: another run made them meanwhile.")
+                return
+            if len(the_plan.destructive) > len(first.destructive) and not yes:
+                show_plan(err, the_plan, f"Plan for {_title(target)}, changed meanwhile")
+                _confirm(f"{len(the_plan.destructive)} resource(s) will be deleted or replaced.")
+            _build(deployment, the_plan, printer, built)
+            result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
         _finish(result, "up")
         for url in deployment.urls(result.resources):
             err.print(f"[bold]URL:[/] {url}")
@@ -470,6 +494,7 @@ def down(
     """
     from ecsdeploy.output.plan_view import show_plan
     from ecsdeploy.output.progress import ProgressPrinter
+    from ecsdeploy.reconcile.lock import Lock
 
     try:
         target = _target(config, app_name, env, region, profile)
@@ -491,7 +516,8 @@ def down(
         show_plan(err, the_plan, f"Delete {_title(target)}")
         if not yes:
             _confirm(f"Delete all {len(the_plan.changes)} resources of {_title(target)}?")
-        result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+        with Lock(deployment.aws, target.owner, "down"):
+            result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
     except KeyboardInterrupt:
         _interrupted("down")
     except Exception as exc:
@@ -622,6 +648,32 @@ def logs(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except Exception as exc:
         _fail(exc)
+
+
+@app.command()
+def unlock(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Remove the lock of an `up` or `down` that was killed (it also frees itself after
+    10 minutes without a refresh). Only use it when no other run is going on.
+
+    Example: ecsdeploy unlock configs/example.yaml
+    """
+    from ecsdeploy.reconcile.lock import unlock as remove_lock
+
+    try:
+        target = _target(config, app_name, env, region, profile)
+        held = remove_lock(_connect(target).aws, target.owner)
+    except Exception as exc:
+        _fail(exc)
+    if held is None:
+        err.print(f"No lock on {_title(target)}.")
+    else:
+        err.print(f"Removed the lock of {_title(target)}, held by {held.who} since {held.since}.")
 
 
 def _confirm(question: str) -> None:

@@ -4,7 +4,8 @@ Exit codes:
   0  success (or nothing to do)
   1  AWS refused or failed something; the deploy did not finish
   2  bad input: the spec or the command line (and for `plan --detailed-exitcode`: changes)
-  3  refused: confirmation needed (``--yes``) or a resource ecsdeploy does not own is in the way
+  3  refused: confirmation needed (``--yes``), a resource ecsdeploy does not own is in the
+     way, or another run holds the app's lock
   130 interrupted (Ctrl-C); re-running the same command continues safely
 """
 
@@ -75,8 +76,11 @@ def diagnose(exc: BaseException) -> Diagnosis:
         return Diagnosis(EXIT_FAILED, str(exc), [])
     if isinstance(exc, Refused):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
+    from ecsdeploy.reconcile.lock import LockHeld
     from ecsdeploy.service_logs import LogGroupMissing
 
+    if isinstance(exc, LockHeld):
+        return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
     if isinstance(exc, LogGroupMissing):
         return Diagnosis(EXIT_FAILED, str(exc), [], user_error=True)
     if isinstance(exc, CredentialsMissing):
