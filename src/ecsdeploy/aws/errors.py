@@ -103,9 +103,17 @@ def classify(code: str) -> type[AwsError]:
     return InvalidRequest
 
 
+# "Not found" answered as a validation error: AWS's Application Auto Scaling says
+# ObjectNotFoundException, moto says ValidationException with this message.
+_NOT_FOUND_MESSAGES = ("No scalable target found", "No scaling policy found")
+
+
 def translate(exc: Any, operation: str) -> AwsError:
     """Map a botocore ClientError to a domain error, keeping AWS's message."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     message = str(error.get("Message", "") or exc)
-    return classify(code)(message, code=code, operation=operation)
+    kind = classify(code)
+    if code == "ValidationException" and message.startswith(_NOT_FOUND_MESSAGES):
+        kind = NotFound
+    return kind(message, code=code, operation=operation)

@@ -77,26 +77,20 @@ def build_graph(plan: Plan, rank: Mapping[str, int]) -> dict[str, tuple[Step, st
     replaced = [s for s in plan.steps if s.action is Action.REPLACE]
     removed = [s for s in plan.steps if s.action is Action.DELETE]
     applies = [s for s in plan.steps if s.action is not Action.DELETE]
+    apply_node = {s.key: _node(s, "apply") for s in applies}
     for step in applies:
-        deps = {_node_for_key(plan, k) for k in step.depends_on}
+        deps = {apply_node[k] for k in step.depends_on if k in apply_node}
         if step.action is Action.REPLACE:
             deps.add(_node(step, "delete"))
-        graph[_node(step, "apply")] = (step, "apply", {d for d in deps if d})
+        graph[_node(step, "apply")] = (step, "apply", deps)
     for step in replaced:
         deps = {_node(o, "delete") for o in replaced if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps)
-    apply_nodes = {_node(s, "apply") for s in applies}
+    apply_nodes = set(apply_node.values())
     for step in removed:
         deps = {_node(o, "delete") for o in removed if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps | apply_nodes)
     return graph
-
-
-def _node_for_key(plan: Plan, key: str) -> str:
-    for step in plan.steps:
-        if step.key == key and step.action is not Action.DELETE:
-            return _node(step, "apply")
-    return ""
 
 
 class Executor:

@@ -229,6 +229,16 @@ class Handler:
         raise NotImplementedError
 
 
+class UpsertHandler(Handler):
+    """A kind whose create call also updates (RegisterScalableTarget, PutScalingPolicy,
+    RegisterTaskDefinition): an update is the create call again."""
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        return self.create(want, props)
+
+
 def owned_key(owner: Owner, tags: Mapping[str, str]) -> str | None:
     """The logical key of a resource this owner tagged, else None."""
     from ecsdeploy.spec.naming import TAG_KEY

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
 from ecsdeploy.resources.ecs_common import ecs_tags
 from ecsdeploy.spec.naming import tags_to_dict
 
@@ -26,7 +26,9 @@ def container_health(command: list[str] | None, grace: int) -> dict[str, Any] | 
             "startPeriod": min(grace, 300)}  # fmt: skip
 
 
-class TaskDefinitionHandler(Handler):
+class TaskDefinitionHandler(UpsertHandler):
+    """An update registers a new revision; the old ones stay for rollback."""
+
     kind: ClassVar[str] = "ecs.task_definition"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 6
@@ -118,11 +120,6 @@ class TaskDefinitionHandler(Handler):
             tags=ecs_tags(self.tags(want)),
         )
         return self._observed(want.key, out["taskDefinition"], self.tags(want))
-
-    def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
-    ) -> Observed:
-        return self.create(want, props)  # a new revision; the old ones stay for rollback
 
     def delete(self, have: Observed) -> None:
         ecs = self.client("ecs")

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ecsdeploy.aws.errors import InvalidRequest
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
 from ecsdeploy.resources.scaling_target import DIMENSION, NAMESPACE, app_items
 
 METRICS = {
@@ -21,7 +20,7 @@ COOLDOWN_OUT = 60
 COOLDOWN_IN = 300
 
 
-class ScalingPolicyHandler(Handler):
+class ScalingPolicyHandler(UpsertHandler):
     kind: ClassVar[str] = "autoscaling.policy"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 10
@@ -74,20 +73,10 @@ class ScalingPolicyHandler(Handler):
         )
         return Observed(self.kind, want.key, out["PolicyARN"], props["policy_name"], dict(props))
 
-    def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
-    ) -> Observed:
-        return self.create(want, props)
-
     def delete(self, have: Observed) -> None:
-        try:
-            self.client("application-autoscaling").delete_scaling_policy(
-                PolicyName=have.name,
-                ServiceNamespace=NAMESPACE,
-                ResourceId=have.props["resource_id"],
-                ScalableDimension=DIMENSION,
-            )
-        except InvalidRequest as exc:
-            # AWS answers ObjectNotFoundException (NotFound); moto a ValidationException
-            if "No scal" not in exc.message:
-                raise
+        self.client("application-autoscaling").delete_scaling_policy(
+            PolicyName=have.name,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=have.props["resource_id"],
+            ScalableDimension=DIMENSION,
+        )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ecsdeploy.aws.errors import InvalidRequest
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.base import Desired, Handler, Observed, UpsertHandler
 from ecsdeploy.resources.ecs_common import cluster_name, owns_cluster
 
 NAMESPACE = "ecs"
@@ -38,7 +37,7 @@ def app_items(
             yield rid.removeprefix(prefix), rid, item
 
 
-class ScalingTargetHandler(Handler):
+class ScalingTargetHandler(UpsertHandler):
     kind: ClassVar[str] = "autoscaling.target"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 9
@@ -84,18 +83,8 @@ class ScalingTargetHandler(Handler):
             attrs={"resource_id": props["resource_id"], "arn": out.get("ScalableTargetARN", "")},
         )
 
-    def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
-    ) -> Observed:
-        return self.create(want, props)
-
     def delete(self, have: Observed) -> None:
         # also removes the target's scaling policies
-        try:
-            self.client("application-autoscaling").deregister_scalable_target(
-                ServiceNamespace=NAMESPACE, ResourceId=have.id, ScalableDimension=DIMENSION
-            )
-        except InvalidRequest as exc:
-            # AWS answers ObjectNotFoundException (NotFound); moto a ValidationException
-            if "No scal" not in exc.message:
-                raise
+        self.client("application-autoscaling").deregister_scalable_target(
+            ServiceNamespace=NAMESPACE, ResourceId=have.id, ScalableDimension=DIMENSION
+        )
