@@ -245,6 +245,6 @@ def run_cli(url: str, *args: str, **env_extra: str) -> subprocess.CompletedProce
 def no_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI tests about other things: the `verify` checks (tests/test_preflight.py) would
     otherwise ask for the spec's SSM parameter and ECR images to exist in moto."""
-    from ecsdeploy.cli import app as cli
+    from ecsdeploy.cli import seams
 
-    monkeypatch.setattr(cli, "_preflight", lambda target, deployment: [])
+    monkeypatch.setattr(seams, "preflight", lambda target, deployment: [])

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 
 from conftest import CONFIGS, owned_anything, spec_text
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("no_preflight")
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> CallRecorder:
     rec = CallRecorder()
-    monkeypatch.setattr(cli, "_recorder", lambda: rec)
+    monkeypatch.setattr(seams, "recorder", lambda: rec)
     return rec
 
 
@@ -323,7 +324,7 @@ def test_verify_and_up_stop_on_a_missing_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.undo()  # the real checks, not the no_preflight stand-in
-    monkeypatch.setattr(cli, "_recorder", lambda: recorder)
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
     result = runner.invoke(cli.app, [command, str(spec_file)])
     assert result.exit_code == 1
     assert "FAIL" in result.stderr and "/mlapp/api-token" in result.stderr

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 from ecsdeploy.operations import Deployment
 
 from conftest import CONFIGS
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("no_preflight")
 def fake(aws: None, monkeypatch: pytest.MonkeyPatch) -> ExpressFake:
     """One fake AWS-side Express state, installed on every deployment the CLI connects."""
     recorder = CallRecorder()
-    monkeypatch.setattr(cli, "_recorder", lambda: recorder)
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
     clock = [0.0]
     express = ExpressFake(clock=lambda: clock[0])
     connect = Deployment.connect

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 from ecsdeploy.reconcile.lock import Lock, LockHeld, lock_name, unlock
 from ecsdeploy.spec.naming import Owner
 
@@ -68,7 +69,7 @@ def test_up_while_another_run_holds_the_lock_stops_at_once(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = CallRecorder()
-    monkeypatch.setattr(cli, "_recorder", lambda: recorder)
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
     spec = tmp_path / "ecsdeploy.yaml"
     spec.write_text(spec_text())
     other = Lock(Aws("us-west-2"), OWNER, "up")

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 from ecsdeploy.reconcile.rollout import AwsRolloutSource
 
 from conftest import spec_text
@@ -76,14 +77,14 @@ def spec_file(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch: pytest.MonkeyPatch) -> CallRecorder:
     recorder = CallRecorder()
-    monkeypatch.setattr(cli, "_recorder", lambda: recorder)
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
     return recorder
 
 
 def test_up_waits_for_a_clean_rollout(
     aws: None, spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_rollout_source", lambda dep: FinishedRollout(dep.aws))
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: FinishedRollout(dep.aws))
     result = runner.invoke(cli.app, ["up", str(spec_file)])
     assert result.exit_code == 0, result.stderr
     assert "Waiting up to 15m for the rollout of 2 service(s)" in result.stderr
@@ -94,7 +95,7 @@ def test_up_waits_for_a_clean_rollout(
 def test_rollback_is_a_failure_with_the_reason_and_the_logs(
     aws: None, spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_rollout_source", lambda dep: CrashLoop(dep.aws))
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: CrashLoop(dep.aws))
     result = runner.invoke(cli.app, ["up", str(spec_file), "--timeout", "5m"])
     assert result.exit_code == 1
     assert "rollout failed service api" in result.stderr
@@ -108,7 +109,7 @@ def test_unchanged_up_has_no_rollout_to_wait_for(
     aws: None, spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"]).exit_code == 0
-    monkeypatch.setattr(cli, "_rollout_source", lambda dep: CrashLoop(dep.aws))
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: CrashLoop(dep.aws))
     result = runner.invoke(cli.app, ["up", str(spec_file)])
     assert result.exit_code == 0
     assert "No changes" in result.stderr

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from ecsdeploy.operations import Status
+from ecsdeploy.operations import Status, Target
 from ecsdeploy.output.console import short_id
 from ecsdeploy.resources.base import Observed
 
@@ -51,3 +52,40 @@ def show_inventory(
             layers.get(item.kind, ""), item.kind, item.name, short_id(item.id), item.state or "-"
         )
     console.print(table)
+
+
+def status_json(target: Target, status: Status, layers: dict[str, str]) -> dict[str, Any]:
+    """``status --output json``: the shape README's "Machine output" documents."""
+    return {
+        "app": target.owner.app,
+        "env": target.owner.env,
+        "region": target.region,
+        "deployed": bool(status.resources),
+        "url": status.url or None,
+        "services": [
+            {
+                "name": s.name,
+                "desired": s.desired,
+                "running": s.running,
+                "pending": s.pending,
+                "revision": s.revision,
+                "rollout": s.rollout,
+                "healthy_targets": s.healthy_targets,
+                "targets": s.targets,
+                "events": s.events,
+                "url": s.url or None,
+            }
+            for s in status.services
+        ],
+        "resources": [
+            {
+                "layer": layers[o.kind],
+                "kind": o.kind,
+                "key": o.key,
+                "name": o.name,
+                "id": o.id,
+                "state": o.state,
+            }
+            for o in status.resources
+        ],
+    }

@@ -1,0 +1,1 @@
+"""One module per ``ecsdeploy`` command (or small family of commands)."""

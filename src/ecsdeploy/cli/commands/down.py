@@ -1,0 +1,109 @@
+"""``down`` and ``unlock``: remove what ecsdeploy made, or the lock of a killed run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ecsdeploy.cli.shared import (
+    AppOpt,
+    EnvOpt,
+    OptionalConfigArg,
+    ParallelismOpt,
+    ProfileOpt,
+    RegionOpt,
+    YesOpt,
+    confirm,
+    connect,
+    fail,
+    finish,
+    interrupted,
+    target_of,
+    title,
+)
+from ecsdeploy.output.console import err
+
+
+def down(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    yes: YesOpt = False,
+    parallelism: ParallelismOpt = 8,
+    keep_logs: Annotated[
+        bool, typer.Option("--keep-logs", help="Keep the services' CloudWatch log groups.")
+    ] = False,
+    purge_data: Annotated[
+        bool,
+        typer.Option(
+            "--purge-data", help="Also delete the artifacts bucket and what it holds (models)."
+        ),
+    ] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Delete everything ecsdeploy made for the app and env, in reverse order.
+
+    Finds resources by their ecsdeploy tags, so it works from any machine and after a
+    failed or interrupted `up`. Waits (bounded) where AWS needs time, e.g. while network
+    interfaces of deleted NAT gateways linger.
+
+    Example: ecsdeploy down configs/example.yaml --yes
+    """
+    from ecsdeploy.output.plan_view import show_plan
+    from ecsdeploy.output.progress import ProgressPrinter
+    from ecsdeploy.reconcile.lock import Lock
+
+    try:
+        target = target_of(config, app_name, env, region, profile)
+        deployment = connect(target)
+        the_plan = deployment.plan_down()
+        if keep_logs:
+            the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
+        if not purge_data:
+            for step in the_plan.steps:
+                if step.kind == "s3.bucket":
+                    err.print(
+                        f"Keeping bucket {step.name}: it holds data. "
+                        "`down --purge-data` deletes it."
+                    )
+            the_plan.steps = [s for s in the_plan.steps if s.kind != "s3.bucket"]
+        if the_plan.empty:
+            err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
+            return
+        show_plan(err, the_plan, f"Delete {title(target)}")
+        if not yes:
+            confirm(f"Delete all {len(the_plan.changes)} resources of {title(target)}?")
+        with Lock(deployment.aws, target.owner, "down"):
+            result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+    except KeyboardInterrupt:
+        interrupted("down")
+    except Exception as exc:
+        fail(exc)
+    finish(result, "down")
+
+
+def unlock(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Remove the lock of an `up` or `down` that was killed (it also frees itself after
+    10 minutes without a refresh). Only use it when no other run is going on.
+
+    Example: ecsdeploy unlock configs/example.yaml
+    """
+    from ecsdeploy.reconcile.lock import unlock as remove_lock
+
+    try:
+        target = target_of(config, app_name, env, region, profile)
+        held = remove_lock(connect(target).aws, target.owner)
+    except Exception as exc:
+        fail(exc)
+    if held is None:
+        err.print(f"No lock on {title(target)}.")
+    else:
+        err.print(f"Removed the lock of {title(target)}, held by {held.who} since {held.since}.")

@@ -1,0 +1,79 @@
+"""``logs``: a service's CloudWatch logs, once or followed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecsdeploy.cli.errors import EXIT_BAD_INPUT
+from ecsdeploy.cli.shared import (
+    DEFAULT_CONFIG,
+    EnvOpt,
+    ProfileOpt,
+    RegionOpt,
+    connect,
+    fail,
+    target_of,
+)
+from ecsdeploy.output.console import err
+
+
+def logs(
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            help="[CONFIG] SERVICE: the spec (default ./ecsdeploy.yaml) and the service."
+        ),
+    ],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    since: Annotated[str, typer.Option("--since", help="How far back: 90s, 10m, 2h, 1d.")] = "10m",
+    text: Annotated[
+        str | None, typer.Option("--filter", help="Only lines containing this text.")
+    ] = None,
+    env: EnvOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Print a service's CloudWatch logs, oldest first, with time and task id.
+
+    Example: ecsdeploy logs configs/example.yaml api --since 1h --filter ERROR -f
+    """
+    from ecsdeploy import service_logs
+    from ecsdeploy.output.logs_view import LogPrinter
+
+    if not 1 <= len(names) <= 2:
+        err.print("error: give the service, optionally after the spec: logs [CONFIG] SERVICE")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    config = Path(names[0]) if len(names) == 2 else DEFAULT_CONFIG
+    service = names[-1]
+    try:
+        window = service_logs.parse_since(since)
+        target = target_of(config, None, env, region, profile)
+        if target.spec is not None and service not in target.spec.services:
+            from ecsdeploy.spec.errors import Problem, SpecError
+
+            choices = ", ".join(target.spec.services)
+            raise SpecError(
+                [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
+            )
+        deployment = connect(target)
+        group = target.owner.log_group(service)
+        printer = LogPrinter()
+        if not follow:
+            for line in service_logs.read(deployment.aws, group, window, text):
+                printer(line)
+            return
+        service_logs.follow(
+            deployment.aws, group, window, text, printer, deployment.ctx.timing, lambda: False
+        )
+    except KeyboardInterrupt:
+        return  # --follow ends with Ctrl-C
+    except ValueError as exc:
+        err.print(f"error: --since: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except Exception as exc:
+        fail(exc)

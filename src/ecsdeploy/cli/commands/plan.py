@@ -1,0 +1,64 @@
+"""``plan``: what ``up`` would change, and what it costs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ecsdeploy.cli.errors import EXIT_CHANGES, EXIT_FAILED
+from ecsdeploy.cli.shared import (
+    DEFAULT_CONFIG,
+    ConfigArg,
+    EnvOpt,
+    Output,
+    OutputOpt,
+    ProfileOpt,
+    RegionOpt,
+    connect,
+    fail,
+    target_of,
+    title,
+    warn_mutable_images,
+)
+from ecsdeploy.output.console import err, print_json
+
+
+def plan(
+    config: ConfigArg = DEFAULT_CONFIG,
+    output: OutputOpt = Output.text,
+    env: EnvOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when there is nothing to do, 2 when there is."
+        ),
+    ] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Show what `up` would change, and what it costs. Reads AWS; changes nothing.
+
+    With --detailed-exitcode: 0 no changes, 2 changes, 1 errors (as `terraform plan`).
+
+    Example: ecsdeploy plan configs/example.yaml --env prod
+    """
+    try:
+        target = target_of(config, None, env, region, profile)
+        deployment = connect(target)
+        the_plan = deployment.plan_up()
+    except Exception as exc:
+        fail(exc, EXIT_FAILED if detailed_exitcode else None)
+    warn_mutable_images(deployment)
+    from ecsdeploy.output.cost_view import cost_json, show_cost
+
+    before, after = deployment.cost_now(the_plan), deployment.cost_after()
+    if output is Output.json:
+        print_json({**the_plan.to_json(), "cost": cost_json(before, after)})
+    else:
+        from ecsdeploy.output.plan_view import show_plan
+
+        show_plan(err, the_plan, f"Plan for {title(target)}")
+        show_cost(err, before, after)
+    if detailed_exitcode and not the_plan.empty:
+        raise typer.Exit(EXIT_CHANGES)

@@ -1,0 +1,49 @@
+"""``status``: what the app runs now."""
+
+from __future__ import annotations
+
+from ecsdeploy.cli.shared import (
+    AppOpt,
+    EnvOpt,
+    OptionalConfigArg,
+    Output,
+    OutputOpt,
+    ProfileOpt,
+    RegionOpt,
+    connect,
+    fail,
+    target_of,
+    title,
+)
+from ecsdeploy.output.console import err, print_json
+
+
+def status(
+    config: OptionalConfigArg = None,
+    app_name: AppOpt = None,
+    env: EnvOpt = None,
+    output: OutputOpt = Output.text,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Show what the app runs now: its URL, each service's tasks, rollout and target
+    health, and every resource ecsdeploy made, by layer.
+
+    Example: ecsdeploy status configs/example.yaml
+    """
+    from ecsdeploy.resources import registry
+
+    try:
+        target = target_of(config, app_name, env, region, profile)
+        report_ = connect(target).status()
+    except Exception as exc:
+        fail(exc)
+    layers = {cls.kind: cls.layer for cls in registry.KINDS}
+    if output is Output.json:
+        from ecsdeploy.output.status_view import status_json
+
+        print_json(status_json(target, report_, layers))
+        return
+    from ecsdeploy.output.status_view import show_status
+
+    show_status(err, title(target), report_, layers)

@@ -1,0 +1,183 @@
+"""What every command shares: global options, argument types, how a command finds its
+target app, connects to AWS, reports errors, asks for confirmation and ends.
+
+boto3 and the resource modules are imported inside these functions, so ``--help``,
+``validate`` and ``schema`` start fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ecsdeploy.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, Refused, report
+from ecsdeploy.output.console import err, stdin_is_interactive
+
+if TYPE_CHECKING:
+    from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.spec.models import Spec
+
+DEFAULT_CONFIG = Path("ecsdeploy.yaml")
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class Globals:
+    profile: str | None = None
+    region: str | None = None
+    verbose: bool = False
+
+
+STATE = Globals()
+
+ConfigArg = Annotated[
+    Path,
+    typer.Argument(help="The spec file.", show_default=True),
+]
+OptionalConfigArg = Annotated[
+    Path | None,
+    typer.Argument(help="The spec file (default ./ecsdeploy.yaml).", show_default=False),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="text for people, json (on stdout) for programs.")
+]
+AppOpt = Annotated[
+    str | None, typer.Option("--app", help="The app, when there is no spec file to name it.")
+]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment (default: the spec's).")]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="AWS region; overrides the spec's region.")
+]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")]
+ParallelismOpt = Annotated[
+    int, typer.Option("--parallelism", min=1, max=64, help="AWS operations run at once.")
+]
+
+
+def fail(exc: BaseException, code: int | None = None) -> NoReturn:
+    """Report ``exc``; exit with its code, or ``code`` when a command fixes its own."""
+    reported = report(err, exc, STATE.verbose)
+    raise typer.Exit(code if code is not None else reported)
+
+
+def load(config: Path) -> Spec:
+    from ecsdeploy.spec import load_spec
+
+    return load_spec(config)
+
+
+def with_env(spec: Spec, env: str, path: Path) -> Spec:
+    """The spec for another environment (``--env prod``): every name and tag follows."""
+    from ecsdeploy.spec.errors import Problem, SpecError
+    from ecsdeploy.spec.naming import MAX_ENV, name_problem
+
+    why = name_problem(env, MAX_ENV)
+    if why:
+        raise SpecError([Problem("env", f"--env '{env}' {why}", file=str(path))])
+    return spec.model_copy(update={"env": env})
+
+
+def target_of(
+    config: Path | None,
+    app_name: str | None,
+    env: str | None,
+    region: str | None = None,
+    profile: str | None = None,
+) -> Target:
+    """The app to act on: from the spec, or from --app/--env when there is no spec."""
+    STATE.region = region or STATE.region
+    STATE.profile = profile or STATE.profile
+    from ecsdeploy.operations import Target
+    from ecsdeploy.spec.errors import Problem, SpecError
+    from ecsdeploy.spec.naming import Owner
+
+    path = config or DEFAULT_CONFIG
+    if config is not None or (path.exists() and app_name is None):
+        spec = load(path)
+        if env and env != spec.env:
+            spec = with_env(spec, env, path)
+        return Target.of(spec, STATE.region, STATE.profile, path)
+    if app_name is None:
+        raise SpecError(
+            [
+                Problem(
+                    "",
+                    "no spec file here; pass CONFIG, or --app (and --env) to name the app",
+                    file=str(path),
+                )
+            ]
+        )
+    region = STATE.region
+    if region is None:
+        import boto3
+
+        region = boto3.session.Session(profile_name=STATE.profile).region_name
+    if region is None:
+        raise SpecError([Problem("", "no region: pass --region or set AWS_REGION")])
+    return Target(Owner(app_name, env or "dev"), region, STATE.profile)
+
+
+def connect(target: Target) -> Deployment:
+    from ecsdeploy.cli import seams
+    from ecsdeploy.operations import Deployment
+
+    return Deployment.connect(target, recorder=seams.recorder())
+
+
+def title(target: Target) -> str:
+    return f"{target.owner.app}/{target.owner.env} in {target.region}"
+
+
+def warn_mutable_images(deployment: Deployment) -> None:
+    from ecsdeploy.build.images import mutable_tag
+
+    for ref in deployment.image_refs.values():
+        if not ref.built and mutable_tag(ref.uri):
+            err.print(
+                f"[yellow]warning:[/] service {ref.service} runs {ref.uri}, a tag that can "
+                "change under the same name; pin a version or a digest (@sha256:...)"
+            )
+
+
+def confirm(question: str) -> None:
+    """Ask on a terminal; without one, refuse (the user must pass --yes)."""
+    if not stdin_is_interactive():
+        raise Refused(f"{question} Not asking without a terminal: pass --yes to go ahead.")
+    if not typer.confirm(question + " Continue?", default=False, err=True):
+        raise Refused("Cancelled; nothing was changed.")
+
+
+def interrupted(command: str) -> NoReturn:
+    err.print(
+        f"[bold yellow]Interrupted.[/] Steps already started were finished; every resource "
+        f"made so far is tagged. Run `ecsdeploy {command}` again to continue."
+    )
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def finish(result: object, command: str) -> None:
+    """Say how an apply ended; exit 1 when a step failed."""
+    from ecsdeploy.reconcile.executor import Result
+
+    assert isinstance(result, Result)
+    if result.ok:
+        err.print(f"[bold green]Done:[/] {len(result.done)} change(s) applied.")
+        return
+    for step, exc in result.failed:
+        err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
+        report(err, exc, STATE.verbose)
+    if result.not_started:
+        err.print(
+            f"{len(result.not_started)} step(s) not started. Fix the cause and run "
+            f"`ecsdeploy {command}` again: it picks up where this run stopped."
+        )
+    raise typer.Exit(EXIT_FAILED)
