@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from ecsdeploy.spec.models import Service, Spec
+from ecsdeploy.spec.models import Service, Spec, Thresholds
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
 
 Path = tuple[str | int, ...]
@@ -78,6 +78,17 @@ REF_RE = re.compile(r"\$\{([^}]*)\}")
 URL_REF_RE = re.compile(r"^services\.([a-z0-9-]+)\.url$")
 ARTIFACT_REF_RE = re.compile(r"^artifacts\.([a-z0-9-]+)\.uri$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+# threshold -> (low, high, unit) for the alarms blocks
+THRESHOLD_RANGES: dict[str, tuple[float, float, str]] = {
+    "cpu": (1, 100, "percent"),
+    "memory": (1, 100, "percent"),
+    "p95_ms": (1, 120_000, "ms"),
+    "unhealthy_minutes": (1, 1440, "minutes"),
+    "error_rate": (0.01, 100, "percent"),
+}
+WAF_RATE_LIMIT = (10, 2_000_000_000)  # AWS's bounds for a rate-based rule, per 5 minutes
 
 
 def check(spec: Spec) -> Found:
@@ -88,6 +99,7 @@ def check(spec: Spec) -> Found:
     yield from _network(spec)
     yield from _without_nat(spec)
     yield from _load_balancer(spec)
+    yield from _alarms(spec)
     if spec.logs.retention_days not in RETENTION_DAYS:
         yield (
             ("logs", "retention_days"),
@@ -218,6 +230,26 @@ def _without_nat(spec: Spec) -> Found:
 
 def _load_balancer(spec: Spec) -> Found:
     lb = spec.load_balancer
+    if lb is not None and not any(s.mode == "classic" and s.routed for s in spec.services.values()):
+        for key in ("waf", "access_logs", "deletion_protection"):
+            if getattr(lb, key):
+                yield (
+                    ("load_balancer", key),
+                    "applies to the load balancer ecsdeploy builds for classic services with "
+                    "a `route:`, and no service has one (Express Mode services run behind "
+                    "AWS's own load balancer)",
+                )
+    if lb and lb.waf and not WAF_RATE_LIMIT[0] <= lb.waf.rate_limit <= WAF_RATE_LIMIT[1]:
+        yield (
+            ("load_balancer", "waf", "rate_limit"),
+            f"{lb.waf.rate_limit} requests per 5 minutes; choose "
+            f"{WAF_RATE_LIMIT[0]}-{WAF_RATE_LIMIT[1]:,}",
+        )
+    if lb and lb.access_logs and not 1 <= lb.access_logs.retention_days <= 3650:
+        yield (
+            ("load_balancer", "access_logs", "retention_days"),
+            f"{lb.access_logs.retention_days} days; choose 1-3650",
+        )
     if lb and not 1 <= lb.idle_timeout <= 4000:
         yield ("load_balancer", "idle_timeout"), f"{lb.idle_timeout}s; choose 1-4000 seconds"
     if lb and lb.certificate_arn is not None and not CERT_ARN_RE.match(lb.certificate_arn):
@@ -226,6 +258,53 @@ def _load_balancer(spec: Spec) -> Found:
             f"'{lb.certificate_arn}' is not an ACM certificate ARN "
             "(arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
         )
+
+
+def _alarms(spec: Spec) -> Found:
+    alarms = spec.alarms
+    if alarms is None:
+        return
+    yield from _thresholds(("alarms",), alarms)
+    for i, address in enumerate(alarms.email):
+        if not EMAIL_RE.match(address):
+            where: Path = ("alarms", "email", i) if len(alarms.email) > 1 else ("alarms", "email")
+            yield where, f"'{address}' is not an email address (e.g. ops@example.com)"
+    if alarms.sns_topic_arn is not None:
+        if not TOPIC_ARN_RE.match(alarms.sns_topic_arn):
+            yield (
+                ("alarms", "sns_topic_arn"),
+                f"'{alarms.sns_topic_arn}' is not an SNS topic ARN "
+                "(arn:aws:sns:REGION:ACCOUNT:NAME)",
+            )
+        if alarms.email:
+            yield (
+                ("alarms", "sns_topic_arn"),
+                "give either email (a topic ecsdeploy creates) or sns_topic_arn (your own "
+                "topic, subscribe to it yourself), not both",
+            )
+
+
+def _thresholds(base: Path, values: Thresholds) -> Found:
+    for key, (low, high, unit) in THRESHOLD_RANGES.items():
+        value = getattr(values, key, None)
+        if value is not None and not low <= value <= high:
+            yield (*base, key), f"{value} {unit}; choose {low:g}-{high:g}"
+
+
+def _service_alarms(base: Path, svc: Service) -> Found:
+    if svc.alarms is None:
+        return
+    yield from _thresholds((*base, "alarms"), svc.alarms)
+    if svc.mode == "classic" and svc.routed:
+        return
+    why = (
+        "Express Mode's load balancer is AWS's, not ecsdeploy's"
+        if svc.mode == "express"
+        else "the service has no `route:`, so no target group"
+    )
+    for key in ("p95_ms", "unhealthy_minutes"):
+        if getattr(svc.alarms, key) is not None:
+            yield (*base, "alarms", key), f"a load-balancer alarm, but {why}; remove it"
 
 
 def _service(
@@ -262,6 +341,7 @@ def _service(
         yield (*base, "count"), f"{svc.count} tasks; choose 0 to 1000"
     yield from _autoscaling(base, svc)
     yield from _route(base, name, svc, routes)
+    yield from _service_alarms(base, svc)
     if svc.mode == "express":
         yield from _express(base, svc)
     for key, arn in svc.secrets.items():
@@ -381,6 +461,11 @@ def _express(base: Path, svc: Service) -> Found:
     hint = "Express Mode serves one container on a host-based URL; use mode: classic for this"
     if svc.route is not None:
         yield (*base, "route"), f"routes are not supported in Express Mode. {hint}"
+    if svc.exec:
+        yield (
+            (*base, "exec"),
+            "ECS Exec is not offered for Express Mode services; use mode: classic for it",
+        )
 
 
 def _references(spec: Spec, path: Path, value: str) -> Found:

@@ -35,6 +35,42 @@ class Network(BaseModel):
     )
 
 
+class Waf(BaseModel):
+    """A regional WAF web ACL: AWS managed rule groups and a per-IP rate limit."""
+
+    model_config = _STRICT
+
+    rate_limit: int = Field(
+        2000, description="Requests one IP may send in 5 minutes before it is blocked."
+    )
+
+
+class AccessLogs(BaseModel):
+    """Load-balancer access logs, kept in a private bucket for ``retention_days``."""
+
+    model_config = _STRICT
+
+    retention_days: int = Field(90, description="Days the log files are kept (S3 lifecycle).")
+
+
+def _on_shorthand(value: Any) -> Any:
+    """``key: true`` is short for ``key: {}`` (every default), ``key: false`` for off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+WafField = Annotated[
+    Waf | None, BeforeValidator(_on_shorthand, json_schema_input_type=bool | Waf | None)
+]
+AccessLogsField = Annotated[
+    AccessLogs | None,
+    BeforeValidator(_on_shorthand, json_schema_input_type=bool | AccessLogs | None),
+]
+
+
 class LoadBalancer(BaseModel):
     """The application load balancer shared by every routed service."""
 
@@ -47,6 +83,20 @@ class LoadBalancer(BaseModel):
         None, description="ACM certificate ARN: serve HTTPS on 443 and redirect 80 to it."
     )
     idle_timeout: int = Field(60, description="Seconds an idle connection stays open (1-4000).")
+    waf: WafField = Field(
+        None,
+        description="A WAF web ACL in front of the load balancer: true, or {rate_limit: N} "
+        "(requests per IP per 5 minutes; AWS managed rule groups included).",
+    )
+    access_logs: AccessLogsField = Field(
+        None,
+        description="Access logs to an S3 bucket ecsdeploy creates: true, or {retention_days: N}.",
+    )
+    deletion_protection: bool = Field(
+        False,
+        description="AWS refuses to delete the load balancer; `down` then needs "
+        "--disable-deletion-protection.",
+    )
 
 
 class Permission(BaseModel):
@@ -57,6 +107,57 @@ class Permission(BaseModel):
     actions: list[str] = Field(description="IAM actions, e.g. s3:GetObject.")
     resources: list[str] = Field(default_factory=lambda: ["*"], description="Resource ARNs or *.")
     effect: Literal["Allow", "Deny"] = "Allow"
+
+
+class Thresholds(BaseModel):
+    """When a service's alarms fire; each unset value takes the app-wide one."""
+
+    model_config = _STRICT
+
+    cpu: int | None = Field(None, description="Average CPU percent over 5 minutes (default 80).")
+    memory: int | None = Field(
+        None, description="Average memory percent over 5 minutes (default 80)."
+    )
+    p95_ms: int | None = Field(
+        None, description="95th-percentile target response time in ms (default 2000)."
+    )
+    unhealthy_minutes: int | None = Field(
+        None, description="Minutes with an unhealthy target before alarming (default 5)."
+    )
+
+
+class Alarms(Thresholds):
+    """CloudWatch alarms for the app, and who hears about them."""
+
+    email: list[str] = Field(
+        default_factory=list,
+        description="Addresses subscribed to an SNS topic ecsdeploy creates (each must "
+        "confirm by clicking the link AWS mails).",
+    )
+    sns_topic_arn: str | None = Field(
+        None, description="An existing SNS topic to notify instead of one ecsdeploy creates."
+    )
+    error_rate: float | None = Field(
+        None, description="Load balancer 5xx responses, percent of requests (default 5)."
+    )
+
+
+def _email_shorthand(value: Any) -> Any:
+    """``alarms: true`` = every default, ``false`` = off; ``email: a@b`` = a list of one."""
+    value = _on_shorthand(value)
+    if isinstance(value, dict) and isinstance(value.get("email"), str):
+        value = {**value, "email": [value["email"]]}
+    return value
+
+
+AlarmsField = Annotated[
+    Alarms | None,
+    BeforeValidator(_email_shorthand, json_schema_input_type=bool | Alarms | None),
+]
+ThresholdsField = Annotated[
+    Thresholds | None,
+    BeforeValidator(_on_shorthand, json_schema_input_type=bool | Thresholds | None),
+]
 
 
 class Autoscaling(BaseModel):
@@ -166,6 +267,13 @@ class Service(BaseModel):
     )
     permissions: list[Permission] = Field(default_factory=list, description="Task-role policy.")
     autoscaling: Autoscaling | None = None
+    alarms: ThresholdsField = Field(
+        default_factory=Thresholds,
+        description="This service's alarm thresholds, or false for no alarms on it.",
+    )
+    exec: bool = Field(
+        False, description="Allow `ecsdeploy exec` (ECS Exec) into this service's tasks."
+    )
 
     @property
     def desired_count(self) -> int:
@@ -211,6 +319,11 @@ class Spec(BaseModel):
     network: Network | None = Field(None, description="The VPC to build (default VPC if absent).")
     load_balancer: LoadBalancer | None = None
     logs: Logs = Field(default_factory=Logs)
+    alarms: AlarmsField = Field(
+        default_factory=Alarms,
+        description="CloudWatch alarms (on by default): false, or {email: ..., thresholds}.",
+    )
+    dashboard: bool = Field(True, description="A CloudWatch dashboard for the app and env.")
     artifacts: dict[str, Artifact] = Field(
         default_factory=dict,
         description="Files uploaded to S3 by content hash; use ${artifacts.NAME.uri} in env.",
