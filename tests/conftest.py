@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,6 +125,16 @@ class Harness:
         assert result.ok, [(s.key, str(e)) for s, e in result.failed]
         return result
 
+    def assert_up_changes_nothing(self, text: str) -> None:
+        """A second up on ``text`` plans nothing and makes no mutating call."""
+        self.recorder.clear()
+        dep: Any = self.deployment(text)
+        plan = dep.plan_up()
+        assert plan.empty, [(s.key, s.action, s.changes) for s in plan.changes]
+        assert dep.apply(plan).ok
+        assert self.recorder.mutating() == []
+        assert len(self.recorder.reads()) > 0
+
     def down(self, text: str) -> object:
         dep = self.deployment(text)
         result = dep.apply(dep.plan_down())  # type: ignore[attr-defined]
@@ -191,6 +202,44 @@ def owned_anything(region: str = "us-west-2", app: str = "mlapp", env: str = "de
             "logGroups"
         ]
     ]
+    return left + monitoring_left(region, app, env)
+
+
+def monitoring_left(region: str = "us-west-2", app: str = "mlapp", env: str = "dev") -> list[str]:
+    """Alarms, topics, web ACLs and buckets carrying the app's tags, and its dashboard."""
+    import boto3
+
+    def ours(tags: list[dict[str, str]]) -> bool:
+        found = {t["Key"]: t["Value"] for t in tags}
+        return found.get("ecsdeploy:app") == app and found.get("ecsdeploy:env") == env
+
+    left: list[str] = []
+    cw = boto3.client("cloudwatch", region_name=region)
+    for alarm in cw.describe_alarms()["MetricAlarms"]:
+        if ours(cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]):
+            left.append(alarm["AlarmName"])
+    left += [
+        d["DashboardName"]
+        for d in cw.list_dashboards()["DashboardEntries"]
+        if d["DashboardName"] == f"ecsdeploy_{app}_{env}"
+    ]
+    sns = boto3.client("sns", region_name=region)
+    for topic in sns.list_topics()["Topics"]:
+        if ours(sns.list_tags_for_resource(ResourceArn=topic["TopicArn"])["Tags"]):
+            left.append(topic["TopicArn"])
+    wafv2 = boto3.client("wafv2", region_name=region)
+    for acl in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]:
+        info = wafv2.list_tags_for_resource(ResourceARN=acl["ARN"])["TagInfoForResource"]
+        if ours(info.get("TagList", [])):
+            left.append(acl["ARN"])
+    s3 = boto3.client("s3", region_name=region)
+    for bucket in s3.list_buckets()["Buckets"]:
+        try:
+            tags = s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]
+        except s3.exceptions.ClientError:
+            continue
+        if ours(tags):
+            left.append(bucket["Name"])
     return left
 
 

@@ -96,6 +96,9 @@ def _lb_props(refs: Refs, **changes: Any) -> dict[str, Any]:
         "subnets": frozenset({refs["subnet"], refs["subnet2"]}),
         "security_groups": frozenset({refs["sg"]}),
         "idle_timeout": 30,  # not AWS's 60: create must set it
+        "drop_invalid_headers": True,  # not AWS's default either
+        "deletion_protection": False,
+        "access_logs": None,
     }
     return {**props, **changes}
 
@@ -147,7 +150,13 @@ CASES: list[dict[str, Any]] = [
         name="kinds-test-alb",
         setup=_network,
         props=_lb_props,
-        update=lambda r: _lb_props(r, idle_timeout=120, security_groups=frozenset({r["sg2"]})),
+        update=lambda r: _lb_props(
+            r,
+            idle_timeout=120,
+            security_groups=frozenset({r["sg2"]}),
+            access_logs="kinds-test-logs",
+            drop_invalid_headers=False,
+        ),
         replace=lambda r: _lb_props(r, scheme="internal"),
     ),
     dict(

@@ -36,13 +36,7 @@ def test_up_up_down(harness: Harness, nat: str, nat_gateways: int) -> None:
     defaults = [r for t in private for r in t["Routes"] if r.get("NatGatewayId")]
     assert len(defaults) == (2 if nat_gateways else 0)
 
-    harness.recorder.clear()
-    dep: Any = harness.deployment(text)
-    plan = dep.plan_up()
-    assert plan.empty, [(s.key, s.action, s.changes) for s in plan.changes]
-    assert dep.apply(plan).ok
-    assert harness.recorder.mutating() == []
-    assert len(harness.recorder.reads()) > 0
+    harness.assert_up_changes_nothing(text)
 
     harness.down(text)
     assert owned_anything() == []

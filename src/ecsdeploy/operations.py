@@ -40,6 +40,7 @@ from ecsdeploy.reconcile.rollout import (
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
+from ecsdeploy.resources.load_balancer import DeletionProtected
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
@@ -71,7 +72,7 @@ HOURLY_KINDS = frozenset({"ec2.nat_gateway", "ec2.elastic_ip", "elbv2.load_balan
 
 # a service update that changes any of these starts new tasks: watch the rollout
 ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers", "subnets",
-                            "security_groups", "public_ip"})  # fmt: skip
+                            "security_groups", "public_ip", "exec"})  # fmt: skip
 
 
 @dataclass
@@ -150,7 +151,14 @@ class Deployment:
             return []
         needs_zones = network_of(spec) is not None
         self.image_refs = self.images()
-        return build(spec, self.zones() if needs_zones else [], self.image_refs, self.artifacts())
+        logs = spec.load_balancer is not None and spec.load_balancer.access_logs is not None
+        return build(
+            spec,
+            self.zones() if needs_zones else [],
+            self.image_refs,
+            self.artifacts(),
+            self.aws.account_id() if logs else None,
+        )
 
     def artifacts(self) -> dict[str, ArtifactRef]:
         spec = self.target.spec
@@ -218,8 +226,16 @@ class Deployment:
         desired = self.desired()
         return make_plan(desired, self.observe(desired), self.handlers)
 
-    def plan_down(self) -> Plan:
-        return delete_all(self.observe([]), self.handlers)
+    def plan_down(self, disable_deletion_protection: bool = False) -> Plan:
+        """Everything the app owns, deleted. Refuses (before any change) while a load
+        balancer has deletion protection on, unless asked to turn it off first."""
+        plan = delete_all(self.observe([]), self.handlers)
+        for step in plan.steps:
+            if step.have is not None and step.have.props.get("deletion_protection"):
+                if not disable_deletion_protection:
+                    raise DeletionProtected(step.have.name)
+                self.ctx.disable_deletion_protection = True
+        return plan
 
     def apply(
         self,

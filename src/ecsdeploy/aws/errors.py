@@ -72,6 +72,10 @@ _EXACT: dict[str, type[AwsError]] = {
     "RouteAlreadyExists": AlreadyExists,
     "InvalidPermission.Duplicate": AlreadyExists,
     "Resource.AlreadyAssociated": AlreadyExists,
+    "WAFNonexistentItemException": NotFound,
+    "WAFDuplicateItemException": AlreadyExists,
+    # a web ACL still associated with a resource (AWS clears associations in a moment)
+    "WAFAssociatedItemException": DependencyViolation,
     "DependencyViolation": DependencyViolation,
     "DeleteConflict": DependencyViolation,
     "ResourceInUse": DependencyViolation,

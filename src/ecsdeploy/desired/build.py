@@ -15,6 +15,8 @@ from typing import Any
 
 from ecsdeploy.build.artifacts import ArtifactRef
 from ecsdeploy.build.images import ImageRef
+from ecsdeploy.desired.hardening import build_hardening, exec_policy, lb_attribute_props
+from ecsdeploy.desired.monitoring import build_alarms, build_dashboard
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
@@ -52,12 +54,14 @@ def build(
     zones: Sequence[str],
     images: Mapping[str, ImageRef] | None = None,
     artifacts: Mapping[str, ArtifactRef] | None = None,
+    account: str | None = None,
 ) -> list[Desired]:
     """Everything the spec asks for, in creation order.
 
     ``images`` maps each classic service to the image its task definition runs (resolved
     by the caller: given by ``image:`` or built from ``build:``); without it, no ECS
-    resources are planned.
+    resources (nor their alarms and dashboard) are planned. ``account`` names the
+    access-log bucket, when the spec asks for one.
     """
     owner = owner_of(spec)
     out: list[Desired] = []
@@ -71,13 +75,21 @@ def build(
     classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
     express = {n: s for n, s in spec.services.items() if s.mode == "express"}
     out += _images(owner, images or {})
+    has_lb = net is not None and bool(_routed(spec))
     if net is not None and classic:
         out += _load_balancer(spec, owner, net)
+    if has_lb:
+        out += build_hardening(spec, owner, account)
     if images is not None and (classic or express):
         out.append(_cluster(owner))
+        ecs_services: dict[str, Ref | str] = {}
         if net is not None and classic:
             out += _ecs(spec, owner, net, classic, images, artifacts)
+            ecs_services.update({n: Ref(f"service/{n}", "name") for n in classic})
         out += _express(spec, owner, net, express, images, artifacts)
+        ecs_services.update({n: n for n in express})
+        out += build_alarms(spec, owner, has_lb)
+        out += build_dashboard(spec, owner, list(_routed(spec)) if has_lb else [], ecs_services)
     return out
 
 
@@ -361,6 +373,8 @@ def _iam(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> list
                     ],
                 }
             )
+        if svc.exec:
+            policy["exec"] = exec_policy()
         used = sorted(_artifacts_used(svc, artifacts))
         if used:  # read access to exactly the artifacts its env names, every version
             policy["artifacts"] = canonical(
@@ -514,6 +528,7 @@ def _load_balancer(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
                 "subnets": frozenset(Ref(f"subnet/{tier}-{i}") for i in range(net.azs)),
                 "security_groups": frozenset({Ref("sg/lb")}),
                 "idle_timeout": lb_spec.idle_timeout if lb_spec else 60,
+                **lb_attribute_props(lb_spec),
             },
         )
     ]
@@ -730,6 +745,7 @@ def _ecs(
             "circuit_breaker": True,
             "min_healthy": 100,
             "max_percent": 200,
+            "exec": svc.exec,
         }
         depends: tuple[str, ...] = ()
         if svc.route is not None:

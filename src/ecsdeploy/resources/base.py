@@ -167,6 +167,8 @@ class Context:
     timing: Timing = field(default_factory=Timing)
     note: Emit = lambda message: None  # progress text for the step being run
     images: ImageServices | None = None  # registry access and pushes, for built images
+    # `down --disable-deletion-protection`: turn a load balancer's protection off to delete it
+    disable_deletion_protection: bool = False
 
 
 class Handler:

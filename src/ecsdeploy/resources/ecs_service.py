@@ -60,6 +60,7 @@ class ServiceHandler(Handler):
                 (lb["targetGroupArn"], lb["containerName"], lb["containerPort"])
                 for lb in svc.get("loadBalancers", [])
             ),
+            "exec": bool(svc.get("enableExecuteCommand", False)),
         }
         # AWS always returns deploymentConfiguration (and the grace period of a service
         # behind a load balancer); moto omits both. A field that was not reported is left
@@ -116,6 +117,7 @@ class ServiceHandler(Handler):
                 "minimumHealthyPercent": props["min_healthy"],
                 "maximumPercent": props["max_percent"],
             },
+            "enableExecuteCommand": bool(props["exec"]),
         }
         if "desired_count" in props:
             args["desiredCount"] = props["desired_count"]
@@ -146,6 +148,13 @@ class ServiceHandler(Handler):
             return out
 
         svc = self._retry_unattached_target_group(attempt)
+        if bool(svc.get("enableExecuteCommand", False)) != args["enableExecuteCommand"]:
+            # emulators that ignore the flag on create (moto): set it as an update does
+            svc = self.client("ecs").update_service(
+                cluster=props["cluster"],
+                service=want.name,
+                enableExecuteCommand=args["enableExecuteCommand"],
+            )["service"]
         return self._observed(want.key, svc, self.tags(want))
 
     def _retry_unattached_target_group(self, attempt: Any) -> dict[str, Any]:
@@ -185,11 +194,15 @@ class ServiceHandler(Handler):
             "circuit_breaker": ["deploymentConfiguration"],
             "min_healthy": ["deploymentConfiguration"],
             "max_percent": ["deploymentConfiguration"],
+            "exec": ["enableExecuteCommand"],
         }
         for field in fields:
             for arg in mapping.get(field, []):
                 if arg in wanted:
                     args[arg] = wanted[arg]
+        if "exec" in fields:
+            # running tasks keep the old setting: only new tasks get (or lose) the agent
+            args["forceNewDeployment"] = True
         svc = self._retry_unattached_target_group(
             lambda: self.client("ecs").update_service(**args)["service"]
         )

@@ -23,6 +23,66 @@ from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 TAGS_PER_CALL = 20  # DescribeTags takes at most 20 resource ARNs
 DEFAULT_IDLE_TIMEOUT = 60  # what AWS gives a new load balancer
 IDLE_TIMEOUT = "idle_timeout.timeout_seconds"
+DROP_INVALID_HEADERS = "routing.http.drop_invalid_header_fields.enabled"
+DELETION_PROTECTION = "deletion_protection.enabled"
+LOGS_ENABLED = "access_logs.s3.enabled"
+LOGS_BUCKET = "access_logs.s3.bucket"
+LOGS_PREFIX = "access_logs.s3.prefix"
+# props -> what AWS gives a new load balancer (attributes absent from a Describe have it;
+# moto lists only some)
+DEFAULTS: dict[str, Any] = {
+    "idle_timeout": DEFAULT_IDLE_TIMEOUT,
+    "drop_invalid_headers": False,
+    "deletion_protection": False,
+    "access_logs": None,
+}
+
+
+class DeletionProtected(Exception):
+    """The load balancer has deletion protection on and nobody asked to turn it off."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"load balancer {name} has deletion protection on (load_balancer."
+            "deletion_protection); pass --disable-deletion-protection to turn it off and "
+            "delete it"
+        )
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def attributes_for(field: str, value: Any) -> list[dict[str, str]]:
+    """The ModifyLoadBalancerAttributes entries that set one prop."""
+    if field == "idle_timeout":
+        return [{"Key": IDLE_TIMEOUT, "Value": str(int(value))}]
+    if field == "drop_invalid_headers":
+        return [{"Key": DROP_INVALID_HEADERS, "Value": _flag(bool(value))}]
+    if field == "deletion_protection":
+        return [{"Key": DELETION_PROTECTION, "Value": _flag(bool(value))}]
+    if field == "access_logs":
+        if not value:
+            return [{"Key": LOGS_ENABLED, "Value": "false"}]
+        # AWS checks here that it may write to the bucket (its policy must be in place)
+        return [
+            {"Key": LOGS_ENABLED, "Value": "true"},
+            {"Key": LOGS_BUCKET, "Value": str(value)},
+            {"Key": LOGS_PREFIX, "Value": ""},
+        ]
+    return []
+
+
+def attribute_props(attributes: Mapping[str, str]) -> dict[str, Any]:
+    """Described attributes as props; absent ones have AWS's defaults."""
+    logs = attributes.get(LOGS_ENABLED) == "true" and attributes.get(LOGS_BUCKET)
+    return {
+        "idle_timeout": int(attributes.get(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)),
+        "drop_invalid_headers": attributes.get(DROP_INVALID_HEADERS) == "true",
+        "deletion_protection": attributes.get(DELETION_PROTECTION) == "true",
+        "access_logs": logs or None,
+    }
 
 
 # --- shared by the ELBv2 kinds ---------------------------------------------------------
@@ -120,8 +180,7 @@ class LoadBalancerHandler(Handler):
                     z["SubnetId"] for z in lb.get("AvailabilityZones", []) if z.get("SubnetId")
                 ),
                 "security_groups": frozenset(lb.get("SecurityGroups", [])),
-                # Absent until someone sets it (moto never lists it): AWS's default applies.
-                "idle_timeout": int(attributes.get(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)),
+                **attribute_props(attributes),
             },
             attrs={
                 "arn": arn,
@@ -147,15 +206,16 @@ class LoadBalancerHandler(Handler):
             Tags=dict_to_tags(tags),
         )["LoadBalancers"][0]
         arn = lb["LoadBalancerArn"]
-        if int(props["idle_timeout"]) != DEFAULT_IDLE_TIMEOUT:
-            self._set_idle_timeout(arn, int(props["idle_timeout"]))
+        wanted = {f: props[f] for f in DEFAULTS if f in props and props[f] != DEFAULTS[f]}
+        self._set_attributes(arn, wanted)
         ready = wait_for(
             self.ctx,
             f"load balancer {props['name']} to become active",
             lambda: self._active(arn),
             self.ctx.timing.resource_ready,
         )
-        return self._observed(want.key, ready, tags, {IDLE_TIMEOUT: str(props["idle_timeout"])})
+        attributes = {a["Key"]: a["Value"] for f, v in wanted.items() for a in attributes_for(f, v)}
+        return self._observed(want.key, ready, tags, attributes)
 
     def _active(self, arn: str) -> dict[str, Any] | None:
         try:
@@ -173,15 +233,19 @@ class LoadBalancerHandler(Handler):
         # "active_impaired" routes traffic too (it is short of capacity to scale).
         return lb if state.get("Code") in ("active", "active_impaired") else None
 
-    def _set_idle_timeout(self, arn: str, seconds: int) -> None:
-        self.client("elbv2").modify_load_balancer_attributes(
-            LoadBalancerArn=arn, Attributes=[{"Key": IDLE_TIMEOUT, "Value": str(seconds)}]
-        )
+    def _set_attributes(self, arn: str, values: Mapping[str, Any]) -> None:
+        """One ModifyLoadBalancerAttributes call for every prop in ``values``."""
+        entries = [a for field, value in values.items() for a in attributes_for(field, value)]
+        if entries:
+            self.client("elbv2").modify_load_balancer_attributes(
+                LoadBalancerArn=arn, Attributes=entries
+            )
 
     def update(
         self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
     ) -> Observed:
         elbv2 = self.client("elbv2")
+        self._set_attributes(have.id, {c.field: c.after for c in changes if c.field in DEFAULTS})
         for change in changes:
             if change.field == "subnets":
                 # One subnet per AZ, at least two AZs; the whole set is replaced at once.
@@ -190,14 +254,18 @@ class LoadBalancerHandler(Handler):
                 elbv2.set_security_groups(
                     LoadBalancerArn=have.id, SecurityGroups=sorted(change.after)
                 )
-            elif change.field == "idle_timeout":
-                self._set_idle_timeout(have.id, int(change.after))
-            else:
+            elif change.field not in DEFAULTS:
                 continue
             have.props[change.field] = change.after
         return have
 
     def delete(self, have: Observed) -> None:
+        if have.props.get("deletion_protection"):
+            # AWS refuses the delete (moto does not): say so before, and turn it off only
+            # when asked to
+            if not self.ctx.disable_deletion_protection:
+                raise DeletionProtected(have.name)
+            self._set_attributes(have.id, {"deletion_protection": False})
         # Deleting a load balancer deletes its listeners and their rules with it. Its
         # network interfaces linger for minutes after: deleting its subnets and security
         # groups meanwhile fails with DependencyViolation, which the executor retries.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ecsdeploy.resources.base import Context, Handler
+from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler
+from ecsdeploy.resources.cloudwatch_dashboard import DashboardHandler
 from ecsdeploy.resources.ecr_image import ImageHandler
 from ecsdeploy.resources.ecr_repository import RepositoryHandler
 from ecsdeploy.resources.ecs_cluster import ClusterHandler
@@ -23,10 +25,14 @@ from ecsdeploy.resources.s3_object import ObjectHandler
 from ecsdeploy.resources.scaling_policy import ScalingPolicyHandler
 from ecsdeploy.resources.scaling_target import ScalingTargetHandler
 from ecsdeploy.resources.security_group import SecurityGroupHandler
+from ecsdeploy.resources.sns_subscription import SubscriptionHandler
+from ecsdeploy.resources.sns_topic import TopicHandler
 from ecsdeploy.resources.subnet import SubnetHandler
 from ecsdeploy.resources.target_group import TargetGroupHandler
 from ecsdeploy.resources.vpc import VpcHandler
 from ecsdeploy.resources.vpc_endpoint import VpcEndpointHandler
+from ecsdeploy.resources.waf_association import WebAclAssociationHandler
+from ecsdeploy.resources.waf_web_acl import WebAclHandler
 
 KINDS: tuple[type[Handler], ...] = (
     VpcHandler,
@@ -43,16 +49,22 @@ KINDS: tuple[type[Handler], ...] = (
     ImageHandler,
     BucketHandler,
     ObjectHandler,
+    TopicHandler,
+    SubscriptionHandler,
+    WebAclHandler,
     LoadBalancerHandler,
     TargetGroupHandler,
     ListenerHandler,
     ListenerRuleHandler,
+    WebAclAssociationHandler,
     ClusterHandler,
     TaskDefinitionHandler,
     ServiceHandler,
     ExpressServiceHandler,
     ScalingTargetHandler,
     ScalingPolicyHandler,
+    AlarmHandler,
+    DashboardHandler,
 )
 
 

@@ -1,6 +1,9 @@
-"""The S3 bucket for the app's artifacts: private (public access blocked), encrypted.
+"""S3 buckets: private (public access blocked), encrypted; optionally a bucket policy and
+an expiry lifecycle rule (the load balancer's access-log bucket has both).
 
-Kept by ``down`` unless ``--purge-data``: it holds data (models), not just configuration.
+The artifacts bucket is kept by ``down`` unless ``--purge-data``: it holds data (models),
+not just configuration. ``policy`` and ``expire_days`` are compared only for buckets
+whose desired props name them.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
+EXPIRY_RULE = "ecsdeploy-expire"
 PRIVATE = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -65,11 +70,28 @@ class BucketHandler(Handler):
             algorithm = rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
         except (NotFound, KeyError, IndexError):
             algorithm = None
+        try:
+            policy: str | None = canonical(s3.get_bucket_policy(Bucket=name)["Policy"])
+        except NotFound:  # NoSuchBucketPolicy
+            policy = None
         return {
             "name": name,
             "private": all(block.get(k) for k in PRIVATE),
             "encryption": algorithm,
+            "expire_days": self._expiry(name),
+            "policy": policy,
         }
+
+    def _expiry(self, name: str) -> int | None:
+        try:
+            rules = self.client("s3").get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        except NotFound:  # NoSuchLifecycleConfiguration
+            return None
+        for rule in rules:
+            days = rule.get("Expiration", {}).get("Days")
+            if rule.get("Status") == "Enabled" and days is not None:
+                return int(days)
+        return None
 
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
         s3 = self.client("s3")
@@ -89,7 +111,13 @@ class BucketHandler(Handler):
             want.key,
             props["name"],
             props["name"],
-            {"name": props["name"], "private": False, "encryption": None},
+            {
+                "name": props["name"],
+                "private": False,
+                "encryption": None,
+                "expire_days": None,
+                "policy": None,
+            },
             attrs={"name": props["name"]},
             tags=self.tags(want),
         )
@@ -111,8 +139,29 @@ class BucketHandler(Handler):
                         ]
                     },
                 )
+            elif change.field == "expire_days":
+                self._set_expiry(have.name, change.after)
+            elif change.field == "policy":
+                if change.after:
+                    s3.put_bucket_policy(Bucket=have.name, Policy=change.after)
+                else:
+                    s3.delete_bucket_policy(Bucket=have.name)
             have.props[change.field] = change.after
         return have
+
+    def _set_expiry(self, name: str, days: int | None) -> None:
+        s3 = self.client("s3")
+        if days is None:
+            s3.delete_bucket_lifecycle(Bucket=name)
+            return
+        rule = {
+            "ID": EXPIRY_RULE,
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"Days": int(days)},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
 
     def delete(self, have: Observed) -> None:
         s3 = self.client("s3")

@@ -1,0 +1,138 @@
+"""CloudWatch metric alarms, named ``APP-ENV-...`` and tagged at creation.
+
+``Desired.props`` holds PutMetricAlarm's own parameters (``Namespace``, ``Dimensions``,
+``Threshold``, or ``Metrics`` for a metric-math alarm); observe reads DescribeAlarms back
+into the same shape (dimensions sorted by name, absent lists as []), so the generic diff
+compares them. PutMetricAlarm is an upsert that replaces the whole configuration (tags
+are only taken at creation): create and update are the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
+from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
+
+PARAMS = (
+    "AlarmDescription",
+    "AlarmActions",
+    "OKActions",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "ExtendedStatistic",
+    "Period",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "Metrics",
+)
+LISTS = frozenset({"AlarmActions", "OKActions", "Dimensions", "Metrics"})
+
+
+def dimensions(values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """CloudWatch's [{Name, Value}] form, sorted by name (how observe reports them)."""
+    return [{"Name": k, "Value": values[k]} for k in sorted(values)]
+
+
+def _sorted_dimensions(dims: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return sorted(({"Name": d["Name"], "Value": d["Value"]} for d in dims or []),
+                  key=lambda d: str(d["Name"]))  # fmt: skip
+
+
+def normalise_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """A metric-math query in one shape: ReturnData explicit, dimensions sorted."""
+    out: dict[str, Any] = {"Id": query["Id"], "ReturnData": query.get("ReturnData", True)}
+    for key in ("Expression", "Label"):
+        if query.get(key) is not None:
+            out[key] = query[key]
+    stat = query.get("MetricStat")
+    if stat is not None:
+        metric = stat["Metric"]
+        out["MetricStat"] = {
+            "Metric": {
+                "Namespace": metric["Namespace"],
+                "MetricName": metric["MetricName"],
+                "Dimensions": _sorted_dimensions(metric.get("Dimensions")),
+            },
+            "Period": stat["Period"],
+            "Stat": stat["Stat"],
+        }
+    return out
+
+
+def alarm_props(alarm: Mapping[str, Any]) -> dict[str, Any]:
+    """DescribeAlarms' answer in the shape of ``Desired.props``."""
+    props: dict[str, Any] = {}
+    for key in PARAMS:
+        value = alarm.get(key)
+        if key in LISTS:
+            value = list(value or [])
+        props[key] = value
+    props["Dimensions"] = _sorted_dimensions(props["Dimensions"])
+    props["Metrics"] = [normalise_query(q) for q in props["Metrics"]]
+    if props["Threshold"] is not None:
+        props["Threshold"] = float(props["Threshold"])
+    return props
+
+
+class AlarmHandler(UpsertHandler):
+    kind: ClassVar[str] = "cloudwatch.alarm"
+    layer: ClassVar[str] = "monitoring"
+    rank: ClassVar[int] = 11
+    services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        cw = self.client("cloudwatch")
+        wanted = {w.name: w for w in wants}
+        found: list[Observed] = []
+        for alarm in cw.pages(
+            "DescribeAlarms",
+            "MetricAlarms",
+            AlarmNamePrefix=f"{self.ctx.owner.prefix}-",
+            AlarmTypes=["MetricAlarm"],
+        ):
+            arn, name = alarm["AlarmArn"], alarm["AlarmName"]
+            tags = tags_to_dict(cw.list_tags_for_resource(ResourceARN=arn).get("Tags"))
+            key = owned_key(self.ctx.owner, tags)
+            if key is None:
+                found += self.taken(wanted, name, arn, tags)
+                continue
+            found.append(self._observed(key, alarm, tags))
+        return found
+
+    def _observed(self, key: str, alarm: Mapping[str, Any], tags: dict[str, str]) -> Observed:
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=alarm["AlarmName"],
+            name=alarm["AlarmName"],
+            props=alarm_props(alarm),
+            attrs={
+                "arn": alarm.get("AlarmArn"),
+                "state": alarm.get("StateValue", ""),
+                "reason": alarm.get("StateReason", ""),
+                "since": str(alarm.get("StateUpdatedTimestamp", "")),
+            },
+            tags=tags,
+            state=str(alarm.get("StateValue", "")),
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        params = {k: v for k, v in props.items() if v is not None and v != []}
+        cw = self.client("cloudwatch")
+        cw.put_metric_alarm(AlarmName=want.name, Tags=dict_to_tags(tags), **params)
+        # read back for the ARN and state (PutMetricAlarm answers nothing)
+        described = cw.describe_alarms(AlarmNames=[want.name])["MetricAlarms"]
+        alarm = described[0] if described else {"AlarmName": want.name, **props}
+        return self._observed(want.key, alarm, tags)
+
+    def delete(self, have: Observed) -> None:
+        # DeleteAlarms succeeds for names that do not exist
+        self.client("cloudwatch").delete_alarms(AlarmNames=[have.name])

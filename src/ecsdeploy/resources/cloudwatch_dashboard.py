@@ -1,0 +1,66 @@
+"""The CloudWatch dashboard of an app/env, ``ecsdeploy_APP_ENV``.
+
+Dashboards take no tags, so ownership is by name: ecsdeploy owns exactly the dashboard
+named ``ecsdeploy_APP_ENV``. Underscores never occur in app or env names, so no other
+app/env's dashboard can have that name (``a-b``/``c`` and ``a``/``b-c`` differ here,
+where hyphenated names would collide). PutDashboard is an upsert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.spec.naming import Owner
+
+
+def dashboard_name(owner: Owner) -> str:
+    return f"ecsdeploy_{owner.app}_{owner.env}"
+
+
+def console_url(region: str, name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#dashboards/dashboard/{name}"
+    )
+
+
+class DashboardHandler(UpsertHandler):
+    kind: ClassVar[str] = "cloudwatch.dashboard"
+    layer: ClassVar[str] = "monitoring"
+    rank: ClassVar[int] = 11
+    services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        cw = self.client("cloudwatch")
+        name = dashboard_name(self.ctx.owner)
+        listed = cw.pages("ListDashboards", "DashboardEntries", DashboardNamePrefix=name)
+        if not any(entry["DashboardName"] == name for entry in listed):
+            return []
+        try:
+            body = cw.get_dashboard(DashboardName=name)["DashboardBody"]
+        except NotFound:
+            return []  # deleted since the list
+        return [self._observed(name, json.loads(body))]
+
+    def _observed(self, name: str, body: Any) -> Observed:
+        return Observed(
+            kind=self.kind,
+            key="dashboard",
+            id=name,
+            name=name,
+            props={"body": body},
+            attrs={"url": console_url(self.ctx.aws.region, name)},
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        self.client("cloudwatch").put_dashboard(
+            DashboardName=want.name, DashboardBody=json.dumps(props["body"])
+        )
+        return self._observed(want.name, json.loads(json.dumps(props["body"])))
+
+    def delete(self, have: Observed) -> None:
+        self.client("cloudwatch").delete_dashboards(DashboardNames=[have.name])

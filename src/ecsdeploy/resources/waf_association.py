@@ -1,0 +1,69 @@
+"""The association of the app's web ACL with its load balancer.
+
+Associations carry no tags: one is found by asking WAF which web ACL guards each load
+balancer the app owns, and counts as the app's only when that web ACL carries the app's
+tags too (someone else's web ACL on the app's load balancer is reported, not removed).
+``down`` disassociates (rank above the web ACL's and the load balancer's, so before
+either is deleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.load_balancer import owned_load_balancers
+from ecsdeploy.resources.waf_web_acl import acl_tags
+
+
+def association_key(lb_key: str) -> str:
+    return f"waf/{lb_key}"
+
+
+class WebAclAssociationHandler(Handler):
+    kind: ClassVar[str] = "wafv2.association"
+    layer: ClassVar[str] = "load_balancer"
+    rank: ClassVar[int] = 7
+    services: ClassVar[tuple[str, ...]] = ("wafv2", "elbv2")
+    # another web ACL or resource: disassociate, then associate (emulators do not
+    # replace an association in place)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"web_acl", "resource"})
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        wafv2 = self.client("wafv2")
+        wanted = {w.key: w for w in wants}
+        found: list[Observed] = []
+        for lb_key, lb, _ in owned_load_balancers(self.client("elbv2"), self.ctx.owner):
+            arn = lb["LoadBalancerArn"]
+            acl = wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+            if not acl:
+                continue
+            key = association_key(lb_key)
+            tags = acl_tags(wafv2, acl["ARN"])
+            if owned_key(self.ctx.owner, tags) is None:
+                if key in wanted:  # the plan must not replace someone else's web ACL
+                    found.append(Observed(self.kind, key, arn, acl["Name"], {}, tags=tags,
+                                          owned=False))  # fmt: skip
+                continue
+            found.append(self._observed(key, acl["ARN"], arn, acl["Name"]))
+        return found
+
+    def _observed(self, key: str, acl: str, resource: str, name: str) -> Observed:
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=resource,
+            name=name,
+            props={"web_acl": acl, "resource": resource},
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        self.client("wafv2").associate_web_acl(
+            WebACLArn=props["web_acl"], ResourceArn=props["resource"]
+        )
+        return self._observed(want.key, props["web_acl"], props["resource"], want.name)
+
+    def delete(self, have: Observed) -> None:
+        # succeeds when nothing is associated; the resource gone is NotFound (done)
+        self.client("wafv2").disassociate_web_acl(ResourceArn=have.id)

@@ -1,0 +1,199 @@
+"""A regional WAFv2 web ACL for the load balancer: AWS managed rule groups plus a per-IP
+rate-based rule; requests no rule blocks are allowed.
+
+Props are the parts ecsdeploy sets: ``managed`` (rule group names, in priority order)
+and ``rate_limit`` (requests per IP per 5 minutes). UpdateWebACL and DeleteWebACL need
+the LockToken of the latest GetWebACL: each reads it just before (WAF answers
+WAFOptimisticLockException when another change came in between; retrying re-reads it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from ecsdeploy.aws.clients import Client
+from ecsdeploy.aws.errors import InvalidRequest
+from ecsdeploy.reconcile.wait import retry_while
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
+
+SCOPE = "REGIONAL"  # an ALB's web ACL; CloudFront's would be CLOUDFRONT in us-east-1
+RATE_RULE = "rate-limit-per-ip"
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+
+def web_acls(wafv2: Client) -> Iterator[dict[str, Any]]:
+    """Every regional web ACL summary (ListWebACLs pages by NextMarker, no paginator)."""
+    marker: str | None = None
+    while True:
+        args: dict[str, Any] = {"Scope": SCOPE, "Limit": 100}
+        if marker:
+            args["NextMarker"] = marker
+        out = wafv2.list_web_acls(**args)
+        yield from out.get("WebACLs", [])
+        marker = out.get("NextMarker")
+        if not marker or not out.get("WebACLs"):
+            return
+
+
+def acl_tags(wafv2: Client, arn: str) -> dict[str, str]:
+    info = wafv2.list_tags_for_resource(ResourceARN=arn).get("TagInfoForResource", {})
+    return tags_to_dict(info.get("TagList"))
+
+
+def _visibility(metric: str) -> dict[str, Any]:
+    return {
+        "SampledRequestsEnabled": True,
+        "CloudWatchMetricsEnabled": True,
+        "MetricName": metric[:128],
+    }
+
+
+def rules(name: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The web ACL's rules: each managed group (its own actions), then the rate limit."""
+    out: list[dict[str, Any]] = []
+    for priority, group in enumerate(props["managed"]):
+        out.append(
+            {
+                "Name": group,
+                "Priority": priority,
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}},
+                "OverrideAction": {"None": {}},  # keep the group's own block/count actions
+                "VisibilityConfig": _visibility(f"{name}-{group}"),
+            }
+        )
+    out.append(
+        {
+            "Name": RATE_RULE,
+            "Priority": len(out),
+            "Statement": {
+                "RateBasedStatement": {"Limit": int(props["rate_limit"]), "AggregateKeyType": "IP"}
+            },
+            "Action": {"Block": {}},
+            "VisibilityConfig": _visibility(f"{name}-{RATE_RULE}"),
+        }
+    )
+    return out
+
+
+def _props(acl: Mapping[str, Any]) -> dict[str, Any]:
+    ordered = sorted(acl.get("Rules", []), key=lambda r: int(r.get("Priority", 0)))
+    managed = []
+    rate_limit = None
+    for rule in ordered:
+        statement = rule.get("Statement", {})
+        if "ManagedRuleGroupStatement" in statement:
+            managed.append(statement["ManagedRuleGroupStatement"]["Name"])
+        elif "RateBasedStatement" in statement and rule.get("Name") == RATE_RULE:
+            rate_limit = int(statement["RateBasedStatement"]["Limit"])
+    return {"name": acl["Name"], "managed": tuple(managed), "rate_limit": rate_limit}
+
+
+class _LockLost(InvalidRequest):
+    pass
+
+
+class WebAclHandler(Handler):
+    kind: ClassVar[str] = "wafv2.web_acl"
+    layer: ClassVar[str] = "load_balancer"
+    rank: ClassVar[int] = 4
+    services: ClassVar[tuple[str, ...]] = ("wafv2",)
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+    held_by_dependents: ClassVar[bool] = True
+
+    def observe(self, wants: Sequence[Desired]) -> list[Observed]:
+        wafv2 = self.client("wafv2")
+        wanted = {w.name: w for w in wants}
+        found: list[Observed] = []
+        for summary in web_acls(wafv2):
+            name = summary["Name"]
+            if not name.startswith(f"{self.ctx.owner.prefix}-") and name not in wanted:
+                continue
+            tags = acl_tags(wafv2, summary["ARN"])
+            key = owned_key(self.ctx.owner, tags)
+            if key is None:
+                found += self.taken(wanted, name, summary["ARN"], tags)
+                continue
+            acl = wafv2.get_web_acl(Name=name, Scope=SCOPE, Id=summary["Id"])["WebACL"]
+            found.append(self._observed(key, acl, tags))
+        return found
+
+    def _observed(self, key: str, acl: Mapping[str, Any], tags: dict[str, str]) -> Observed:
+        return Observed(
+            kind=self.kind,
+            key=key,
+            id=acl["Id"],
+            name=acl["Name"],
+            props=_props(acl),
+            attrs={"arn": acl["ARN"]},
+            tags=tags,
+        )
+
+    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        tags = self.tags(want)
+        name = props["name"]
+        summary = self.client("wafv2").create_web_acl(
+            Name=name,
+            Scope=SCOPE,
+            DefaultAction={"Allow": {}},
+            Description=f"ecsdeploy {self.ctx.owner.prefix}: load balancer",
+            Rules=rules(name, props),
+            VisibilityConfig=_visibility(name),
+            Tags=dict_to_tags(tags),
+        )["Summary"]
+        acl = {"Name": name, "Id": summary["Id"], "ARN": summary["ARN"],
+               "Rules": rules(name, props)}  # fmt: skip
+        return self._observed(want.key, acl, tags)
+
+    def _with_lock(self, have: Observed, what: str, call: Any) -> None:
+        """Run ``call(lock_token)`` with a fresh token, again if WAF says it went stale."""
+        wafv2 = self.client("wafv2")
+
+        def attempt() -> None:
+            token = wafv2.get_web_acl(Name=have.name, Scope=SCOPE, Id=have.id)["LockToken"]
+            try:
+                call(token)
+            except InvalidRequest as exc:
+                if exc.code == "WAFOptimisticLockException":
+                    raise _LockLost(exc.message, exc.code, exc.operation) from exc
+                raise
+
+        retry_while(self.ctx, (_LockLost,), what, attempt, self.ctx.timing.iam_propagation)
+
+    def update(
+        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+    ) -> Observed:
+        wafv2 = self.client("wafv2")
+        self._with_lock(
+            have,
+            f"a current lock token for web ACL {have.name}",
+            lambda token: wafv2.update_web_acl(
+                Name=have.name,
+                Scope=SCOPE,
+                Id=have.id,
+                LockToken=token,
+                DefaultAction={"Allow": {}},
+                Description=f"ecsdeploy {self.ctx.owner.prefix}: load balancer",
+                Rules=rules(have.name, props),
+                VisibilityConfig=_visibility(have.name),
+            ),
+        )
+        have.props.update(managed=tuple(props["managed"]), rate_limit=props["rate_limit"])
+        return have
+
+    def delete(self, have: Observed) -> None:
+        # While still associated AWS answers WAFAssociatedItemException (a
+        # DependencyViolation the executor retries until the association's delete ran).
+        wafv2 = self.client("wafv2")
+        self._with_lock(
+            have,
+            f"a current lock token for web ACL {have.name}",
+            lambda token: wafv2.delete_web_acl(
+                Name=have.name, Scope=SCOPE, Id=have.id, LockToken=token
+            ),
+        )
