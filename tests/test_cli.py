@@ -329,3 +329,63 @@ def test_verify_and_up_stop_on_a_missing_secret(
     assert result.exit_code == 1
     assert "FAIL" in result.stderr and "/mlapp/api-token" in result.stderr
     assert recorder.mutating() == []
+
+
+# --- observability and hardening -------------------------------------------------
+
+
+def _spec(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "ecsdeploy.yaml"
+    path.write_text(spec_text() + extra)
+    return path
+
+
+def test_status_lists_firing_alarms_first_and_the_dashboard(
+    aws: None, recorder: CallRecorder, tmp_path: Path
+) -> None:
+    spec = _spec(tmp_path)
+    assert runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).exit_code == 0
+    import boto3
+
+    boto3.client("cloudwatch", region_name="us-west-2").set_alarm_state(
+        AlarmName="mlapp-dev-ui-memory-high",
+        StateValue="ALARM",
+        StateReason="Threshold Crossed: 5 datapoints were greater than 80.0",
+    )
+    result = runner.invoke(cli.app, ["status", str(spec)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("ALARM mlapp-dev-ui-memory-high")
+    assert "Threshold Crossed" in lines[0]
+    assert any(line.startswith("Alarms: 1 alarm, ") for line in lines)
+    assert any(
+        "Dashboard: https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2"
+        "#dashboards/dashboard/ecsdeploy_mlapp_dev" in line
+        for line in lines
+    )
+
+    out = json.loads(runner.invoke(cli.app, ["status", str(spec), "-o", "json"]).stdout)
+    assert out["dashboard"].endswith("#dashboards/dashboard/ecsdeploy_mlapp_dev")
+    assert out["alarms"][0]["name"] == "mlapp-dev-ui-memory-high"
+    assert out["alarms"][0]["state"] == "ALARM"
+    assert {a["state"] for a in out["alarms"][1:]} <= {"OK", "INSUFFICIENT_DATA"}
+    assert len(out["alarms"]) == 11  # 5xx, and p95/unhealthy/cpu/memory/tasks of api and ui
+
+
+def test_down_refuses_a_protected_load_balancer_until_told(
+    aws: None, recorder: CallRecorder, tmp_path: Path
+) -> None:
+    extra = "load_balancer:\n  deletion_protection: true\n  access_logs: true\n"
+    spec = _spec(tmp_path, extra)
+    assert runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).exit_code == 0
+    recorder.clear()
+    refused = runner.invoke(cli.app, ["down", str(spec), "--yes"])
+    assert refused.exit_code == 3
+    assert "--disable-deletion-protection" in refused.stderr
+    assert "nothing was deleted" in refused.stderr
+    assert recorder.mutating() == []
+
+    done = runner.invoke(cli.app, ["down", str(spec), "--yes", "--disable-deletion-protection"])
+    assert done.exit_code == 0, done.output
+    assert "Keeping bucket" not in done.stderr  # access logs go with the load balancer
+    assert owned_anything() == []

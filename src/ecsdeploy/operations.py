@@ -61,10 +61,34 @@ class ServiceStatus:
 
 
 @dataclass
+class AlarmStatus:
+    name: str
+    state: str  # ALARM | INSUFFICIENT_DATA | OK
+    reason: str
+    since: str
+
+
+# how status orders alarms: firing first
+ALARM_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+
+
+@dataclass
 class Status:
     url: str
     services: list[ServiceStatus]
     resources: list[Observed]
+    alarms: list[AlarmStatus] = field(default_factory=list)
+    dashboard: str = ""  # the dashboard's console link
+
+
+def alarm_statuses(found: Sequence[Observed]) -> list[AlarmStatus]:
+    """The app's alarms, those in ALARM first, then by name."""
+    alarms = [
+        AlarmStatus(o.name, o.state, str(o.attrs.get("reason", "")), str(o.attrs.get("since", "")))
+        for o in found
+        if o.kind == "cloudwatch.alarm"
+    ]
+    return sorted(alarms, key=lambda a: (ALARM_ORDER.get(a.state, 1), a.name))
 
 
 # kinds billed by the hour, one each (see plan.cost)
@@ -339,7 +363,10 @@ class Deployment:
                     events=list(item.attrs.get("events", [])),
                 )
             )
-        return Status(url=url, services=services, resources=found)
+        dashboard = next(
+            (str(o.attrs.get("url", "")) for o in found if o.kind == "cloudwatch.dashboard"), ""
+        )
+        return Status(url, services, found, alarm_statuses(found), dashboard)
 
     def urls(self, resources: Mapping[str, Observed]) -> list[str]:
         """Where the app answers: the load balancer, and each Express Mode service."""

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import check, down, logs, plan, status, up
+from ecsdeploy.cli.commands import check, down, execute, logs, plan, status, up
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.shared import STATE
 from ecsdeploy.output.console import err
@@ -78,11 +78,12 @@ for command in (
     up.up,
     status.status,
     logs.logs,
+    execute.exec_,
     down.down,
     down.unlock,
     check.schema,
 ):
-    app.command()(command)
+    app.command(command.__name__.rstrip("_"))(command)
 
 
 def main() -> None:

@@ -76,6 +76,17 @@ def diagnose(exc: BaseException) -> Diagnosis:
         return Diagnosis(EXIT_FAILED, str(exc), [])
     if isinstance(exc, Refused):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
+    from ecsdeploy.resources.load_balancer import DeletionProtected
+
+    if isinstance(exc, DeletionProtected):
+        return Diagnosis(
+            EXIT_REFUSED,
+            f"load balancer {exc.name} has deletion protection on; nothing was deleted",
+            [str(exc)],
+            "run `down --disable-deletion-protection`, or set load_balancer."
+            "deletion_protection: false and run `up` first",
+            user_error=True,
+        )
     from ecsdeploy.reconcile.lock import LockHeld
     from ecsdeploy.service_logs import LogGroupMissing
 

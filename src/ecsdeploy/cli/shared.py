@@ -69,6 +69,21 @@ def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     raise typer.Exit(code if code is not None else reported)
 
 
+def service_target(
+    config: Path, service: str, env: str | None, region: str | None, profile: str | None
+) -> Target:
+    """The target of a command about one service, which the spec must have."""
+    target = target_of(config, None, env, region, profile)
+    if target.spec is not None and service not in target.spec.services:
+        from ecsdeploy.spec.errors import Problem, SpecError
+
+        choices = ", ".join(target.spec.services)
+        raise SpecError(
+            [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
+        )
+    return target
+
+
 def load(config: Path) -> Spec:
     from ecsdeploy.spec import load_spec
 

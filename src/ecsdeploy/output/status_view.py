@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ecsdeploy.operations import Status, Target
@@ -14,8 +16,11 @@ from ecsdeploy.resources.base import Observed
 
 
 def show_status(console: Console, title: str, status: Status, layers: dict[str, str]) -> None:
+    show_alarms(console, status)
     if status.url:
         console.print(f"[bold]URL:[/] {status.url}")
+    if status.dashboard:
+        console.print(f"[bold]Dashboard:[/] {status.dashboard}")
     for svc in status.services:
         if svc.url and svc.url != status.url:
             console.print(f"[bold]URL of {svc.name}:[/] {svc.url}")
@@ -36,6 +41,26 @@ def show_status(console: Console, title: str, status: Status, layers: dict[str, 
             )
         console.print(table)
     show_inventory(console, title, status.resources, layers)
+
+
+STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
+
+
+def show_alarms(console: Console, status: Status) -> None:
+    """Alarms in ALARM first, each with why; a one-line count of the rest."""
+    firing = [a for a in status.alarms if a.state == "ALARM"]
+    for alarm in firing:
+        console.print(
+            f"[bold red]ALARM[/] {escape(alarm.name)} since {alarm.since}: {escape(alarm.reason)}"
+        )
+    if status.alarms:
+        counts = Counter(a.state for a in status.alarms)
+        parts = [
+            f"[{STATE_STYLE.get(state, '')}]{counts[state]} {state.lower()}[/]"
+            for state in ("ALARM", "INSUFFICIENT_DATA", "OK")
+            if counts[state]
+        ]
+        console.print(f"[bold]Alarms:[/] {', '.join(parts)}")
 
 
 def show_inventory(
@@ -62,6 +87,11 @@ def status_json(target: Target, status: Status, layers: dict[str, str]) -> dict[
         "region": target.region,
         "deployed": bool(status.resources),
         "url": status.url or None,
+        "dashboard": status.dashboard or None,
+        "alarms": [
+            {"name": a.name, "state": a.state, "reason": a.reason, "since": a.since}
+            for a in status.alarms
+        ],
         "services": [
             {
                 "name": s.name,

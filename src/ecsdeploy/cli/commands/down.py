@@ -24,6 +24,8 @@ from ecsdeploy.cli.shared import (
 )
 from ecsdeploy.output.console import err
 
+DATA_BUCKETS = frozenset({"bucket/artifacts"})  # kept unless --purge-data
+
 
 def down(
     config: OptionalConfigArg = None,
@@ -38,6 +40,13 @@ def down(
         bool,
         typer.Option(
             "--purge-data", help="Also delete the artifacts bucket and what it holds (models)."
+        ),
+    ] = False,
+    disable_deletion_protection: Annotated[
+        bool,
+        typer.Option(
+            "--disable-deletion-protection",
+            help="Turn the load balancer's deletion protection off, then delete it.",
         ),
     ] = False,
     region: RegionOpt = None,
@@ -58,17 +67,18 @@ def down(
     try:
         target = target_of(config, app_name, env, region, profile)
         deployment = connect(target)
-        the_plan = deployment.plan_down()
+        the_plan = deployment.plan_down(disable_deletion_protection)
         if keep_logs:
             the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
         if not purge_data:
+            # the access-log bucket goes with the load balancer: logs expire anyway
             for step in the_plan.steps:
-                if step.kind == "s3.bucket":
+                if step.key in DATA_BUCKETS:
                     err.print(
                         f"Keeping bucket {step.name}: it holds data. "
                         "`down --purge-data` deletes it."
                     )
-            the_plan.steps = [s for s in the_plan.steps if s.kind != "s3.bucket"]
+            the_plan.steps = [s for s in the_plan.steps if s.key not in DATA_BUCKETS]
         if the_plan.empty:
             err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
             return

@@ -15,7 +15,7 @@ from ecsdeploy.cli.shared import (
     RegionOpt,
     connect,
     fail,
-    target_of,
+    service_target,
 )
 from ecsdeploy.output.console import err
 
@@ -52,14 +52,7 @@ def logs(
     service = names[-1]
     try:
         window = service_logs.parse_since(since)
-        target = target_of(config, None, env, region, profile)
-        if target.spec is not None and service not in target.spec.services:
-            from ecsdeploy.spec.errors import Problem, SpecError
-
-            choices = ", ".join(target.spec.services)
-            raise SpecError(
-                [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
-            )
+        target = service_target(config, service, env, region, profile)
         deployment = connect(target)
         group = target.owner.log_group(service)
         printer = LogPrinter()

@@ -1,0 +1,96 @@
+"""``exec``: a shell, or one command, in a running task of a service (ECS Exec)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED
+from ecsdeploy.cli.shared import (
+    DEFAULT_CONFIG,
+    EnvOpt,
+    ProfileOpt,
+    RegionOpt,
+    connect,
+    fail,
+    service_target,
+)
+from ecsdeploy.output.console import err
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def split_arguments(words: list[str]) -> tuple[Path, str, list[str]]:
+    """``[CONFIG] SERVICE [COMMAND...]``: a first word naming a YAML file is the spec."""
+    if words and words[0].endswith(SPEC_SUFFIXES):
+        config, rest = Path(words[0]), words[1:]
+    else:
+        config, rest = DEFAULT_CONFIG, words
+    if not rest:
+        raise ValueError("give the service: exec [CONFIG] SERVICE [-- COMMAND...]")
+    return config, rest[0], rest[1:]
+
+
+def exec_(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="[CONFIG] SERVICE [-- COMMAND...]: the spec (default ./ecsdeploy.yaml), "
+            "the service, and the command to run (default /bin/sh).",
+            show_default=False,
+            metavar="[CONFIG] SERVICE [-- COMMAND...]",
+        ),
+    ],
+    container: Annotated[
+        str | None,
+        typer.Option("--container", help="Container to run in (default: the service's)."),
+    ] = None,
+    env: EnvOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Open a shell, or run a command, in a running task of a service (ECS Exec).
+
+    Needs `exec: true` on the service (then `up`) and the AWS Session Manager plugin
+    on PATH. Put the command after `--`.
+
+    Example: ecsdeploy exec configs/example.yaml api -- python -c 'import sys; print(sys.version)'
+    """
+    from ecsdeploy import ecs_exec
+    from ecsdeploy.resources.ecs_common import cluster_name
+
+    try:
+        config, service, command = split_arguments(words)
+    except ValueError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        plugin = ecs_exec.find_plugin()
+    except ecs_exec.PluginMissing as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    try:
+        target = service_target(config, service, env, region, profile)
+        deployment = connect(target)
+        ecs = deployment.aws.client("ecs")
+        cluster = cluster_name(target.owner)
+        box = container or service  # ecsdeploy names the container after its service
+        task = ecs_exec.pick_task(ecs, cluster, service, box)
+        err.print(f"[dim]{service}: task {task.id}, container {box}[/]")
+        code = ecs_exec.start(
+            ecs,
+            target.region,
+            cluster,
+            task,
+            box,
+            ecs_exec.command_line(command),
+            plugin,
+        )
+    except ecs_exec.ExecError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except Exception as exc:
+        fail(exc)
+    raise typer.Exit(code)
