@@ -11,6 +11,7 @@ from ecsdeploy.output.cost_view import cost_json, show_cost
 from ecsdeploy.plan.cost import (
     DEFAULT_REGION,
     HOURS_PER_MONTH,
+    MONTHLY,
     PRICES,
     CostEstimate,
     CostLine,
@@ -99,8 +100,14 @@ def test_example_itemised() -> None:
         "Load balancer public IPv4",
         "Fargate tasks: api",
         "Fargate tasks: ui",
+        "CloudWatch alarms",
+        "CloudWatch dashboard",
     }
     assert line(est, "NAT gateway").quantity == 1
+    # 5xx rate (3 metrics); p95, unhealthy, cpu, memory (1 each), tasks short (2) per service
+    assert line(est, "CloudWatch alarms").quantity == 3 + 2 * 6
+    assert line(est, "CloudWatch alarms").monthly == pytest.approx(15 * MONTHLY.alarm_metric)
+    assert line(est, "CloudWatch dashboard").monthly == pytest.approx(MONTHLY.dashboard)
     assert line(est, "Load balancer public IPv4").quantity == 2  # one per zone
     assert line(est, "Application Load Balancer").monthly == pytest.approx(month(p.alb_hour))
     api = line(est, "Fargate tasks: api")
@@ -192,9 +199,24 @@ def test_express_costs_only_its_tasks() -> None:
     spec = load_spec(CONFIGS / "express.yaml")
     p = PRICES["us-west-2"]
     est = estimate(spec)
-    assert items(est) == {"Fargate tasks: extract"}
-    assert est.total == pytest.approx(month(0.25 * p.vcpu_hour + 0.5 * p.gb_hour))
+    assert items(est) == {"Fargate tasks: extract", "CloudWatch alarms", "CloudWatch dashboard"}
+    assert line(est, "CloudWatch alarms").quantity == 4  # cpu, memory, tasks short (2)
+    assert est.total == pytest.approx(
+        month(0.25 * p.vcpu_hour + 0.5 * p.gb_hour) + 4 * MONTHLY.alarm_metric + MONTHLY.dashboard
+    )
     assert any("Express Mode" in n and "load balancer" in n for n in est.notes)
+
+
+def test_waf_alarms_and_dashboard_are_priced_by_the_month() -> None:
+    spec = load_spec(CONFIGS / "hardened.yaml")
+    est = estimate(spec)
+    assert line(est, "WAF web ACL").monthly == pytest.approx(MONTHLY.waf_web_acl)
+    assert line(est, "WAF rules").quantity == 4  # three managed groups and the rate limit
+    assert line(est, "WAF rules").monthly == pytest.approx(4 * MONTHLY.waf_rule)
+    assert any("WAF requests are extra" in n for n in est.notes)
+    off = spec.model_copy(update={"alarms": None, "dashboard": False})
+    assert "CloudWatch alarms" not in items(estimate(off))
+    assert "CloudWatch dashboard" not in items(estimate(off))
 
 
 def test_nothing_costs_nothing() -> None:
@@ -219,6 +241,8 @@ def test_observed_agrees_with_estimate(nat: str) -> None:
             "ec2.public_ipv4": 3,  # the internet-facing load balancer, one per zone
             "ec2.vpc_endpoint": (3 if nat == "none" else 0) * 3,
             "ec2.vpc": 1,  # free kinds are ignored
+            "cloudwatch.alarm_metric": 15,
+            "cloudwatch.dashboard": 1,
         },
         [(512, 1024, 2), (256, 512, 1)],
         "us-west-2",

@@ -156,6 +156,20 @@ def test_hardened_config_deploys_stays_put_and_goes(harness: Harness) -> None:
     # a second up changes nothing
     harness.assert_up_changes_nothing(text)
 
+    # what runs is priced as the spec was
+    dep: Any = harness.deployment(text)
+    now, after = dep.cost_now(dep.plan_up()), dep.cost_after()
+    priced = ("WAF", "CloudWatch")
+    assert {x.item: x.monthly for x in now.lines if x.item.startswith(priced)} == {
+        x.item: x.monthly for x in after.lines if x.item.startswith(priced)
+    }
+    assert {x.item for x in now.lines if x.item.startswith(priced)} == {
+        "WAF web ACL",
+        "WAF rules",
+        "CloudWatch alarms",
+        "CloudWatch dashboard",
+    }
+
     # down refuses while the load balancer is protected, before changing anything
     harness.recorder.clear()
     with pytest.raises(DeletionProtected, match="--disable-deletion-protection"):
@@ -163,7 +177,7 @@ def test_hardened_config_deploys_stays_put_and_goes(harness: Harness) -> None:
     assert harness.recorder.mutating() == []
 
     # ... and turns protection off first, then removes everything, when told to
-    dep: Any = harness.deployment(text)
+    dep = harness.deployment(text)
     harness.recorder.clear()
     result = dep.apply(dep.plan_down(disable_deletion_protection=True))
     assert result.ok, [(s.key, str(e)) for s, e in result.failed]

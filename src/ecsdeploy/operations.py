@@ -25,6 +25,7 @@ from ecsdeploy.build.images import ImageRef, registry_override
 from ecsdeploy.build.images import resolve as resolve_images
 from ecsdeploy.build.registry import ImageServices, Registry
 from ecsdeploy.desired.build import build, network_of, owner_of
+from ecsdeploy.desired.monitoring import billed_metrics
 from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_observed
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
@@ -394,6 +395,13 @@ class Deployment:
                 kinds["ec2.vpc_endpoint"] += len(props.get("subnets") or ())  # billed per zone
             elif have.kind == "elbv2.load_balancer" and props.get("scheme") == "internet-facing":
                 kinds["ec2.public_ipv4"] += len(props.get("subnets") or ())
+            elif have.kind == "wafv2.web_acl":
+                kinds["wafv2.web_acl"] += 1
+                kinds["wafv2.rule"] += len(props.get("managed") or ()) + 1
+            elif have.kind == "cloudwatch.alarm":
+                kinds["cloudwatch.alarm_metric"] += billed_metrics(props)
+            elif have.kind == "cloudwatch.dashboard":
+                kinds["cloudwatch.dashboard"] += 1
             elif have.kind == "ecs.service":
                 task = plan.observed.get(f"taskdef/{have.name}")
                 count = int(have.attrs.get("desired", props.get("desired_count") or 0))

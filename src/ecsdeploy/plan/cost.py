@@ -3,9 +3,11 @@
 Pure: no AWS calls. Prices live in ``PRICES`` below, copied by hand from AWS's public
 price pages (VPC/NAT gateway, Elastic Load Balancing, PrivateLink, public IPv4 addresses,
 Fargate) on ``PRICES_AS_OF``: on-demand, Linux/x86, USD, per hour, with a month taken as
-``HOURS_PER_MONTH`` hours. Only the hourly charges are counted; usage charges (data
-transfer, NAT gateway data processing per GB, load balancer LCUs, endpoint data
-processing, logs, image storage) depend on traffic and are left out and said so.
+``HOURS_PER_MONTH`` hours. WAF and CloudWatch bill by the month: ``MONTHLY`` (AWS WAF and
+Amazon CloudWatch price pages, same date, us-east-1 prices, used for every Region). Only
+these fixed charges are counted; usage charges (data transfer, NAT gateway data
+processing per GB, load balancer LCUs, endpoint data processing, WAF requests, logs,
+access-log and image storage) depend on traffic and are left out and said so.
 
 Two entry points share one pricing path, so that "before" and "after" agree:
 ``estimate(spec)`` for what a spec asks for, and ``estimate_observed(...)`` for what
@@ -17,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ecsdeploy.desired.build import network_of
+from ecsdeploy.desired.build import network_of, owner_of
+from ecsdeploy.desired.monitoring import billed_metrics, build_alarms
+from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import Spec
 
 PRICES_AS_OF = "2026-11-01"
@@ -51,6 +55,20 @@ PRICES: Mapping[str, Prices] = {
     "ap-southeast-1": Prices(0.059, 0.059, 0.0252, 0.013, 0.005, 0.05056, 0.00553),
     "ap-northeast-1": Prices(0.062, 0.062, 0.0243, 0.014, 0.005, 0.05056, 0.00553),
 }
+
+
+@dataclass(frozen=True)
+class MonthlyPrices:
+    """Charges billed per month rather than per hour, USD."""
+
+    waf_web_acl: float  # per web ACL
+    waf_rule: float  # per rule, an AWS managed rule group counting as one
+    waf_million_requests: float  # a usage charge, never in the total
+    alarm_metric: float  # per standard-resolution metric an alarm reads
+    dashboard: float  # per dashboard
+
+
+MONTHLY = MonthlyPrices(5.0, 1.0, 0.60, 0.10, 3.0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,27 @@ class _Tally:
             "Interface VPC endpoint", endpoint_azs, "endpoint-AZ", self.prices.endpoint_az_hour
         )
 
+    def add_monthly(self, item: str, quantity: float, unit: str, monthly: float) -> None:
+        if quantity > 0:
+            self.lines.append(CostLine(item, quantity, unit, quantity * monthly))
+
+    def waf(self, acls: int, rules: int) -> None:
+        self.add_monthly("WAF web ACL", acls, "web ACL", MONTHLY.waf_web_acl)
+        self.add_monthly("WAF rules", rules, "rule", MONTHLY.waf_rule)
+        if acls:
+            self.notes.append(
+                f"WAF requests are extra: ${MONTHLY.waf_million_requests:g} per million"
+            )
+
+    def monitoring(self, alarm_metrics: int, dashboards: int) -> None:
+        self.add_monthly("CloudWatch alarms", alarm_metrics, "alarm metric", MONTHLY.alarm_metric)
+        self.add_monthly("CloudWatch dashboard", dashboards, "dashboard", MONTHLY.dashboard)
+        if alarm_metrics or dashboards:
+            self.notes.append(
+                "CloudWatch's free tier (10 alarm metrics, 3 dashboards per account) is not "
+                "subtracted"
+            )
+
     def task_hourly(self, cpu: int, memory: int) -> float:
         return cpu / 1024 * self.prices.vcpu_hour + memory / 1024 * self.prices.gb_hour
 
@@ -157,6 +196,13 @@ def estimate(spec: Spec | None) -> CostEstimate:
                 tally.public_ips("Load balancer public IPv4", net.azs)
         interface = [e for e in dict.fromkeys(net.endpoints) if e not in GATEWAY_ENDPOINTS]
         tally.endpoints(len(interface) * net.azs)
+    has_lb = net is not None and any(s.route is not None for s in classic.values())
+    if has_lb and spec.load_balancer and spec.load_balancer.waf:
+        tally.waf(1, len(MANAGED_RULE_GROUPS) + 1)  # and the rate-based rule
+    alarms = [d for d in build_alarms(spec, owner_of(spec), has_lb) if d.kind == "cloudwatch.alarm"]
+    tally.monitoring(
+        sum(billed_metrics(d.props) for d in alarms), 1 if spec.dashboard and spec.services else 0
+    )
     for name, svc in spec.services.items():
         count = svc.desired_count
         public = svc.mode == "classic" and svc.subnets == "public"
@@ -190,7 +236,9 @@ def estimate_observed(
     ``ec2.elastic_ip``, ``ec2.vpc_endpoint`` (interface endpoints only, counted once per
     zone they are in, as AWS bills them: one endpoint in two subnets counts 2) and
     ``ec2.public_ipv4`` (other public IPv4 addresses: internet-facing load balancer
-    nodes, tasks with a public IP). Other kinds are free and ignored. ``services`` holds
+    nodes, tasks with a public IP), ``wafv2.web_acl`` and ``wafv2.rule``,
+    ``cloudwatch.alarm_metric`` (metrics the alarms read) and ``cloudwatch.dashboard``.
+    Other kinds are free and ignored. ``services`` holds
     (cpu units, memory MiB, running or desired tasks) of each ECS service.
     """
     tally = _Tally(region)
@@ -198,6 +246,8 @@ def estimate_observed(
     tally.load_balancer(kinds.get("elbv2.load_balancer", 0))
     tally.public_ips("Public IPv4 (load balancer, tasks)", kinds.get("ec2.public_ipv4", 0))
     tally.endpoints(kinds.get("ec2.vpc_endpoint", 0))
+    tally.waf(kinds.get("wafv2.web_acl", 0), kinds.get("wafv2.rule", 0))
+    tally.monitoring(kinds.get("cloudwatch.alarm_metric", 0), kinds.get("cloudwatch.dashboard", 0))
     for i, (cpu, memory, count) in enumerate(services, 1):
         tally.tasks(f"Fargate tasks: service {i}", cpu, memory, count)
     return tally.done()
