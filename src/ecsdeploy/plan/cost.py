@@ -105,6 +105,15 @@ def prices_for(region: str) -> tuple[Prices, str | None]:
     )
 
 
+def task_hourly(prices: Prices, cpu: int, memory: int) -> float:
+    """One Fargate task of ``cpu`` units and ``memory`` MiB, USD an hour."""
+    return cpu / 1024 * prices.vcpu_hour + memory / 1024 * prices.gb_hour
+
+
+def task_monthly(region: str, cpu: int, memory: int) -> float:
+    return task_hourly(prices_for(region)[0], cpu, memory) * HOURS_PER_MONTH
+
+
 def compare(before: CostEstimate, after: CostEstimate) -> float:
     """How much more (positive) or less (negative) a month ``after`` costs than ``before``."""
     return after.total - before.total
@@ -166,7 +175,7 @@ class _Tally:
             )
 
     def task_hourly(self, cpu: int, memory: int) -> float:
-        return cpu / 1024 * self.prices.vcpu_hour + memory / 1024 * self.prices.gb_hour
+        return task_hourly(self.prices, cpu, memory)
 
     def tasks(self, item: str, cpu: int, memory: int, count: int) -> None:
         unit = f"task ({_num(cpu / 1024)} vCPU, {_num(memory / 1024)} GB)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_CHANGES, EXIT_FAILED
 from ecsdeploy.cli.shared import (
@@ -51,14 +52,19 @@ def plan(
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
     warn_mutable_images(deployment)
     from ecsdeploy.output.cost_view import cost_json, show_cost
+    from ecsdeploy.plan.guidance import advise
+
+    advice = advise(target.spec) if target.spec is not None else []
 
     before, after = deployment.cost_now(the_plan), deployment.cost_after()
     if output is Output.json:
-        print_json({**the_plan.to_json(), "cost": cost_json(before, after)})
+        print_json({**the_plan.to_json(), "cost": cost_json(before, after), "warnings": advice})
     else:
         from ecsdeploy.output.plan_view import show_plan
 
         show_plan(err, the_plan, f"Plan for {title(target)}")
         show_cost(err, before, after)
+        for line in advice:
+            err.print(f"[yellow]sizing:[/] {escape(line)}")
     if detailed_exitcode and not the_plan.empty:
         raise typer.Exit(EXIT_CHANGES)
