@@ -212,6 +212,8 @@ def _without_nat(spec: Spec) -> Found:
                 "from ECR (through endpoints); push it to ECR, use build:, or set nat: single",
             )
         needs.setdefault("logs", "logs can't be shipped to CloudWatch")
+        if svc.exec:
+            needs.setdefault("ssmmessages", "ECS Exec (exec: true) can't open its session")
         for arn in svc.secrets.values():
             if ":ssm:" in arn:
                 needs.setdefault("ssm", "SSM parameters in `secrets` can't be read")
