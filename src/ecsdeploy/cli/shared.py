@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ecsdeploy.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, Refused, report
+from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
 from ecsdeploy.output.console import err, stdin_is_interactive
 
 if TYPE_CHECKING:
     from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.reconcile.executor import Result
     from ecsdeploy.spec.models import Spec
 
 DEFAULT_CONFIG = Path("ecsdeploy.yaml")
@@ -171,28 +172,23 @@ def confirm(question: str) -> None:
         raise Refused("Cancelled; nothing was changed.")
 
 
-def interrupted(command: str) -> NoReturn:
-    err.print(
-        f"[bold yellow]Interrupted.[/] Steps already started were finished; every resource "
-        f"made so far is tagged. Run `ecsdeploy {command}` again to continue."
+def interrupted(command: str, detail: str = "") -> NoReturn:
+    """Ctrl-C: say what state things are in and that re-running continues; exit 130."""
+    detail = detail or (
+        "Steps already started were finished or stopped at their next wait; every resource "
+        "made so far is tagged."
     )
+    err.print(f"[bold yellow]Interrupted.[/] {detail} Run `ecsdeploy {command}` again to continue.")
     raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def finish(result: object, command: str) -> None:
-    """Say how an apply ended; exit 1 when a step failed."""
-    from ecsdeploy.reconcile.executor import Result
-
-    assert isinstance(result, Result)
-    if result.ok:
-        err.print(f"[bold green]Done:[/] {len(result.done)} change(s) applied.")
-        return
+def report_failures(result: Result, command: str) -> None:
+    """Each failed step with its error, and what was not started because of it."""
     for step, exc in result.failed:
         err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
         report(err, exc, STATE.verbose)
-    if result.not_started:
+    if result.not_started and not result.interrupted:
         err.print(
             f"{len(result.not_started)} step(s) not started. Fix the cause and run "
             f"`ecsdeploy {command}` again: it picks up where this run stopped."
         )
-    raise typer.Exit(EXIT_FAILED)

@@ -1,4 +1,5 @@
-"""Renders a plan grouped by layer, with per-field changes for updates and replaces."""
+"""Renders a plan grouped by layer: what each create sets, per-field changes for updates
+and replaces (before -> after), what each delete takes with it, and the summary line."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from ecsdeploy.output.console import short_id
+from ecsdeploy.output.plan_details import Names, attributes, delete_note, label
 from ecsdeploy.plan.model import Action, Plan, Step
 
-LAYERS = ("network", "iam", "logs", "load_balancer", "services")
+LAYERS = ("network", "iam", "logs", "images", "data", "load_balancer", "services")
+INDENT = " " * 10
 _STYLE = {
     Action.CREATE: "green",
     Action.UPDATE: "yellow",
@@ -25,29 +28,45 @@ def show_plan(console: Console, plan: Plan, title: str) -> None:
         return
     console.print(f"[bold]{escape(title)}[/]")
     changes = plan.changes
+    names = names_of(plan)
     for layer in (*LAYERS, *sorted({s.layer for s in changes} - set(LAYERS))):
         steps = [s for s in changes if s.layer == layer]
         if not steps:
             continue
         console.print(f"  [bold]{layer.replace('_', ' ')}[/]")
         for step in steps:
-            _step(console, step)
+            _step(console, step, names)
     console.print(f"[bold]Plan:[/] {plan.summary()}.")
 
 
-def _step(console: Console, step: Step) -> None:
+def names_of(plan: Plan) -> Names:
+    """Logical key -> the name users see, for showing references by name."""
+    return {s.key: s.name for s in plan.steps}
+
+
+def _step(console: Console, step: Step, names: Names) -> None:
     style = _STYLE.get(step.action, "")
     ident = f" ({short_id(step.have.id)})" if step.have and step.have.id != step.name else ""
     console.print(
         f"    [{style}]{step.action.symbol:>3} {step.action.value:<8}[/] "
         f"{escape(step.kind)} [bold]{escape(step.name)}[/]{escape(ident)}"
+        f"  [dim]{escape(label(step.kind))}[/]"
     )
+    if step.action is Action.CREATE and step.want is not None:
+        for name, text in attributes(step.kind, step.want.props, names):
+            console.print(f"{INDENT}{escape(name)}: {escape(_clip(text))}")
+    if step.action is Action.DELETE and delete_note(step.kind):
+        console.print(f"{INDENT}[red]{escape(delete_note(step.kind))}[/]")
     for change in step.changes:
         forces = " [magenta](forces replacement)[/]" if change.replace else ""
         console.print(
-            f"          {escape(change.field)}: {escape(_short(change.before))} -> "
+            f"{INDENT}{escape(change.field)}: {escape(_short(change.before))} -> "
             f"{escape(_short(change.after))}{forces}"
         )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _short(value: Any) -> str:
@@ -61,4 +80,4 @@ def _short(value: Any) -> str:
         text = "(none)"
     else:
         text = str(value) if not isinstance(value, str) else value
-    return text if len(text) <= 160 else text[:157] + "..."
+    return _clip(text)

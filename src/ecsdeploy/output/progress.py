@@ -1,16 +1,22 @@
-"""Progress of ``up`` and ``down``: one line per step state change, timestamped.
+"""Progress of ``up`` and ``down``.
 
-The same plain lines serve a terminal and a CI log.
+``display(console, verbose)`` picks how: on a terminal a rich live view
+(``output/live.py``); otherwise (CI logs, pipes) ``PlainDisplay``, one timestamped line per
+step state change, build step and rollout change.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
 
+from ecsdeploy.plan.model import Plan
 from ecsdeploy.reconcile.executor import Event, State
 from ecsdeploy.reconcile.rollout import Outcome, Progress
 
@@ -21,6 +27,7 @@ _STYLE = {
     State.DONE: "bold green",
     State.FAILED: "bold red",
     State.WAITING: "dim",
+    State.STOPPED: "bold yellow",
 }
 
 
@@ -37,7 +44,8 @@ class ProgressPrinter:
         step = event.step
         state = event.state.value
         detail = f" - {escape(event.message)}" if event.message else ""
-        took = f" ({event.elapsed:.1f}s)" if event.state in (State.DONE, State.FAILED) else ""
+        ended = (State.DONE, State.FAILED, State.STOPPED)
+        took = f" ({event.elapsed:.1f}s)" if event.state in ended else ""
         line = (
             f"[dim]{stamp}[/] [{_STYLE.get(event.state, '')}]{state:<9}[/] "
             f"{escape(step.kind)} [bold]{escape(step.name)}[/]{took}{detail}"
@@ -102,3 +110,42 @@ class BuildPrinter:
             self.console.print(
                 f"[dim]{stamp}[/] [blue]{'build':<9}[/] {escape(service)} | {escape(line)}"
             )
+
+
+class Display(Protocol):
+    """Where ``up`` and ``down`` send their progress; ``phase`` brackets each stage."""
+
+    def phase(self, name: str, plan: Plan | None = None) -> AbstractContextManager[None]: ...
+
+    def step(self, event: Event) -> None: ...
+
+    def build(self, service: str, line: str) -> None: ...
+
+    def rollout(self, progress: Progress) -> None: ...
+
+    def expect_rollouts(self, services: Sequence[str]) -> None: ...
+
+
+class PlainDisplay:
+    """Timestamped lines, one per change: for CI logs and pipes."""
+
+    def __init__(self, console: Console, verbose: bool) -> None:
+        self.step = ProgressPrinter(console)
+        self.build = BuildPrinter(console, verbose)
+        self.rollout = RolloutPrinter(console)
+
+    @contextmanager
+    def phase(self, name: str, plan: Plan | None = None) -> Iterator[None]:
+        yield
+
+    def expect_rollouts(self, services: Sequence[str]) -> None:
+        pass
+
+
+def display(console: Console, verbose: bool) -> Display:
+    """A live view on a terminal, plain lines otherwise."""
+    if console.is_terminal and not console.is_dumb_terminal:
+        from ecsdeploy.output.live import LiveDisplay
+
+        return LiveDisplay(console, verbose)
+    return PlainDisplay(console, verbose)

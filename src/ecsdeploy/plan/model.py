@@ -102,11 +102,10 @@ class Plan:
         return out
 
     def summary(self) -> str:
+        """``3 to create, 1 to update, 0 to delete`` (and ``N to replace`` when N > 0)."""
         c = self.counts()
-        return (
-            f"{c['create']} to create, {c['update']} to update, "
-            f"{c['replace']} to replace, {c['delete']} to delete"
-        )
+        replace = f"{c['replace']} to replace, " if c["replace"] else ""
+        return f"{c['create']} to create, {c['update']} to update, {replace}{c['delete']} to delete"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,14 @@ new). Order:
 Deletes treat NotFound as done and retry DependencyViolation (network interfaces of NAT
 gateways and load balancers linger for minutes) up to ``Timing.dependency_retry``. After a
 failure no new step starts; running steps finish, and the result lists what was not done.
+
+Ctrl-C (KeyboardInterrupt in the main thread, or raised by a listener in a worker) stops
+the run the same way: no new step starts, queued ones are cancelled, and the steps that
+are running finish their current AWS call. A step that is waiting (for a NAT gateway to
+become available, for a DependencyViolation to clear, for a push) stops at its next poll,
+since every wait reports through ``Context.note``. Every create call already sent carried
+its tags, so whatever it made is found by the next ``up`` or ``down``. The result says
+``interrupted`` and lists the steps that were ``stopped`` midway.
 """
 
 from __future__ import annotations
@@ -32,6 +40,10 @@ from ecsdeploy.resources.base import Context, Handler, Observed, Ref, resolve
 DEFAULT_PARALLELISM = 8
 
 
+class Interrupted(Exception):
+    """The run was interrupted (Ctrl-C) while this step was waiting; it stopped there."""
+
+
 class State(str, Enum):
     WAITING = "waiting"
     CREATING = "creating"
@@ -39,6 +51,7 @@ class State(str, Enum):
     DELETING = "deleting"
     DONE = "done"
     FAILED = "failed"
+    STOPPED = "stopped"  # interrupted (Ctrl-C) while it waited
 
 
 @dataclass(frozen=True)
@@ -58,10 +71,12 @@ class Result:
     failed: list[tuple[Step, BaseException]] = field(default_factory=list)
     not_started: list[Step] = field(default_factory=list)
     resources: dict[str, Observed] = field(default_factory=dict)  # by key, after the run
+    interrupted: bool = False  # Ctrl-C: stopped before the end
+    stopped: list[Step] = field(default_factory=list)  # interrupted while they waited
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_started
+        return not self.failed and not self.not_started and not self.interrupted
 
 
 def _node(step: Step, phase: str) -> str:
@@ -109,9 +124,12 @@ class Executor:
         self.parallelism = max(1, parallelism)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._cancel = threading.Event()
         ctx.note = self._note
 
     def _note(self, message: str) -> None:
+        if self._cancel.is_set():
+            raise Interrupted("stopped by Ctrl-C while waiting")
         current: tuple[Step, State, float] | None = getattr(self._local, "current", None)
         if current is not None:
             step, state, start = current
@@ -125,8 +143,8 @@ class Executor:
         running: dict[Future[None], str] = {}
         stopping = False
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            try:
-                while sorter.is_active():
+            while sorter.is_active():
+                try:
                     while not stopping and (ready := sorter.get_ready()):
                         for node in ready:
                             step, phase, _ = graph[node]
@@ -137,24 +155,40 @@ class Executor:
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        node = running.pop(future)
-                        step, phase, _ = graph[node]
-                        error = future.exception()
-                        if error is None:
-                            sorter.done(node)
-                            if phase == "apply" or step.action is Action.DELETE:
-                                result.done.append(step)
-                        else:
-                            result.failed.append((step, error))
-                            stopping = True
-            except KeyboardInterrupt:
-                for future in running:
-                    future.cancel()
-                raise
+                except KeyboardInterrupt:
+                    stopping = self._interrupt(running, result)
+                    continue
+                for future in finished:
+                    node = running.pop(future)
+                    step, phase, _ = graph[node]
+                    error = future.exception()
+                    if error is None:
+                        sorter.done(node)
+                        if phase == "apply" or step.action is Action.DELETE:
+                            result.done.append(step)
+                    elif isinstance(error, Interrupted):
+                        result.stopped.append(step)
+                    elif isinstance(error, KeyboardInterrupt):  # raised inside a worker
+                        result.stopped.append(step)
+                        stopping = self._interrupt(running, result)
+                    else:
+                        result.failed.append((step, error))
+                        stopping = True
         finished_steps = {id(s) for s in result.done} | {id(s) for s, _ in result.failed}
+        finished_steps |= {id(s) for s in result.stopped}
         result.not_started = [s for s in plan.changes if id(s) not in finished_steps]
         return result
+
+    def _interrupt(self, running: dict[Future[None], str], result: Result) -> bool:
+        """Ctrl-C: cancel what has not started and tell waiting steps to stop. The running
+        steps still finish their current call (each is bounded), so a further Ctrl-C lands
+        here again rather than abandoning them half-recorded."""
+        result.interrupted = True
+        self._cancel.set()
+        for future in list(running):
+            if future.cancel():
+                running.pop(future)
+        return True
 
     def _run_node(self, step: Step, phase: str, result: Result) -> None:
         state = {
@@ -178,6 +212,9 @@ class Executor:
                 observed = self._apply(handler, step, result)
                 with self._lock:
                     result.resources[step.key] = observed
+        except (Interrupted, KeyboardInterrupt):
+            self.listener(Event(step, State.STOPPED, time.monotonic() - start, "interrupted"))
+            raise
         except BaseException as exc:
             self.listener(Event(step, State.FAILED, time.monotonic() - start, str(exc)))
             raise

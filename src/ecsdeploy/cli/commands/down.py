@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ecsdeploy.cli.errors import EXIT_FAILED
 from ecsdeploy.cli.shared import (
+    STATE,
     AppOpt,
     EnvOpt,
     OptionalConfigArg,
@@ -17,14 +19,17 @@ from ecsdeploy.cli.shared import (
     confirm,
     connect,
     fail,
-    finish,
     interrupted,
+    report_failures,
     target_of,
     title,
 )
 from ecsdeploy.output.console import err
 
 DATA_BUCKETS = frozenset({"bucket/artifacts"})  # kept unless --purge-data
+
+if TYPE_CHECKING:
+    from ecsdeploy.reconcile.executor import Event
 
 
 def down(
@@ -61,13 +66,17 @@ def down(
     Example: ecsdeploy down configs/example.yaml --yes
     """
     from ecsdeploy.output.plan_view import show_plan
-    from ecsdeploy.output.progress import ProgressPrinter
+    from ecsdeploy.output.progress import display
+    from ecsdeploy.output.summary import show_summary
     from ecsdeploy.reconcile.lock import Lock
+    from ecsdeploy.reconcile.report import Phases, StepLog
 
+    phases, log = Phases(), StepLog()
     try:
         target = target_of(config, app_name, env, region, profile)
         deployment = connect(target)
-        the_plan = deployment.plan_down(disable_deletion_protection)
+        with phases.measure("plan"):
+            the_plan = deployment.plan_down(disable_deletion_protection)
         if keep_logs:
             the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
         if not purge_data:
@@ -85,13 +94,29 @@ def down(
         show_plan(err, the_plan, f"Delete {title(target)}")
         if not yes:
             confirm(f"Delete all {len(the_plan.changes)} resources of {title(target)}?")
-        with Lock(deployment.aws, target.owner, "down"):
-            result = deployment.apply(the_plan, ProgressPrinter(err), parallelism=parallelism)
+        shown = display(err, STATE.verbose)
+
+        def listener(event: Event) -> None:
+            log(event)
+            shown.step(event)
+
+        with (
+            Lock(deployment.aws, target.owner, "down"),
+            phases.measure("infrastructure"),
+            shown.phase("infrastructure", the_plan),
+        ):
+            result = deployment.apply(the_plan, listener, parallelism=parallelism)
     except KeyboardInterrupt:
-        interrupted("down")
+        interrupted("down", "Nothing was deleted yet.")
     except Exception as exc:
         fail(exc)
-    finish(result, "down")
+    report_failures(result, "down")
+    state = "Done" if result.ok else "Interrupted" if result.interrupted else "Failed"
+    show_summary(err, f"{state}: down of {title(target)}", log.records(the_plan, result), phases)
+    if result.interrupted:
+        interrupted("down")
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def unlock(
