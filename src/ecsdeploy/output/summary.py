@@ -26,7 +26,7 @@ def changed(records: Sequence[StepRecord]) -> dict[str, int]:
 
 def _changed_text(records: Sequence[StepRecord]) -> str:
     counts = changed(records)
-    return ", ".join(f"{n} {_PAST[a]}" for a, n in counts.items())
+    return ", ".join(f"{n} {_PAST[a]}" for a, n in counts.items() if n) or "nothing"
 
 
 def _phases_text(phases: Phases) -> str:

@@ -13,9 +13,11 @@ Deletes treat NotFound as done and retry DependencyViolation (network interfaces
 gateways and load balancers linger for minutes) up to ``Timing.dependency_retry``. After a
 failure no new step starts; running steps finish, and the result lists what was not done.
 
-Ctrl-C (KeyboardInterrupt in the main thread, or raised by a listener in a worker) stops
-the run the same way: no new step starts, queued ones are cancelled, and the steps that
-are running finish their current AWS call. A step that is waiting (for a NAT gateway to
+Ctrl-C stops the run the same way: while a run is going on in the main thread, SIGINT only
+sets a flag (so no KeyboardInterrupt can land halfway through recording a step); no new
+step starts, queued ones are cancelled, and the steps that are running finish their
+current AWS call. A KeyboardInterrupt raised inside a worker (by a listener) counts the
+same. A step that is waiting (for a NAT gateway to
 become available, for a DependencyViolation to clear, for a push) stops at its next poll,
 since every wait reports through ``Context.note``. Every create call already sent carried
 its tags, so whatever it made is found by the next ``up`` or ``down``. The result says
@@ -25,10 +27,12 @@ its tags, so whatever it made is found by the next ``up`` or ``down``. The resul
 from __future__ import annotations
 
 import graphlib
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -38,6 +42,7 @@ from ecsdeploy.reconcile.wait import retry_while
 from ecsdeploy.resources.base import Context, Handler, Observed, Ref, resolve
 
 DEFAULT_PARALLELISM = 8
+CHECK_EVERY = 0.2  # seconds between checks for Ctrl-C while steps run
 
 
 class Interrupted(Exception):
@@ -136,6 +141,10 @@ class Executor:
             self.listener(Event(step, state, time.monotonic() - start, message))
 
     def run(self, plan: Plan) -> Result:
+        with _ctrl_c_sets(self._cancel):
+            return self._run(plan)
+
+    def _run(self, plan: Plan) -> Result:
         graph = build_graph(plan, self.rank)
         result = Result(resources=dict(plan.observed))
         sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
@@ -144,20 +153,19 @@ class Executor:
         stopping = False
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while sorter.is_active():
-                try:
-                    while not stopping and (ready := sorter.get_ready()):
-                        for node in ready:
-                            step, phase, _ = graph[node]
-                            if step.action is Action.NOOP:
-                                sorter.done(node)  # may make more nodes ready: loop again
-                                continue
-                            running[pool.submit(self._run_node, step, phase, result)] = node
-                    if not running:
-                        break
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
+                if self._cancel.is_set() and not result.interrupted:
                     stopping = self._interrupt(running, result)
-                    continue
+                while not stopping and (ready := sorter.get_ready()):
+                    for node in ready:
+                        step, phase, _ = graph[node]
+                        if step.action is Action.NOOP:
+                            sorter.done(node)  # may make more nodes ready: loop again
+                            continue
+                        running[pool.submit(self._run_node, step, phase, result)] = node
+                if not running:
+                    break
+                # a timeout, so that a Ctrl-C is acted on while long steps run
+                finished, _ = wait(running, timeout=CHECK_EVERY, return_when=FIRST_COMPLETED)
                 for future in finished:
                     node = running.pop(future)
                     step, phase, _ = graph[node]
@@ -166,14 +174,14 @@ class Executor:
                         sorter.done(node)
                         if phase == "apply" or step.action is Action.DELETE:
                             result.done.append(step)
-                    elif isinstance(error, Interrupted):
+                    elif isinstance(error, Interrupted | KeyboardInterrupt):
                         result.stopped.append(step)
-                    elif isinstance(error, KeyboardInterrupt):  # raised inside a worker
-                        result.stopped.append(step)
-                        stopping = self._interrupt(running, result)
+                        self._cancel.set()  # KeyboardInterrupt raised inside a worker
                     else:
                         result.failed.append((step, error))
                         stopping = True
+        if self._cancel.is_set() and not result.interrupted:
+            self._interrupt(running, result)
         finished_steps = {id(s) for s in result.done} | {id(s) for s, _ in result.failed}
         finished_steps |= {id(s) for s in result.stopped}
         result.not_started = [s for s in plan.changes if id(s) not in finished_steps]
@@ -181,8 +189,7 @@ class Executor:
 
     def _interrupt(self, running: dict[Future[None], str], result: Result) -> bool:
         """Ctrl-C: cancel what has not started and tell waiting steps to stop. The running
-        steps still finish their current call (each is bounded), so a further Ctrl-C lands
-        here again rather than abandoning them half-recorded."""
+        steps still finish their current call (each is bounded) and are recorded."""
         result.interrupted = True
         self._cancel.set()
         for future in list(running):
@@ -254,3 +261,18 @@ class Executor:
             attempt,
             self.ctx.timing.dependency_retry,
         )
+
+
+@contextmanager
+def _ctrl_c_sets(flag: threading.Event) -> Iterator[None]:
+    """While the block runs, Ctrl-C sets ``flag`` instead of raising KeyboardInterrupt
+    (only possible in the main thread; elsewhere SIGINT keeps its handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
