@@ -3,6 +3,8 @@ and replaces (before -> after), what each delete takes with it, and the summary 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -11,6 +13,7 @@ from rich.markup import escape
 from ecsdeploy.output.console import short_id
 from ecsdeploy.output.plan_details import Names, attributes, delete_note, label
 from ecsdeploy.plan.model import Action, Plan, Step
+from ecsdeploy.resources.base import Unknown
 
 LAYERS = ("network", "iam", "logs", "images", "data", "load_balancer", "services")
 INDENT = " " * 10
@@ -28,14 +31,14 @@ def show_plan(console: Console, plan: Plan, title: str) -> None:
         return
     console.print(f"[bold]{escape(title)}[/]")
     changes = plan.changes
-    names = names_of(plan)
+    names, ids = names_of(plan), known_ids(plan)
     for layer in (*LAYERS, *sorted({s.layer for s in changes} - set(LAYERS))):
         steps = [s for s in changes if s.layer == layer]
         if not steps:
             continue
         console.print(f"  [bold]{layer.replace('_', ' ')}[/]")
         for step in steps:
-            _step(console, step, names)
+            _step(console, step, names, ids)
     console.print(f"[bold]Plan:[/] {plan.summary()}.")
 
 
@@ -44,7 +47,22 @@ def names_of(plan: Plan) -> Names:
     return {s.key: s.name for s in plan.steps}
 
 
-def _step(console: Console, step: Step, names: Names) -> None:
+def known_ids(plan: Plan) -> dict[str, str]:
+    """Ids and ARNs of what exists -> its name, so a change reads ``mlapp-dev-api`` rather
+    than a target group ARN."""
+    out: dict[str, str] = {}
+    existing = [*plan.observed.values(), *(s.have for s in plan.steps if s.have is not None)]
+    for have in existing:
+        for item in (have.id, *have.attrs.values()):
+            if isinstance(item, str) and (item.startswith("arn:") or _AWS_ID.fullmatch(item)):
+                out[item] = have.name
+    return out
+
+
+_AWS_ID = re.compile(r"[a-z]+-[0-9a-f]{8,17}")
+
+
+def _step(console: Console, step: Step, names: Names, ids: Mapping[str, str]) -> None:
     style = _STYLE.get(step.action, "")
     ident = f" ({short_id(step.have.id)})" if step.have and step.have.id != step.name else ""
     console.print(
@@ -59,25 +77,40 @@ def _step(console: Console, step: Step, names: Names) -> None:
         console.print(f"{INDENT}[red]{escape(delete_note(step.kind))}[/]")
     for change in step.changes:
         forces = " [magenta](forces replacement)[/]" if change.replace else ""
+        held = _HELD.fullmatch(change.field)
+        if held:  # the planner's marker: a resource this one uses is replaced
+            used = names.get(held.group(1), held.group(1))
+            console.print(f"{INDENT}uses {escape(used)}, which is replaced{forces}")
+            continue
+        before, after = _short(change.before, names, ids), _short(change.after, names, ids)
         console.print(
-            f"{INDENT}{escape(change.field)}: {escape(_short(change.before))} -> "
-            f"{escape(_short(change.after))}{forces}"
+            f"{INDENT}{escape(change.field)}: {escape(before)} -> {escape(after)}{forces}"
         )
+
+
+_HELD = re.compile(r"\((.+)\)")
 
 
 def _clip(text: str) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, names: Names, ids: Mapping[str, str]) -> str:
+    def short(item: Any) -> str:
+        return _short(item, names, ids)
+
     if isinstance(value, frozenset | set):
-        text = "{" + ", ".join(sorted(_short(v) for v in value)) + "}"
+        text = "{" + ", ".join(sorted(short(v) for v in value)) + "}"
     elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}: {_short(v)}" for k, v in sorted(value.items())) + "}"
+        text = "{" + ", ".join(f"{k}: {short(v)}" for k, v in sorted(value.items())) + "}"
     elif isinstance(value, tuple):
-        text = "(" + ", ".join(_short(v) for v in value) + ")"
+        text = "(" + ", ".join(short(v) for v in value) + ")"
+    elif isinstance(value, Unknown):
+        text = f"(new {names[value.ref.key]})" if value.ref.key in names else repr(value)
     elif value is None:
         text = "(none)"
+    elif isinstance(value, str):
+        text = ids.get(value, value)
     else:
-        text = str(value) if not isinstance(value, str) else value
+        text = str(value)
     return _clip(text)
