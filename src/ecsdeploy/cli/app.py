@@ -29,6 +29,8 @@ Credentials: the standard AWS chain (AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY, SSO, instance roles). AWS_ENDPOINT_URL points every call at an
 emulator such as a local moto server.
 
+Example: ecsdeploy plan ecsdeploy.yaml, then ecsdeploy up ecsdeploy.yaml
+
 Exit codes: 0 success; 1 AWS failure; 2 bad spec or arguments; 3 refused (needs --yes,
 or a resource it does not own is in the way); 130 interrupted (re-run to continue).
 """

@@ -154,6 +154,8 @@ def up(
     --output json that summary is also printed as JSON on stdout.
 
     Example: ecsdeploy up configs/example.yaml
+
+    Example (CI): ecsdeploy up configs/example.yaml --yes --output json > deploy.json
     """
     from ecsdeploy.output.progress import display
     from ecsdeploy.reconcile.report import Phases, StepLog
