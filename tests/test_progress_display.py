@@ -156,3 +156,33 @@ def test_phases_add_up_and_say_which_ran() -> None:
     phases.add("push", None)  # no push happened
     assert phases.ran() == [("plan", 2.0), ("build", 2.0)]
     assert phases.to_json()["push"] is None and phases.total() == 4.0
+
+
+def test_a_push_reports_layers_in_the_registry_not_every_state() -> None:
+    from types import SimpleNamespace
+
+    from ecsdeploy.build import docker_ops
+    from ecsdeploy.build.images import ImageRef
+    from ecsdeploy.build.registry import Credentials
+
+    chunks = [
+        {"status": "The push refers to repository [127.0.0.1:5001/mlapp/dev/api]"},
+        *({"id": layer, "status": "Preparing"} for layer in ("a1", "b2", "c3")),
+        *({"id": layer, "status": "Waiting"} for layer in ("a1", "b2")),
+        {"id": "c3", "status": "Layer already exists"},
+        {"id": "a1", "status": "Pushing", "progressDetail": {"current": 1, "total": 9}},
+        {"id": "a1", "status": "Pushed"},
+        {"id": "b2", "status": "Mounted from mlapp/dev/ui"},
+        {"id": "b2", "status": "Pushed"},  # already counted
+        {"status": "c-1234: digest: sha256:abcd size: 1234"},
+    ]
+    client = SimpleNamespace(api=SimpleNamespace(push=lambda *a, **k: iter(chunks)))
+    ref = ImageRef("api", "uri", "mlapp/dev/api", "c-1234", "127.0.0.1:5001")
+    lines: list[str] = []
+    docker_ops.push(client, ref, Credentials("AWS", "pw", "https://x"), lines.append)
+    assert lines == [
+        "1/3 layers in the registry",
+        "2/3 layers in the registry",
+        "3/3 layers in the registry",
+        "c-1234: digest: sha256:abcd size: 1234",
+    ]

@@ -90,11 +90,12 @@ def build(client: Any, ref: ImageRef, on_line: Line) -> None:
 
 
 def push(client: Any, ref: ImageRef, credentials: Credentials, on_line: Line) -> None:
-    """Push ``ref`` to its registry; report one line per layer state change."""
+    """Push ``ref`` to its registry; report each time another layer is in the registry
+    (``3/7 layers in the registry``), then the digest: a few lines, not one per state."""
     assert ref.registry and ref.repository and ref.tag
     repository = f"{ref.registry}/{ref.repository}"
     auth = {"username": credentials.username, "password": credentials.password}
-    seen: dict[str, str] = {}
+    layers: dict[str, bool] = {}  # layer -> in the registry (pushed, mounted or already there)
     for chunk in client.api.push(
         repository, tag=ref.tag, stream=True, decode=True, auth_config=auth
     ):
@@ -102,8 +103,11 @@ def push(client: Any, ref: ImageRef, credentials: Credentials, on_line: Line) ->
             detail = chunk.get("errorDetail", {}).get("message") or chunk.get("error", "")
             raise PushFailed(f"pushing {ref.uri} failed: {detail}")
         layer, status = str(chunk.get("id", "")), str(chunk.get("status", ""))
-        if layer and seen.get(layer) != status and status != "Pushing":
-            seen[layer] = status
-            on_line(f"{layer}: {status}")
+        if layer and layer != ref.tag:
+            there = status.startswith(("Pushed", "Layer already exists", "Mounted from"))
+            if layers.get(layer) is not True and (layer not in layers or there):
+                layers[layer] = there
+                if there:
+                    on_line(f"{sum(layers.values())}/{len(layers)} layers in the registry")
         elif status.startswith(ref.tag + ": digest"):
             on_line(status)
