@@ -108,14 +108,17 @@ def test_golden_files_can_fail() -> None:
         (GOLDEN / "_probe.txt").unlink()
 
 
-@pytest.mark.parametrize("config", ["example.yaml", "express.yaml", "private-no-nat.yaml"])
+@pytest.mark.parametrize(
+    "config", ["example.yaml", "express.yaml", "private-no-nat.yaml", "hardened.yaml"]
+)
 def test_every_created_kind_says_what_it_is_and_sets(config: str) -> None:
     """Each kind a create can show has a plain label; the attributes of each render."""
     spec = load_spec(CONFIGS / config)
     from ecsdeploy.build.images import resolve
 
     images = resolve(spec, CONFIGS, "123456789012.dkr.ecr.us-west-2.amazonaws.com")
-    desired = build(spec, ["us-west-2a", "us-west-2b", "us-west-2c"], images, {})
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
+    desired = build(spec, zones, images, {}, account="123456789012")
     names = {d.key: d.name for d in desired}
     for want in desired:
         assert want.kind in LABELS

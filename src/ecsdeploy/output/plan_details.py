@@ -40,6 +40,12 @@ LABELS = {
     "ecs.express_service": "ECS Express Mode service",
     "autoscaling.target": "autoscaling range",
     "autoscaling.policy": "autoscaling policy",
+    "cloudwatch.alarm": "alarm",
+    "cloudwatch.dashboard": "dashboard",
+    "sns.topic": "notification topic",
+    "sns.subscription": "notification subscription",
+    "wafv2.web_acl": "web application firewall (WAF)",
+    "wafv2.association": "firewall attachment",
 }
 
 # What deleting a resource of these kinds also ends, beyond the resource itself.
@@ -53,6 +59,8 @@ DELETE_NOTES = {
     "ecr.repository": "with every image in it",
     "ec2.nat_gateway": "private subnets lose outbound internet",
     "ec2.elastic_ip": "the address is released",
+    "wafv2.association": "the load balancer is no longer filtered",
+    "sns.topic": "alarms stop notifying",
 }
 
 Names = Mapping[str, str]  # logical key -> the name users see
@@ -288,6 +296,36 @@ def _scaling_policy(p: Mapping[str, Any], n: Names) -> list[Line]:
     return [("keeps", f"{p['metric']} near {p['target']:g}")]
 
 
+def _alarm(p: Mapping[str, Any], n: Names) -> list[Line]:
+    actions = p.get("AlarmActions") or []
+    notifies = value(actions, n) if actions else "nobody (set alarms.email or sns_topic_arn)"
+    return [("alarms when", str(p["AlarmDescription"])), ("notifies", notifies)]
+
+
+def _dashboard(p: Mapping[str, Any], n: Names) -> list[Line]:
+    return [("graphs", str(len(p["body"].get("widgets", []))))]
+
+
+def _topic(p: Mapping[str, Any], n: Names) -> list[Line]:
+    return [("name", str(p["name"]))]
+
+
+def _subscription(p: Mapping[str, Any], n: Names) -> list[Line]:
+    confirm = " (the address must confirm it)" if p["protocol"] == "email" else ""
+    return [("sends to", f"{p['protocol']} {p['endpoint']}{confirm}")]
+
+
+def _web_acl(p: Mapping[str, Any], n: Names) -> list[Line]:
+    return [
+        ("rules", ", ".join(p["managed"])),
+        ("rate limit", f"{p['rate_limit']} requests per IP per 5 minutes"),
+    ]
+
+
+def _association(p: Mapping[str, Any], n: Names) -> list[Line]:
+    return [("filters", value(p["resource"], n)), ("with", value(p["web_acl"], n))]
+
+
 DETAILS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "ec2.vpc": _vpc,
     "ec2.subnet": _subnet,
@@ -311,6 +349,12 @@ DETAILS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "ecs.express_service": _express,
     "autoscaling.target": _scaling_target,
     "autoscaling.policy": _scaling_policy,
+    "cloudwatch.alarm": _alarm,
+    "cloudwatch.dashboard": _dashboard,
+    "sns.topic": _topic,
+    "sns.subscription": _subscription,
+    "wafv2.web_acl": _web_acl,
+    "wafv2.association": _association,
 }
 
 

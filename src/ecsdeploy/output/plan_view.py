@@ -15,7 +15,7 @@ from ecsdeploy.output.plan_details import Names, attributes, delete_note, label
 from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.resources.base import Unknown
 
-LAYERS = ("network", "iam", "logs", "images", "data", "load_balancer", "services")
+LAYERS = ("network", "iam", "logs", "images", "data", "load_balancer", "services", "monitoring")
 INDENT = " " * 10
 _STYLE = {
     Action.CREATE: "green",
@@ -105,6 +105,8 @@ def _short(value: Any, names: Names, ids: Mapping[str, str]) -> str:
         text = "{" + ", ".join(f"{k}: {short(v)}" for k, v in sorted(value.items())) + "}"
     elif isinstance(value, tuple):
         text = "(" + ", ".join(short(v) for v in value) + ")"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(short(v) for v in value) + "]"
     elif isinstance(value, Unknown):
         text = f"(new {names[value.ref.key]})" if value.ref.key in names else repr(value)
     elif value is None:
