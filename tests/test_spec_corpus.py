@@ -4,6 +4,12 @@ Each case file starts with two comment lines (counted in the line numbers):
 
     # expect: <fragment that must appear in the problem>
     # line: <1-based line of that problem, or "none">
+
+A case that needs several files (``extends``) is a directory: its ``ecsdeploy.yaml`` is
+loaded, and a third header line names the file the problem must be reported in, relative
+to the directory (``# line:`` counts lines of that file):
+
+    # file: base.yaml
 """
 
 from __future__ import annotations
@@ -16,30 +22,39 @@ import pytest
 from ecsdeploy.spec import Problem, SpecError, load_spec, parse_spec
 
 CASES_DIR = Path(__file__).parent / "spec_cases"
-CASES = sorted(CASES_DIR.glob("*.yaml"))
+CASES = sorted([*CASES_DIR.glob("*.yaml"), *(p for p in CASES_DIR.iterdir() if p.is_dir())])
+ENTRY = "ecsdeploy.yaml"  # the file loaded in a directory case
 MIN_CASES = 30
 
 
-def _header(path: Path) -> tuple[str, int | None]:
+def _header(path: Path) -> tuple[str, int | None, Path]:
+    """What must be reported, on which line, in which file."""
+    entry = path / ENTRY if path.is_dir() else path
     expect: str | None = None
     line: str | None = None
-    for text in path.read_text(encoding="utf-8").splitlines()[:2]:
+    file = entry
+    for text in entry.read_text(encoding="utf-8").splitlines()[:3]:
         if text.startswith("# expect: "):
             expect = text.removeprefix("# expect: ")
         elif text.startswith("# line: "):
             line = text.removeprefix("# line: ").strip()
+        elif text.startswith("# file: ") and path.is_dir():
+            file = path / text.removeprefix("# file: ").strip()
     assert expect, f"{path.name}: first lines must hold '# expect: ...'"
     assert line, f"{path.name}: first lines must hold '# line: N' or '# line: none'"
-    return expect, None if line == "none" else int(line)
+    assert file.is_file(), f"{path.name}: '# file:' names no file of the case"
+    return expect, None if line == "none" else int(line), file
 
 
-def _assert_reported(problems: list[Problem], expect: str, line: int | None) -> None:
+def _assert_reported(
+    problems: list[Problem], expect: str, line: int | None, file: str | None = None
+) -> None:
     assert problems, "SpecError carries no problems"
     for problem in problems:
         assert problem.message.strip(), f"empty message in {problem!r}"
-    matching = [p for p in problems if expect in str(p)]
+    matching = [p for p in problems if expect in str(p) and file in (None, p.file)]
     shown = "\n".join(str(p) for p in problems)
-    assert matching, f"no problem mentions {expect!r}; got:\n{shown}"
+    assert matching, f"no problem in {file or 'the file'} mentions {expect!r}; got:\n{shown}"
     assert any(p.line == line for p in matching), (
         f"{expect!r} reported on line(s) {[p.line for p in matching]}, expected {line}; got:\n"
         f"{shown}"
@@ -52,12 +67,13 @@ def test_corpus_is_not_empty() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
 def test_bad_spec_is_refused(case: Path) -> None:
-    expect, line = _header(case)
+    expect, line, file = _header(case)
+    entry = case / ENTRY if case.is_dir() else case
     with pytest.raises(SpecError) as info:
-        load_spec(case)
-    _assert_reported(info.value.problems, expect, line)
-    for problem in info.value.problems:
-        assert problem.file == str(case)
+        load_spec(entry)
+    _assert_reported(info.value.problems, expect, line, str(file))
+    if not case.is_dir():
+        assert all(problem.file == str(case) for problem in info.value.problems)
 
 
 BYTE_CASES: dict[str, tuple[bytes, str, int | None]] = {

@@ -1,7 +1,8 @@
 """Loads a spec file: YAML with line numbers -> pydantic models -> cross-field checks.
 
 All problems are collected and reported together, each as ``file:line: key.path: message``,
-sorted by line; nothing here touches AWS.
+sorted by file and line; nothing here touches AWS. A spec that ``extends`` another is merged
+first (``spec.extends``) and validated as a whole.
 """
 
 from __future__ import annotations
@@ -17,70 +18,52 @@ from pydantic_core import ErrorDetails
 
 from ecsdeploy.spec import checks
 from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.extends import load_source, resolve
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.yaml_source import Path, Source, dotted, read_yaml
 
 
 def load_spec(path: str | FsPath) -> Spec:
-    """Read and validate the spec at ``path``; raise SpecError listing every problem."""
-    fs_path = FsPath(path)
-    shown = str(path)
-    try:
-        raw = fs_path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(
-            [
-                Problem(
-                    "",
-                    "no such file; pass the path of your spec (default ./ecsdeploy.yaml)",
-                    file=shown,
-                )
-            ]
-        ) from None
-    except IsADirectoryError:
-        raise SpecError(
-            [Problem("", "is a directory; pass the spec file inside it", file=shown)]
-        ) from None
-    except OSError as exc:
-        raise SpecError([Problem("", f"cannot read: {exc.strerror}", file=shown)]) from None
-    return parse_spec(raw, shown)
+    """Read and validate the spec at ``path`` (merged onto any file it ``extends``);
+    raise SpecError listing every problem."""
+    return _validate(load_source(FsPath(path), str(path)))
 
 
 def parse_spec(raw: bytes | str, file: str = "<spec>") -> Spec:
-    """Validate spec text; ``file`` is only used in messages."""
+    """Validate spec text; ``file`` is used in messages, and its directory is where an
+    ``extends`` path is read from."""
     data = raw.encode() if isinstance(raw, str) else raw
     source, problems = read_yaml(data, file)
     if source is None:
         raise SpecError(problems)
+    return _validate(resolve(source, FsPath(file).parent))
+
+
+def _validate(source: Source) -> Spec:
     try:
         spec = Spec.model_validate(source.data)
     except ValidationError as exc:
         raise SpecError(_sorted(_pydantic_problems(exc, source))) from None
-    found = [
-        Problem(dotted(path), message, file=file, line=source.line_of(path))
-        for path, message in checks.check(spec)
-    ]
+    found = [_problem(source, path, message) for path, message in checks.check(spec)]
     if found:
         raise SpecError(_sorted(found))
     return spec
 
 
+def _problem(source: Source, path: Path, message: str) -> Problem:
+    file, line = source.where(path)
+    return Problem(dotted(path), message, file=file, line=line)
+
+
 def _sorted(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.line or 0, p.path))
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.path))
 
 
 def _pydantic_problems(exc: ValidationError, source: Source) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         path = _data_path(err["loc"], source.data)
-        problems.append(
-            Problem(
-                path=dotted(path),
-                message=_message(err, path),
-                file=source.file,
-                line=source.line_of(path),
-            )
-        )
+        problems.append(_problem(source, path, _message(err, path)))
     return problems
 
 

@@ -30,19 +30,33 @@ def dotted(path: Path) -> str:
 
 @dataclass
 class Source:
-    """Parsed YAML data plus the line (1-based) of each key path."""
+    """Parsed YAML data plus the line (1-based) of each key path.
+
+    A spec merged from several files (``extends``) keeps, in ``files``, the file that set
+    each path; paths missing there were set in ``file``.
+    """
 
     file: str
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    files: dict[Path, str] = field(default_factory=dict)
+
+    def where(self, path: Path) -> tuple[str, int | None]:
+        """File and line of ``path``, or of its nearest ancestor that has a line."""
+        for end in range(len(path), -1, -1):
+            key = tuple(path[:end])
+            line = self.lines.get(key)
+            if line is not None:
+                return self.file_of(key), line
+        return self.file, None
 
     def line_of(self, path: Path) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one."""
-        for end in range(len(path), -1, -1):
-            line = self.lines.get(tuple(path[:end]))
-            if line is not None:
-                return line
-        return None
+        return self.where(path)[1]
+
+    def file_of(self, path: Path) -> str:
+        """The file that set ``path`` exactly."""
+        return self.files.get(path, self.file)
 
 
 class _Walker:
