@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import check, down, execute, logs, plan, status, up
+from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.shared import STATE
 from ecsdeploy.output.console import err
@@ -74,6 +74,7 @@ def main_options(
 
 # In the order `--help` lists them: the everyday workflow first.
 for command in (
+    init.init,
     check.validate,
     plan.plan,
     check.verify,

@@ -1,0 +1,220 @@
+"""``ecsdeploy init``'s guesses: the services a directory holds, and the spec that runs them.
+
+Every directory under the root with a ``Dockerfile`` becomes a service named after the
+directory. From the Dockerfile (and, for the health path, the service's source) it reads:
+
+* the port: the last ``EXPOSE`` (a variable or none: the framework's usual port);
+* a UI: a Dockerfile that runs Streamlit or starts from a Node image;
+* the health path: a ``HEALTHCHECK`` URL, else a ``/health``-like route found in the
+  source, else Streamlit's own, else ``/``;
+* the route: ``/*`` for a lone service; with several, ``/*`` for the (first) UI and
+  ``/<name>/*`` for the rest (the load balancer does not strip the prefix: the service
+  must answer under it).
+
+Pure: reads files, calls no AWS, writes nothing (the CLI writes the text).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecsdeploy.spec.checks import REGION_RE
+from ecsdeploy.spec.naming import MAX_APP, MAX_SERVICE, name_problem
+
+DOCKERFILE = "Dockerfile"
+MAX_DEPTH = 4  # a service lives a few directories down, not in a dependency tree
+SKIP_DIRS = {"node_modules", "venv", "__pycache__", "dist", "build", "target", "wheels"}
+SOURCE_SUFFIXES = {".py", ".js", ".ts", ".mjs", ".go", ".rb", ".java", ".kt", ".rs"}
+MAX_SOURCE_FILES = 200
+HEALTH_RE = re.compile(r"""["'](/(?:[\w.-]+/)*(?:health|healthz|healthcheck|ping|ready))["']""")
+HEALTHCHECK_URL_RE = re.compile(r"https?://[^/\s]+(/[^\s\"']*)")
+EXPOSE_RE = re.compile(r"^\s*EXPOSE\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+FROM_RE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
+STREAMLIT_HEALTH = "/_stcore/health"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One service to be: a directory with a Dockerfile and what was guessed about it."""
+
+    name: str
+    directory: Path
+    port: int
+    port_from: str  # why this port, for the comment next to it
+    health: str
+    health_from: str
+    ui: bool
+
+
+def find_services(root: Path) -> list[Found]:
+    """Every directory under ``root`` (itself included) that holds a Dockerfile."""
+    found: list[Found] = []
+    names: set[str] = set()
+    for directory in _directories(root):
+        dockerfile = directory / DOCKERFILE
+        if not dockerfile.is_file():
+            continue
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+        name = _unique(service_name(directory.resolve().name), names)
+        names.add(name)
+        ui = _is_ui(text)
+        port, port_from = _port(text, ui)
+        health, health_from = _health(text, directory, ui)
+        found.append(Found(name, directory, port, port_from, health, health_from, ui))
+    return found
+
+
+def _directories(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for current, dirs, _ in os.walk(root):
+        depth = len(Path(current).relative_to(root).parts)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS and depth < MAX_DEPTH
+        )
+        out.append(Path(current))
+    return out
+
+
+def service_name(raw: str, limit: int = MAX_SERVICE, fallback: str = "web") -> str:
+    """A directory name made into a valid app or service name (lowercase, hyphens)."""
+    name = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
+    name = re.sub(r"^[^a-z]+", "", name)[:limit].rstrip("-")
+    return name if name and name_problem(name, limit) is None else fallback
+
+
+def app_name(root: Path) -> str:
+    return service_name(root.resolve().name, MAX_APP, fallback="app")
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name[: MAX_SERVICE - 3]}-{n}"
+        n += 1
+    return candidate
+
+
+def _is_ui(dockerfile: str) -> bool:
+    images = [m.group(1).lower() for m in FROM_RE.finditer(dockerfile)]
+    return "streamlit" in dockerfile.lower() or any(
+        image.split("/")[-1].startswith("node") for image in images
+    )
+
+
+def _port(dockerfile: str, ui: bool) -> tuple[int, str]:
+    for raw in reversed(EXPOSE_RE.findall(dockerfile)):
+        number = raw.split("/")[0]
+        if number.isdigit() and 0 < int(number) < 65536:
+            return int(number), "EXPOSE in the Dockerfile"
+    if "streamlit" in dockerfile.lower():
+        return 8501, "Streamlit's default; no EXPOSE in the Dockerfile"
+    if ui:
+        return 3000, "Node's usual port; no EXPOSE in the Dockerfile"
+    return 8080, "a guess: no EXPOSE in the Dockerfile; set the port the app listens on"
+
+
+def _health(dockerfile: str, directory: Path, ui: bool) -> tuple[str, str]:
+    for line in dockerfile.splitlines():
+        if line.strip().upper().startswith("HEALTHCHECK"):
+            url = HEALTHCHECK_URL_RE.search(line)
+            if url:
+                return url.group(1), "HEALTHCHECK in the Dockerfile"
+    if "streamlit" in dockerfile.lower():
+        return STREAMLIT_HEALTH, "Streamlit's health endpoint"
+    found = _health_in_source(directory)
+    if found:
+        return found, "found in the source"
+    return "/", "the default; point it at a cheap endpoint that answers 200"
+
+
+def _health_in_source(directory: Path) -> str | None:
+    seen = 0
+    for current, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        for file in sorted(files):
+            if Path(file).suffix not in SOURCE_SUFFIXES or file.startswith("test"):
+                continue
+            seen += 1
+            if seen > MAX_SOURCE_FILES:
+                return None
+            text = (Path(current) / file).read_text(encoding="utf-8", errors="replace")
+            match = HEALTH_RE.search(text)
+            if match:
+                return match.group(1)
+    return None
+
+
+def routes(services: list[Found]) -> dict[str, str]:
+    """The route of each service: see the module docstring."""
+    if len(services) == 1:
+        return {services[0].name: "/*"}
+    front = next((s.name for s in services if s.ui), None)
+    return {s.name: "/*" if s.name == front else f"/{s.name}/*" for s in services}
+
+
+def _line(indent: int, text: str, comment: str = "") -> str:
+    """``text`` with ``comment`` aligned at column 32."""
+    body = " " * indent + text
+    return f"{body.ljust(31)} # {comment}" if comment else body
+
+
+def render(app: str, region: str, services: list[Found], spec_dir: Path, root: Path) -> str:
+    """The commented spec for ``services``; build contexts relative to ``spec_dir``."""
+    route_of = routes(services)
+    lines = [
+        f"# ecsdeploy spec written by `ecsdeploy init` from the Dockerfiles under {root}.",
+        "# Read it through, then: `ecsdeploy plan` shows what would be made and what it costs;",
+        "# `ecsdeploy up` makes it. `ecsdeploy schema` lists every key; the README explains them.",
+        _line(0, f"app: {app}", "names and tags every AWS resource"),
+        _line(0, "env: dev", "`--env prod` deploys a second, separate copy"),
+        _line(0, f"region: {region}"),
+        "",
+        _line(0, "network:", "a VPC of its own; without this block: the default VPC"),
+        _line(2, "cidr: 10.0.0.0/16"),
+        _line(2, "azs: 2", "one public and one private subnet in each zone"),
+        _line(2, "nat: single", "none | single (cheapest) | per_az (one per zone)"),
+        _line(2, "endpoints: [s3]", "VPC endpoints: s3 (free), ecr.api, ecr.dkr, logs, ssm"),
+        "",
+        "load_balancer:",
+        _line(2, "public: true", "internet-facing; false = inside the VPC only"),
+        _line(2, "# certificate_arn: arn:aws:acm:REGION:ACCOUNT:certificate/ID", "HTTPS"),
+        "",
+        "services:",
+    ]
+    for service in services:
+        context = os.path.relpath(service.directory.resolve(), spec_dir.resolve())
+        route = route_of[service.name]
+        others = [s.name for s in services if s.name != service.name]
+        lines += [
+            _line(2, f"{service.name}:"),
+            _line(4, f"build: {context}", "Docker build context, relative to this file"),
+            _line(4, f"port: {service.port}", service.port_from),
+            _line(4, "cpu: 256", "Fargate size: 256 = 0.25 vCPU; 512, 1024, ..."),
+            _line(4, "memory: 512", "MiB, to suit cpu (for 256: 512, 1024 or 2048)"),
+            _line(4, f"health_check: {service.health}", service.health_from),
+            _line(
+                4,
+                f"route: {route}",
+                "every path not routed elsewhere"
+                if route == "/*"
+                else "the app must answer under this prefix (not stripped)",
+            ),
+            _line(4, "# count: 1", "or autoscaling: {min: 1, max: 4, cpu: 70}"),
+            _line(4, "# env:"),
+            _line(4, "#   LOG_LEVEL: info"),
+        ]
+        if service.ui and others:
+            other = others[0]
+            lines.append(_line(4, f"#   API_URL: ${{services.{other}.url}}", f"{other}'s URL"))
+        lines += [
+            _line(4, "# secrets:", "read from SSM or Secrets Manager at task start"),
+            _line(4, "#   API_TOKEN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def valid_region(region: str) -> bool:
+    return bool(REGION_RE.match(region))
