@@ -559,3 +559,27 @@ def _cluster_and_name(service_arn: str) -> tuple[str, str]:
 
 def _at(seconds: float) -> datetime:
     return EPOCH + timedelta(seconds=seconds)
+
+
+def install_on_every_deployment(monkeypatch: Any) -> ExpressFake:
+    """One fake AWS-side Express state, installed on every deployment the CLI connects,
+    with fake time that passes when the code under test sleeps (``monkeypatch``: pytest's
+    fixture, undone at the end of the test)."""
+    from ecsdeploy.operations import Deployment
+
+    clock = [0.0]
+    express = ExpressFake(clock=lambda: clock[0])
+    connect = Deployment.connect
+
+    def connect_with_fake(*args: Any, **kwargs: Any) -> Deployment:
+        dep = connect(*args, **kwargs)
+        express.install(dep.aws.client("ecs").raw)
+
+        def sleep(seconds: float) -> None:
+            clock[0] += seconds  # Express services take minutes: let fake time pass
+
+        dep.ctx.timing = type(dep.ctx.timing)(sleep=sleep, clock=lambda: clock[0])
+        return dep
+
+    monkeypatch.setattr(Deployment, "connect", connect_with_fake)
+    return express

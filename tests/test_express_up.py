@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -14,10 +13,9 @@ from typer.testing import CliRunner
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
-from ecsdeploy.operations import Deployment
 
 from conftest import CONFIGS
-from express_fake import ExpressFake
+from express_fake import ExpressFake, install_on_every_deployment
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("no_preflight")
@@ -28,22 +26,7 @@ def fake(aws: None, monkeypatch: pytest.MonkeyPatch) -> ExpressFake:
     """One fake AWS-side Express state, installed on every deployment the CLI connects."""
     recorder = CallRecorder()
     monkeypatch.setattr(seams, "recorder", lambda: recorder)
-    clock = [0.0]
-    express = ExpressFake(clock=lambda: clock[0])
-    connect = Deployment.connect
-
-    def connect_with_fake(*args: Any, **kwargs: Any) -> Deployment:
-        dep = connect(*args, **kwargs)
-        express.install(dep.aws.client("ecs").raw)
-
-        def sleep(seconds: float) -> None:
-            clock[0] += seconds  # Express services take minutes: let fake time pass
-
-        dep.ctx.timing = type(dep.ctx.timing)(sleep=sleep, clock=lambda: clock[0])
-        return dep
-
-    monkeypatch.setattr(Deployment, "connect", connect_with_fake)
-    return express
+    return install_on_every_deployment(monkeypatch)
 
 
 def test_express_up_status_down(fake: ExpressFake, tmp_path: Path) -> None:

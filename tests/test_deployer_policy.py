@@ -1,0 +1,300 @@
+"""examples/github-actions/deployer-policy.json allows every AWS call the CLI makes.
+
+Each scenario runs the commands a deployer runs (verify through `up`, a second `up` that
+changes nothing, `status`, `plan`, `logs`, `down`) on a config of this repo against moto,
+with every call recorded along with its parameters. Each call is mapped to the IAM
+actions it needs, including those that are not API calls of their own: tagging at
+creation (ec2:CreateTags, elasticloadbalancing:AddTags, ...), iam:PassRole for a role
+handed to ECS, the CloudWatch alarms target tracking makes, the ECR actions of a
+`docker push`, and iam:CreateServiceLinkedRole on an account's first use of ECS, ELB and
+Application Auto Scaling. A call added to the code that the policy lacks fails here.
+
+Images are "built" by a stand-in for docker-py that puts a manifest into moto's ECR, so
+no Docker engine is needed and a second `up` finds the image and skips the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.build import docker_ops
+from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
+from iam_actions import actions_for, allows
+from test_preflight import issued_certificate, put_image
+
+from conftest import CONFIGS, ROOT
+from express_fake import install_on_every_deployment
+
+POLICY_PATH = ROOT / "examples" / "github-actions" / "deployer-policy.json"
+POLICY: dict[str, Any] = json.loads(POLICY_PATH.read_text())
+REGION = "us-west-2"
+runner = CliRunner()
+
+PUSH_ACTIONS = (  # what `docker push` to ECR asks for, besides GetAuthorizationToken
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
+FIRST_USE = ("iam:CreateServiceLinkedRole",)  # ECS, ELB and scaling make their roles once
+TAG_ACTION = {  # IAM prefix -> the action that tagging at creation needs
+    "ec2": "ec2:CreateTags",
+    "elasticloadbalancing": "elasticloadbalancing:AddTags",
+    "ecs": "ecs:TagResource",
+    "logs": "logs:TagResource",
+    "iam": "iam:TagRole",
+    "ecr": "ecr:TagResource",
+    "ssm": "ssm:AddTagsToResource",
+    "application-autoscaling": "application-autoscaling:TagResource",
+}
+TAG_PARAMS = ("Tags", "tags", "TagSpecifications")
+ALARMS = {  # target tracking: Application Auto Scaling manages alarms for the caller
+    "PutScalingPolicy": ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"),
+    "DeleteScalingPolicy": ("cloudwatch:DeleteAlarms",),
+}
+
+
+class ParamRecorder(CallRecorder):
+    """Also keeps each call's parameters (before botocore builds the request, so calls that
+    a fake answers in ``before-call`` are seen too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+
+    def attach(self, client: Any) -> None:
+        super().attach(client)
+        client.meta.events.register("before-parameter-build.*.*", self._params)
+
+    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        with self._lock:
+            self.requests.append((model.service_model.endpoint_prefix, model.name, dict(params)))
+
+
+def implied(prefix: str, operation: str, params: dict[str, Any]) -> list[str]:
+    """Actions a call needs besides its own: see the module docstring."""
+    iam_prefix = actions_for(prefix, operation)[0].split(":")[0]
+    out: list[str] = []
+    if any(params.get(p) for p in TAG_PARAMS):
+        out.append(TAG_ACTION[iam_prefix])
+    if any(k.lower().endswith("rolearn") and v for k, v in params.items()):
+        out.append("iam:PassRole")
+    if iam_prefix == "application-autoscaling":
+        out += ALARMS.get(operation, ())
+    return out
+
+
+def needed(rec: ParamRecorder, pushed: bool) -> dict[str, str]:
+    """Every action the recorded run needed -> the call that needed it."""
+    out: dict[str, str] = {}
+    calls = {(c.service, c.operation): {} for c in rec.calls}
+    for prefix, operation, params in rec.requests:
+        calls[(prefix, operation)] = params
+        for action in implied(prefix, operation, params):
+            out.setdefault(action, f"{prefix}:{operation} (implied)")
+    for prefix, operation in calls:
+        for action in actions_for(prefix, operation):
+            out.setdefault(action, f"{prefix}:{operation}")
+    for action in (*FIRST_USE, *(PUSH_ACTIONS if pushed else ())):
+        out.setdefault(action, "implied")
+    return out
+
+
+def assert_policy_allows(rec: ParamRecorder, pushed: bool) -> None:
+    actions = needed(rec, pushed)
+    assert len(actions) > 20, sorted(actions)
+    missing = {a: why for a, why in sorted(actions.items()) if not allows(POLICY, a)}
+    assert not missing, f"{POLICY_PATH.name} lacks: {missing}"
+    # the EC2 creates are allowed on `*` because each one tags what it makes
+    creates = next(s for s in POLICY["Statement"] if s["Sid"] == "Ec2CreatesCannotBeScoped")
+    for prefix, operation, params in rec.requests:
+        if prefix == "ec2" and f"ec2:{operation}" in creates["Action"]:
+            tags = [t for spec in params.get("TagSpecifications", []) for t in spec["Tags"]]
+            assert any(t["Key"] == "ecsdeploy:app" for t in tags), (operation, params)
+    # ec2:CreateTags is allowed only with the create calls that tag
+    create_tags = next(s for s in POLICY["Statement"] if "ec2:CreateTags" in s["Action"])
+    tagged_creates = {
+        op
+        for prefix, op, params in rec.requests
+        if prefix == "ec2" and params.get("TagSpecifications")
+    }
+    assert tagged_creates <= set(create_tags["Condition"]["StringEquals"]["ec2:CreateAction"])
+
+
+@pytest.fixture
+def rec(aws: None, monkeypatch: pytest.MonkeyPatch) -> ParamRecorder:
+    recorder = ParamRecorder()
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
+    return recorder
+
+
+@pytest.fixture
+def pushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """docker-py stood in for: a build does nothing; a push puts a manifest into moto's ECR."""
+    pushed: list[str] = []
+
+    def push(client: Any, ref: Any, credentials: Any, note: Callable[[str], None]) -> None:
+        digest = "sha256:" + hashlib.sha256(ref.uri.encode()).hexdigest()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1,
+                "digest": digest,
+            },
+            "layers": [],
+        }
+        boto3.client("ecr", region_name=REGION).put_image(
+            repositoryName=ref.repository, imageManifest=json.dumps(manifest), imageTag=ref.tag
+        )
+        pushed.append(ref.uri)
+
+    monkeypatch.setattr(docker_ops, "connect", lambda: object())
+    monkeypatch.setattr(docker_ops, "build", lambda client, ref, on_line: None)
+    monkeypatch.setattr(docker_ops, "push", push)
+    return pushed
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(cli.app, list(args))
+    assert result.exit_code == 0, (args, result.stderr)
+    return result.stderr
+
+
+def deployer_session(config: str, service: str, *down_options: str) -> None:
+    """What CI and a person run: plan, up, up again, status, plan, logs, down."""
+    run("plan", config)
+    assert "Done:" in run("up", config, "--yes", "--no-wait")
+    assert "No changes" in run("up", config, "--yes", "--no-wait")
+    run("status", config)
+    run("plan", config, "--output", "json", "--detailed-exitcode")
+    run("logs", config, service, "--since", "5m")
+    run("down", config, "--yes", *down_options)
+
+
+def put_secret_parameter() -> None:
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/mlapp/api-token", Value="x", Type="SecureString"
+    )
+
+
+def test_prod_config_with_built_images(rec: ParamRecorder, pushes: list[str]) -> None:
+    put_secret_parameter()
+    deployer_session(str(CONFIGS / "mlapp-prod.yaml"), "api")
+    assert len(pushes) == 2  # built once; the second up found the images
+    ops = {str(c) for c in rec.calls}
+    assert {"ec2:CreateNatGateway", "api.ecr:GetAuthorizationToken", "ssm:PutParameter"} <= ops
+    assert_policy_allows(rec, pushed=True)
+
+
+def test_https_artifacts_and_secrets_manager(
+    rec: ParamRecorder, pushes: list[str], tmp_path: Path
+) -> None:
+    put_secret_parameter()
+    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="mlapp/db", SecretString="x"
+    )["ARN"]
+    (tmp_path / "model.joblib").write_bytes(b"weights")
+    config = tmp_path / "full.yaml"
+    config.write_text(
+        f"extends: {CONFIGS / 'example.yaml'}\n"
+        "env: full\n"
+        f"load_balancer:\n  certificate_arn: {issued_certificate()}\n"
+        "artifacts:\n  model:\n    source: model.joblib\n"
+        f"services:\n  api:\n    secrets:\n      DB_PASSWORD: {secret}\n"
+    )
+    deployer_session(str(config), "api", "--purge-data")
+    ops = {str(c) for c in rec.calls}
+    assert {"acm:DescribeCertificate", "s3:CreateBucket", "s3:PutObject"} <= ops
+    assert "secretsmanager:DescribeSecret" in ops
+    assert_policy_allows(rec, pushed=True)
+
+
+def test_private_subnets_without_nat(rec: ParamRecorder, pushes: list[str]) -> None:
+    put_secret_parameter()
+    deployer_session(str(CONFIGS / "private-no-nat.yaml"), "ui")
+    assert "ec2:CreateVpcEndpoint" in {str(c) for c in rec.calls}
+    assert_policy_allows(rec, pushed=True)
+
+
+def test_express_mode(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_on_every_deployment(monkeypatch)
+    put_image("receipt-extraction", "v1")
+    deployer_session(str(CONFIGS / "express.yaml"), "extract")
+    assert {"CreateExpressGatewayService", "DeleteExpressGatewayService"} <= {
+        op for _, op, _ in rec.requests
+    }
+    assert_policy_allows(rec, pushed=False)
+
+
+def test_matcher_finds_a_missing_action() -> None:
+    """The coverage test can fail: an action the policy lacks is reported."""
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ecs:Describe*", "ec2:CreateVpc"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "ec2:DeleteVpc", "Resource": "*"},
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+        ]
+    }
+    assert allows(policy, "ecs:DescribeServices")
+    assert allows(policy, "ECS:describeservices")  # IAM action names ignore case
+    assert allows(policy, "ec2:CreateVpc") and allows(policy, "ec2:CreateSubnet")
+    assert not allows(policy, "ecs:CreateService")
+    assert not allows(policy, "ec2:DeleteVpc")  # an explicit deny wins
+    assert not allows({"Statement": policy["Statement"][:1]}, "ec2:CreateSubnet")
+    # a call the policy lacks is found by the same path the scenarios use
+    rec = ParamRecorder()
+    rec.requests.append(("ecs", "CreateService", {"tags": [{"key": "a", "value": "b"}]}))
+    wanted = needed(rec, pushed=False)
+    assert {"ecs:CreateService", "ecs:TagResource", "iam:CreateServiceLinkedRole"} <= set(wanted)
+    assert [a for a in wanted if not allows(policy, a)] == [
+        "ecs:TagResource",
+        "ecs:CreateService",
+        "iam:CreateServiceLinkedRole",
+    ]
+    with pytest.raises(KeyError):
+        actions_for("some-new-service", "DoThing")  # unmapped services fail loudly
+
+
+def test_role_arn_parameters_imply_pass_role() -> None:
+    assert "iam:PassRole" in implied(
+        "ecs", "RegisterTaskDefinition", {"executionRoleArn": "arn:aws:iam::1:role/x"}
+    )
+    assert implied("ecs", "RegisterTaskDefinition", {"family": "x"}) == []
+
+
+def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
+    """Every statement on `*` is one the README lists as broad; the rest name the app."""
+    broad = {
+        "ReadOnlyEverywhere",
+        "Ec2CreatesCannotBeScoped",
+        "Ec2TagOnlyWhileCreating",
+        "Ec2ChangeOnlyTheAppsResources",
+        "EcsTaskDefinitionsCannotBeScoped",
+        "ScalingOfTheAppsServices",
+    }
+    readme = (ROOT / "README.md").read_text()
+    for statement in POLICY["Statement"]:
+        resources = statement["Resource"]
+        resources = [resources] if isinstance(resources, str) else resources
+        if resources == ["*"]:
+            assert statement["Sid"] in broad, statement["Sid"]
+            assert statement["Sid"] in readme, f"README does not explain {statement['Sid']}"
+        else:
+            assert all("mlapp" in r or "aws-service-role" in r for r in resources), statement
+    pass_role = next(s for s in POLICY["Statement"] if s["Action"] == ["iam:PassRole"])
+    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"]
+    # a managed policy holds at most 6,144 characters, whitespace not counted
+    assert len(json.dumps(POLICY, separators=(",", ":"))) <= 6144
