@@ -1,9 +1,9 @@
 """examples/github-actions/deployer-policy.json allows every AWS call the CLI makes.
 
 Each scenario runs the commands a deployer runs (verify through `up`, a second `up` that
-changes nothing, `status`, `plan`, `logs`, `down`) on a config of this repo against moto,
-with every call recorded along with its parameters. Each call is mapped to the IAM
-actions it needs, including those that are not API calls of their own: tagging at
+changes nothing, `status`, `plan`, `logs`, `unlock`, `down`) on a config of this repo
+against moto, with every call recorded along with its parameters. Each call is mapped to
+the IAM actions it needs, including those that are not API calls of their own: tagging at
 creation (ec2:CreateTags, elasticloadbalancing:AddTags, ...), iam:PassRole for a role
 handed to ECS, the CloudWatch alarms target tracking makes, the ECR actions of a
 `docker push`, and iam:CreateServiceLinkedRole on an account's first use of ECS, ELB and
@@ -174,13 +174,14 @@ def run(*args: str) -> str:
 
 
 def deployer_session(config: str, service: str, *down_options: str) -> None:
-    """What CI and a person run: plan, up, up again, status, plan, logs, down."""
+    """What CI and a person run: plan, up, up again, status, plan, logs, unlock, down."""
     run("plan", config)
     assert "Done:" in run("up", config, "--yes", "--no-wait")
     assert "No changes" in run("up", config, "--yes", "--no-wait")
     run("status", config)
     run("plan", config, "--output", "json", "--detailed-exitcode")
     run("logs", config, service, "--since", "5m")
+    run("unlock", config)
     run("down", config, "--yes", *down_options)
 
 

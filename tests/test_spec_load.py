@@ -140,7 +140,10 @@ def test_fit_truncates_deterministically_with_a_hash(limit: int) -> None:
 def test_json_schema() -> None:
     schema = Spec.model_json_schema()
     assert "services" in schema["properties"]
-    assert set(schema["required"]) == {"app", "services"}
+    # app and services are required unless the file extends another (see spec.extends)
+    assert set(schema["else"]["required"]) == {"app", "services"}
+    assert schema["if"] == {"required": ["extends"]}
+    assert schema["properties"]["extends"]["type"] == "string"
     build = schema["$defs"]["Service"]["properties"]["build"]
     assert {"type": "string"} in build["anyOf"]
     route = schema["$defs"]["Service"]["properties"]["route"]

@@ -308,10 +308,28 @@ class Logs(BaseModel):
     )
 
 
+def _document_extends(schema: dict[str, Any]) -> None:
+    """``extends`` is read (and removed) before validation, by ``spec.extends``; the JSON
+    Schema still lists it for editors, and a file that extends another needs no key."""
+    schema["properties"] = {
+        "extends": {
+            "type": "string",
+            "description": "A base spec file, relative to this one: mappings merge, lists "
+            "and values replace, null removes a key. The merged spec is what is validated.",
+        },
+        **schema["properties"],
+    }
+    required = schema.pop("required", [])
+    schema["if"] = {"required": ["extends"]}
+    schema["else"] = {"required": required}
+
+
 class Spec(BaseModel):
     """A whole app in one environment: the root of the spec file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="ecsdeploy spec")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, title="ecsdeploy spec", json_schema_extra=_document_extends
+    )
 
     app: str = Field(description="App name: lowercase letters, digits and hyphens.")
     env: str = Field("dev", description="Environment name, e.g. dev or prod.")
