@@ -196,3 +196,37 @@ def test_env_option_on_a_merged_spec(aws: None, no_preflight: None, tmp_path: Pa
     result = runner.invoke(cli.app, ["plan", str(overlay), "--env", "qa", "--output", "json"])
     assert result.exit_code == 0, result.stderr
     assert "mlapp-qa" in result.stdout and "mlapp-prod" not in result.stdout
+
+
+def test_shorthands_merge_with_the_blocks_they_stand_for(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        """\
+app: shop
+services:
+  api:
+    build: {context: ./api, args: {VERSION: "1"}}
+    port: 80
+    health_check: {path: /health, interval: 30}
+    route: /api/*
+""",
+    )
+    overlay = write(
+        tmp_path,
+        "prod.yaml",
+        """\
+extends: base.yaml
+services:
+  api:
+    build: ./api-v2
+    health_check: /ready
+    route: {host: api.example.com}
+""",
+    )
+    api = load_spec(overlay).services["api"]
+    assert api.build is not None and api.build.context == "./api-v2"
+    assert api.build.args == {"VERSION": "1"}  # kept from the base's block
+    assert (api.health_check.path, api.health_check.interval) == ("/ready", 30)
+    assert api.route is not None
+    assert (api.route.path, api.route.host) == ("/api/*", "api.example.com")

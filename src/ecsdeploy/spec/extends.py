@@ -4,6 +4,8 @@ The rule, applied file by file from the root of the chain outwards:
 
 * mappings merge key by key, to any depth;
 * lists and scalars replace the base's value as a whole (a list is never appended to);
+  the text shorthands of a service (``build: dir``, ``route: /x/*``, ``health_check: /h``)
+  count as the block they stand for, so they merge with a base's block;
 * a key set to ``null`` removes that key from what the base set (so its default applies,
   and ``services: {ui: null}`` drops a service); ``null`` on a key the base does not set
   is an error, as it would otherwise hide a typo;
@@ -25,6 +27,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.models import SERVICE_SHORTHANDS
 from ecsdeploy.spec.yaml_source import Path, Source, dotted, read_yaml
 
 KEY = "extends"
@@ -140,7 +143,7 @@ def merge(base: Source, overlay: Source) -> Source:
                 replaced.add(sub)
         return out
 
-    data = combine(base.data, overlay.data, ())
+    data = combine(_expanded(base.data), _expanded(overlay.data), ())
     if problems:
         raise SpecError(problems)
     lines: dict[Path, int] = {}
@@ -155,6 +158,21 @@ def merge(base: Source, overlay: Source) -> Source:
         lines[path] = line
         files[path] = overlay.file_of(path)
     return Source(file=overlay.file, data=data, lines=lines, files=files)
+
+
+def _expanded(data: Any) -> Any:
+    """``data`` with each service's text shorthands written as the blocks they stand for."""
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict):
+        return data
+    out = dict(services)
+    for name, service in services.items():
+        if isinstance(service, dict):
+            out[name] = {
+                key: SERVICE_SHORTHANDS[key](value) if key in SERVICE_SHORTHANDS else value
+                for key, value in service.items()
+            }
+    return {**data, "services": out}
 
 
 def _rebase_paths(base: Source, base_dir: FsPath, directory: FsPath) -> Source:

@@ -229,6 +229,14 @@ def _route_shorthand(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
+# A service's keys that take a text shorthand for a block (``spec.extends`` expands them
+# before merging, so that an overlay's `health_check: /x` changes only the base's path).
+SERVICE_SHORTHANDS = {
+    "build": _build_shorthand,
+    "route": _route_shorthand,
+    "health_check": _health_shorthand,
+}
+
 BuildField = Annotated[Build, BeforeValidator(_build_shorthand, json_schema_input_type=str | Build)]
 RouteField = Annotated[Route, BeforeValidator(_route_shorthand, json_schema_input_type=str | Route)]
 HealthField = Annotated[
