@@ -155,11 +155,23 @@ def test_parse_spec_reads_extends_next_to_its_file(tmp_path: Path, base: Path) -
     assert (spec.app, spec.env) == ("mlapp", "qa")
 
 
-def test_plain_specs_unchanged_by_extends_support() -> None:
-    for path in (Path("/work/shared/spec-example.yaml"), CONFIGS / "example.yaml"):
-        if path.exists():
-            spec = load_spec(path)
-            assert (spec.app, list(spec.services)) == ("mlapp", ["api", "ui"])
+@pytest.mark.parametrize(
+    "path,app,services",
+    [
+        (CONFIGS / "example.yaml", "mlapp", ["api", "ui"]),
+        (CONFIGS / "express.yaml", "receipts", ["extract"]),
+        (Path("/work/shared/spec-example.yaml"), "mlapp", ["api", "ui"]),
+        (Path("/work/shared/spec-express-example.yaml"), "receipts", ["extract"]),
+    ],
+    ids=["example", "express", "shared-example", "shared-express"],
+)
+def test_plain_specs_unchanged_by_extends_support(
+    path: Path, app: str, services: list[str]
+) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    spec = load_spec(path)
+    assert (spec.app, list(spec.services)) == (app, services)
 
 
 @pytest.mark.parametrize("name", ["mlapp-base.yaml", "mlapp-dev.yaml", "mlapp-prod.yaml"])

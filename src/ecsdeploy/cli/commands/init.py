@@ -31,10 +31,12 @@ def init(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
 ) -> None:
-    """Write a commented spec from the Dockerfiles under DIRECTORY: one service per
-    directory with a Dockerfile, its port from EXPOSE, a health path and a route. On a
-    terminal it asks for the app name and region (Enter keeps the default); otherwise it
-    asks nothing. It never overwrites a spec without --force.
+    """Write a commented ecsdeploy.yaml from the Dockerfiles found.
+
+    One service per directory under DIRECTORY with a Dockerfile: its port from EXPOSE, a
+    health path and a route, each guess commented. On a terminal it asks for the app name
+    and region (Enter keeps the default); otherwise it asks nothing. It never overwrites a
+    spec without --force.
 
     Example: ecsdeploy init examples && ecsdeploy plan examples/ecsdeploy.yaml
     """
