@@ -38,7 +38,9 @@ def check_written(path: Path) -> Spec:
 
 def test_init_examples_gives_api_and_ui(tmp_path: Path) -> None:
     examples = tmp_path / "examples"
-    shutil.copytree(EXAMPLES, examples)
+    shutil.copytree(  # the apps' sources and Dockerfiles, not their venv or wheels
+        EXAMPLES, examples, ignore=shutil.ignore_patterns(".*", "wheels", "__pycache__")
+    )
     code, out = run_init(str(examples))
     assert code == 0, out
     spec = check_written(examples / "ecsdeploy.yaml")
