@@ -22,6 +22,8 @@ IAM_PREFIX = {
     "elasticloadbalancing": "elasticloadbalancing",
     "iam": "iam",
     "logs": "logs",
+    "sns": "sns",
+    "wafv2": "wafv2",
     "monitoring": "cloudwatch",
     "s3": "s3",
     "secretsmanager": "secretsmanager",
@@ -49,6 +51,16 @@ RENAMED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "UploadPart"): ("s3:PutObject",),
     ("s3", "CompleteMultipartUpload"): ("s3:PutObject",),
     ("s3", "AbortMultipartUpload"): ("s3:AbortMultipartUpload",),
+    ("s3", "DeleteBucketLifecycle"): ("s3:PutLifecycleConfiguration",),
+    # WAF checks a permission of the protected resource's own service as well: for an
+    # Application Load Balancer, elasticloadbalancing:SetWebAcl on the load balancer
+    ("wafv2", "AssociateWebACL"): ("wafv2:AssociateWebACL", "elasticloadbalancing:SetWebAcl"),
+    ("wafv2", "DisassociateWebACL"): (
+        "wafv2:DisassociateWebACL",
+        "elasticloadbalancing:SetWebAcl",
+    ),
+    # it reads the web ACL it finds with GetWebACL, under the caller's permissions
+    ("wafv2", "GetWebACLForResource"): ("wafv2:GetWebACLForResource", "wafv2:GetWebACL"),
 }
 
 
