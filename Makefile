@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint demo clean
+.PHONY: install test lint demo bench bench-smoke clean
 
 $(BIN)/ecsdeploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,19 @@ test: install ## run the whole test suite: ecsdeploy, then the example apps
 	bash examples/run_tests.sh
 
 lint: install ## ruff and mypy --strict
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 demo: install ## up, status, plan, down against a local AWS emulator (no AWS account needed)
 	bash scripts/demo.sh
 
+BENCH_ARGS ?=
+bench: install ## time up/no-op/redeploy/down against moto behind a latency proxy (see README)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-smoke: install ## the benchmark once, 1 service, no latency: fails if it breaks
+	$(BIN)/python -m bench --smoke --json .bench/smoke.json
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .bench

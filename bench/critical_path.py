@@ -1,0 +1,166 @@
+"""The critical-path lower bound of a run: the longest chain of AWS calls that must follow
+one another, given the calls ecsdeploy makes.
+
+How it is computed (the same sequence of runs is made in this process, against the
+emulator with no latency, before the timed runs):
+
+* every AWS call is attributed to what made it: the observe of one resource kind (each kind
+  is observed on its own thread; its calls follow one another) or one node of the
+  executor's graph (a create, update or delete; its calls follow one another);
+* ``observe depth`` = the most calls any one kind's observe makes: the kinds are read in
+  parallel, so no observe can finish sooner;
+* ``apply depth`` = the longest path through the executor's dependency graph (the same
+  ``build_graph`` the executor runs), each node weighted by the calls it made;
+* bound = (observe depth + apply depth) x latency.
+
+What the bound leaves out, and the wall time therefore includes: process start-up and
+imports, the ``verify`` checks, the zones lookup, the lock, the second observe ``up``
+makes under the lock, planning, and the emulator's own time per call. It takes the calls
+ecsdeploy makes as given; the call counts are reported separately.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecsdeploy.aws.recorder import Call, CallRecorder
+from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.plan.model import Plan
+from ecsdeploy.reconcile.executor import Event, State, build_graph
+from ecsdeploy.resources import registry
+from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.spec.loader import load_spec
+
+OUTSIDE = "outside"  # calls made by neither an observe nor a plan step
+
+
+@dataclass
+class Depth:
+    """The bound of one run, in calls, with the chain that sets it."""
+
+    observe: int
+    apply: int
+    chain: list[tuple[str, int]] = field(default_factory=list)  # (graph node, calls)
+    calls: int = 0  # everything this run made, for reference
+
+    @property
+    def total(self) -> int:
+        return self.observe + self.apply
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "observe_depth": self.observe,
+            "apply_depth": self.apply,
+            "chain": [{"node": n, "calls": c} for n, c in self.chain],
+        }
+
+
+class _Attribution:
+    """Which observe or graph node the current thread works for."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def label(self) -> str:
+        return str(getattr(self.local, "label", OUTSIDE))
+
+    def on_call(self, call: Call) -> None:
+        with self.lock:
+            self.counts[self.label()] += 1
+
+    def on_event(self, event: Event) -> None:
+        if event.state in (State.DONE, State.FAILED):
+            self.local.label = OUTSIDE
+        elif not event.message:  # a step starts (notes carry a message)
+            phase = "delete" if event.state is State.DELETING else "apply"
+            self.local.label = node_name(event.step.key, phase, event.step.have)
+
+    def wrap_observe(self, kind: str, observe: Callable[..., list[Observed]]) -> Any:
+        def observed(wants: Sequence[Desired]) -> list[Observed]:
+            self.local.label = f"observe:{kind}"
+            try:
+                return observe(wants)
+            finally:
+                self.local.label = OUTSIDE
+
+        return observed
+
+
+def node_name(key: str, phase: str, have: Observed | None) -> str:
+    """The executor graph's name for a node (see ``executor._node``)."""
+    if phase == "delete" and have is not None:
+        return f"delete:{key}:{have.id}"
+    return f"{phase}:{key}"
+
+
+def longest_path(
+    graph: Mapping[str, set[str]], weight: Mapping[str, int]
+) -> tuple[int, list[tuple[str, int]]]:
+    """The heaviest path through a DAG (node -> dependencies) and its nodes in order."""
+    best: dict[str, tuple[int, str | None]] = {}
+    for node in graphlib.TopologicalSorter(graph).static_order():
+        before = max(
+            ((best[d][0], d) for d in graph.get(node, ())), default=(0, None), key=lambda x: x[0]
+        )
+        best[node] = (before[0] + weight.get(node, 0), before[1])
+    if not best:
+        return 0, []
+    end = max(best, key=lambda n: best[n][0])
+    chain: list[tuple[str, int]] = []
+    cursor: str | None = end
+    while cursor is not None:
+        chain.append((cursor, weight.get(cursor, 0)))
+        cursor = best[cursor][1]
+    return best[end][0], chain[::-1]
+
+
+class Profiler:
+    """Runs up / down in this process against an endpoint and measures each run's depth."""
+
+    def __init__(self, spec_path: Path) -> None:
+        self.spec_path = spec_path
+
+    def _deployment(self, spec_path: Path) -> tuple[Deployment, _Attribution, CallRecorder]:
+        spec = load_spec(spec_path)
+        recorder = CallRecorder()
+        attribution = _Attribution()
+        recorder.listeners.append(attribution.on_call)
+        deployment = Deployment.connect(Target.of(spec, spec_path=spec_path), recorder=recorder)
+        for kind, handler in deployment.handlers.items():
+            handler.observe = attribution.wrap_observe(kind, handler.observe)  # type: ignore[method-assign]
+        return deployment, attribution, recorder
+
+    def up(self, spec_path: Path) -> Depth:
+        deployment, attribution, recorder = self._deployment(spec_path)
+        plan = deployment.plan_up()
+        return self._apply(deployment, plan, attribution, recorder)
+
+    def down(self, spec_path: Path) -> Depth:
+        deployment, attribution, recorder = self._deployment(spec_path)
+        plan = deployment.plan_down()
+        plan.steps = [s for s in plan.steps if s.kind != "s3.bucket"]  # as `down` keeps it
+        return self._apply(deployment, plan, attribution, recorder)
+
+    def _apply(
+        self, deployment: Deployment, plan: Plan, attribution: _Attribution, rec: CallRecorder
+    ) -> Depth:
+        observe_depth = max(
+            (n for label, n in attribution.counts.items() if label.startswith("observe:")),
+            default=0,
+        )
+        if not plan.empty:
+            result = deployment.apply(plan, attribution.on_event)
+            if not result.ok:
+                raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
+        graph = build_graph(plan, registry.kind_rank())
+        deps = {node: set(d) for node, (_, _, d) in graph.items()}
+        apply_depth, chain = longest_path(deps, attribution.counts)
+        return Depth(observe_depth, apply_depth, chain, calls=len(rec.calls))
