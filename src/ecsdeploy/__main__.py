@@ -1,5 +1,5 @@
 """``python -m ecsdeploy`` runs the command line."""
 
-from ecsdeploy.cli.app import main
+from ecsdeploy.entry import main
 
 main()
