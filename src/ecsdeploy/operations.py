@@ -42,6 +42,7 @@ from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.load_balancer import DeletionProtected
+from ecsdeploy.resources.reads import SharedReads
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
@@ -240,12 +241,16 @@ class Deployment:
         by_kind: dict[str, list[Desired]] = {kind: [] for kind in self.handlers}
         for want in desired:
             by_kind[want.kind].append(want)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            futures = [
-                pool.submit(handler.observe, by_kind[kind])
-                for kind, handler in self.handlers.items()
-            ]
-            return [o for f in futures for o in f.result()]
+        self.ctx.reads = SharedReads()  # what several kinds read is read once
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                futures = [
+                    pool.submit(handler.observe, by_kind[kind])
+                    for kind, handler in self.handlers.items()
+                ]
+                return [o for f in futures for o in f.result()]
+        finally:
+            self.ctx.reads = None
 
     def plan_up(self) -> Plan:
         desired = self.desired()

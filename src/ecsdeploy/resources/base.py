@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.build.registry import ImageServices
+from ecsdeploy.resources.reads import SharedReads
 from ecsdeploy.spec.naming import Owner
 
 
@@ -169,6 +170,7 @@ class Context:
     images: ImageServices | None = None  # registry access and pushes, for built images
     # `down --disable-deletion-protection`: turn a load balancer's protection off to delete it
     disable_deletion_protection: bool = False
+    reads: SharedReads | None = None  # set for the length of one observe
 
 
 class Handler:

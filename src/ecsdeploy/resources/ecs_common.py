@@ -6,6 +6,7 @@ from typing import Any
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources.reads import SharedReads, read_each, shared
 from ecsdeploy.spec.naming import Owner, tags_to_dict
 
 
@@ -18,12 +19,16 @@ def cluster_name(owner: Owner) -> str:
     return owner.prefix
 
 
-def owns_cluster(ecs: Client, owner: Owner) -> bool:
+def owns_cluster(ecs: Client, owner: Owner, reads: SharedReads | None = None) -> bool:
     """Whether the cluster named for ``owner`` exists and carries its tags.
 
     Kinds addressed through the cluster (scaling targets and policies have no tags of their
     own in every API version) are owned only when the cluster is.
     """
+    return shared(reads, ("ecs:owns_cluster", owner.prefix), lambda: _owns_cluster(ecs, owner))
+
+
+def _owns_cluster(ecs: Client, owner: Owner) -> bool:
     try:
         out = ecs.describe_clusters(clusters=[cluster_name(owner)], include=["TAGS"])
     except NotFound:
@@ -34,16 +39,24 @@ def owns_cluster(ecs: Client, owner: Owner) -> bool:
     )
 
 
-def describe_services(ecs: Client, cluster: str) -> tuple[list[str], list[dict[str, Any]]]:
+def describe_services(
+    ecs: Client, cluster: str, reads: SharedReads | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
     """The ARNs of ``cluster``'s services and their descriptions with tags (([], []) without
     the cluster): one ListServices and one DescribeServices per 10 services, the most
-    DescribeServices takes. A service can be listed yet not described (just deleted)."""
+    DescribeServices takes, made concurrently; once per observe for the classic and Express
+    kinds. A service can be listed yet not described (just deleted)."""
+    return shared(reads, ("ecs:services", cluster), lambda: _describe_services(ecs, cluster))
+
+
+def _describe_services(ecs: Client, cluster: str) -> tuple[list[str], list[dict[str, Any]]]:
     try:
         arns = list(ecs.pages("ListServices", "serviceArns", cluster=cluster))
     except NotFound:
         return [], []
-    found: list[dict[str, Any]] = []
-    for i in range(0, len(arns), 10):
-        out = ecs.describe_services(cluster=cluster, services=arns[i : i + 10], include=["TAGS"])
-        found += out.get("services", [])
-    return arns, found
+    batches = [arns[i : i + 10] for i in range(0, len(arns), 10)]
+    described = read_each(
+        lambda batch: ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"]),
+        batches,
+    )
+    return arns, [svc for out in described for svc in out.get("services", [])]

@@ -30,7 +30,9 @@ class ServiceHandler(Handler):
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
-        _, described = describe_services(self.client("ecs"), cluster_name(self.ctx.owner))
+        _, described = describe_services(
+            self.client("ecs"), cluster_name(self.ctx.owner), self.ctx.reads
+        )
         for svc in described:
             if svc.get("status") != "ACTIVE":
                 continue  # DRAINING / INACTIVE: on its way out

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
 from ecsdeploy.resources.ecs_common import ecs_tags
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import tags_to_dict
 
 STREAM_PREFIX = "ecs"  # awslogs streams are ecs/<container>/<task id>
@@ -39,18 +40,26 @@ class TaskDefinitionHandler(UpsertHandler):
         ecs = self.client("ecs")
         prefix = f"{self.ctx.owner.prefix}-"
         found = []
-        for family in ecs.pages(
+        families = ecs.pages(
             "ListTaskDefinitionFamilies", "families", familyPrefix=prefix, status="ACTIVE"
-        ):
-            try:
-                out = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
-            except AwsError:
+        )
+        for out in read_each(self._latest, list(families)):  # one family per call
+            if out is None:
                 continue  # its last revision was deregistered between the two calls
             tags = tags_to_dict(out.get("tags"))
             key = owned_key(self.ctx.owner, tags)
             if key is not None:
                 found.append(self._observed(key, out["taskDefinition"], tags))
         return found
+
+    def _latest(self, family: str) -> dict[str, Any] | None:
+        try:
+            out: dict[str, Any] = self.client("ecs").describe_task_definition(
+                taskDefinition=family, include=["TAGS"]
+            )
+        except AwsError:
+            return None
+        return out
 
     def _observed(self, key: str, td: dict[str, Any], tags: dict[str, str]) -> Observed:
         container = td["containerDefinitions"][0]

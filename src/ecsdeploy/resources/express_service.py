@@ -101,7 +101,7 @@ class ExpressServiceHandler(Handler):
         its tags, and ecsdeploy keys its Express services ``express/NAME``. A service it
         cannot describe (an emulator that does not know Express services) stays a
         candidate."""
-        arns, described = describe_services(self.client("ecs"), cluster)
+        arns, described = describe_services(self.client("ecs"), cluster, self.ctx.reads)
         classic = {
             svc["serviceArn"]
             for svc in described

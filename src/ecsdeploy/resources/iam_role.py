@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 
@@ -58,8 +59,9 @@ class IamRoleHandler(Handler):
         iam = self.client("iam")
         found: list[Observed] = []
         seen: set[str] = set()
-        for role in iam.pages("ListRoles", "Roles", PathPrefix=self.ctx.owner.iam_path()):
-            observed = self._read(role["RoleName"])
+        listed = iam.pages("ListRoles", "Roles", PathPrefix=self.ctx.owner.iam_path())
+        # IAM has no batch read of roles with their policies: one role at a time, concurrently
+        for observed in read_each(self._read, [role["RoleName"] for role in listed]):
             if observed is not None:
                 found.append(observed)
                 seen.add(observed.name)

@@ -18,6 +18,7 @@ from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.load_balancer import describe_tags, owned_load_balancers
+from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags
 
 
@@ -87,15 +88,23 @@ def action_props(actions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def owned_listeners(
-    elbv2: Client, owner: Owner
+    elbv2: Client, owner: Owner, reads: SharedReads | None = None
 ) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     """(logical key, listener, tags) of each listener tagged for ``owner`` on its own LBs.
 
     One DescribeListeners per owned load balancer (the API takes one LB at a time), one
-    DescribeTags per 20 listeners.
+    DescribeTags per 20 listeners; once per observe for the listener and rule kinds.
     """
+    return shared(
+        reads, ("elbv2:listeners", owner.prefix), lambda: _owned_listeners(elbv2, owner, reads)
+    )
+
+
+def _owned_listeners(
+    elbv2: Client, owner: Owner, reads: SharedReads | None
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     listeners: list[dict[str, Any]] = []
-    for _, lb, _ in owned_load_balancers(elbv2, owner):
+    for _, lb, _ in owned_load_balancers(elbv2, owner, reads):
         try:
             listeners += elbv2.pages(
                 "DescribeListeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]
@@ -125,7 +134,9 @@ class ListenerHandler(Handler):
         # nothing is changed. (Wants still hold Refs here, so the LB ARN is unknown.)
         return [
             self._observed(key, listener, tags)
-            for key, listener, tags in owned_listeners(self.client("elbv2"), self.ctx.owner)
+            for key, listener, tags in owned_listeners(
+                self.client("elbv2"), self.ctx.owner, self.ctx.reads
+            )
         ]
 
     def _observed(self, key: str, listener: dict[str, Any], tags: dict[str, str]) -> Observed:

@@ -60,7 +60,7 @@ class ListenerRuleHandler(Handler):
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")
         rules: list[tuple[str, dict[str, Any]]] = []  # (listener ARN, rule)
-        for _, listener, _ in owned_listeners(elbv2, self.ctx.owner):
+        for _, listener, _ in owned_listeners(elbv2, self.ctx.owner, self.ctx.reads):
             listener_arn = listener["ListenerArn"]
             try:
                 for rule in elbv2.pages("DescribeRules", "Rules", ListenerArn=listener_arn):

@@ -18,6 +18,7 @@ from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 
 TAGS_PER_CALL = 20  # DescribeTags takes at most 20 resource ARNs
@@ -110,19 +111,26 @@ def _tags_of(elbv2: Client, arns: list[str]) -> dict[str, dict[str, str]]:
     return {d["ResourceArn"]: tags_to_dict(d.get("Tags")) for d in described}
 
 
-def tagged_load_balancers(elbv2: Client) -> list[tuple[dict[str, Any], dict[str, str]]]:
-    """Every load balancer of the region with its tags: one paginated Describe + DescribeTags."""
+def tagged_load_balancers(
+    elbv2: Client, reads: SharedReads | None = None
+) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Every load balancer of the region with its tags: one paginated Describe + DescribeTags
+    (once per observe for all the ELBv2 kinds)."""
+    return shared(reads, "elbv2:load_balancers", lambda: _tagged_load_balancers(elbv2))
+
+
+def _tagged_load_balancers(elbv2: Client) -> list[tuple[dict[str, Any], dict[str, str]]]:
     balancers = list(elbv2.pages("DescribeLoadBalancers", "LoadBalancers"))
     tags = describe_tags(elbv2, [lb["LoadBalancerArn"] for lb in balancers])
     return [(lb, tags[lb["LoadBalancerArn"]]) for lb in balancers if lb["LoadBalancerArn"] in tags]
 
 
 def owned_load_balancers(
-    elbv2: Client, owner: Owner
+    elbv2: Client, owner: Owner, reads: SharedReads | None = None
 ) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     """(logical key, load balancer, tags) of each load balancer tagged for ``owner``."""
     owned = []
-    for lb, tags in tagged_load_balancers(elbv2):
+    for lb, tags in tagged_load_balancers(elbv2, reads):
         key = owned_key(owner, tags)
         if key is not None:
             owned.append((key, lb, tags))
@@ -147,7 +155,7 @@ class LoadBalancerHandler(Handler):
         elbv2 = self.client("elbv2")
         wanted = {w.name: w for w in wants}
         found: list[Observed] = []
-        for lb, tags in tagged_load_balancers(elbv2):
+        for lb, tags in tagged_load_balancers(elbv2, self.ctx.reads):
             key = owned_key(self.ctx.owner, tags)
             name = lb["LoadBalancerName"]
             if key is None:

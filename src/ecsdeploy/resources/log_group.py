@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.reads import read_each
 
 
 class LogGroupHandler(Handler):
@@ -18,12 +19,19 @@ class LogGroupHandler(Handler):
         logs = self.client("logs")
         wanted = {w.name: w for w in wants}
         found = []
-        for group in logs.pages(
-            "DescribeLogGroups", "logGroups", logGroupNamePrefix=self.ctx.owner.log_group_prefix()
-        ):
+        groups = list(
+            logs.pages(
+                "DescribeLogGroups",
+                "logGroups",
+                logGroupNamePrefix=self.ctx.owner.log_group_prefix(),
+            )
+        )
+        arns = [g.get("logGroupArn") or g["arn"].removesuffix(":*") for g in groups]
+        # tags are read one log group per call: concurrently
+        all_tags = read_each(lambda arn: logs.list_tags_for_resource(resourceArn=arn), arns)
+        for group, arn, listed in zip(groups, arns, all_tags, strict=True):
             name = group["logGroupName"]
-            arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
-            tags: dict[str, str] = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+            tags: dict[str, str] = listed.get("tags", {})
             key = owned_key(self.ctx.owner, tags)
             if key is None:
                 found += self.taken(wanted, name, name, tags)

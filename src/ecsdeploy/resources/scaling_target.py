@@ -25,7 +25,7 @@ def app_items(
     handler: Handler, operation: str, result_key: str
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(service name, resource id, item) of the items on this app's cluster's services."""
-    if not owns_cluster(handler.client("ecs"), handler.ctx.owner):
+    if not owns_cluster(handler.client("ecs"), handler.ctx.owner, handler.ctx.reads):
         return
     prefix = resource_id(cluster_name(handler.ctx.owner), "")
     pages = handler.client("application-autoscaling").pages(

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.load_balancer import describe_tags, full_name
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags
 
 DEFAULT_DEREGISTRATION_DELAY = 300  # what AWS gives a new target group
@@ -57,23 +58,30 @@ class TargetGroupHandler(Handler):
         groups = list(elbv2.pages("DescribeTargetGroups", "TargetGroups"))
         tags_by_arn = describe_tags(elbv2, [g["TargetGroupArn"] for g in groups])
         found: list[Observed] = []
+        owned: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         for group in groups:
             arn = group["TargetGroupArn"]
             if arn not in tags_by_arn:
                 continue  # deleted since the Describe
             tags = tags_by_arn[arn]
-            name = group["TargetGroupName"]
             key = owned_key(self.ctx.owner, tags)
             if key is None:
-                found += self.taken(wanted, name, arn, tags)
-                continue
-            try:
-                described = elbv2.describe_target_group_attributes(TargetGroupArn=arn)
-            except NotFound:
-                continue
-            attributes = {a["Key"]: a["Value"] for a in described.get("Attributes", [])}
-            found.append(self._observed(key, group, tags, attributes))
+                found += self.taken(wanted, group["TargetGroupName"], arn, tags)
+            else:
+                owned.append((key, group, tags))
+        # attributes are read one target group per call: concurrently
+        attributes = read_each(lambda item: self._attributes(item[1]["TargetGroupArn"]), owned)
+        for (key, group, tags), attrs in zip(owned, attributes, strict=True):
+            if attrs is not None:  # None: deleted since the Describe
+                found.append(self._observed(key, group, tags, attrs))
         return found
+
+    def _attributes(self, arn: str) -> dict[str, Any] | None:
+        try:
+            described = self.client("elbv2").describe_target_group_attributes(TargetGroupArn=arn)
+        except NotFound:
+            return None
+        return {a["Key"]: a["Value"] for a in described.get("Attributes", [])}
 
     def _observed(
         self, key: str, group: dict[str, Any], tags: dict[str, str], attributes: dict[str, Any]

@@ -1,0 +1,90 @@
+"""Reads made concurrently (``read_each``) and once per observe (``SharedReads``)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from ecsdeploy.resources.reads import SharedReads, read_each, shared
+
+from conftest import Harness, spec_text
+
+
+def test_read_each_runs_the_reads_together_and_keeps_their_order() -> None:
+    items = list(range(5))
+    # every read waits for all the others: only concurrent reads get through the barrier
+    barrier = threading.Barrier(len(items), timeout=5)
+
+    def read(item: int) -> int:
+        barrier.wait()
+        return item * 10
+
+    assert read_each(read, items) == [0, 10, 20, 30, 40]
+
+
+def test_read_each_raises_the_error_of_a_failed_read() -> None:
+    def read(item: int) -> int:
+        if item == 2:
+            raise ValueError("gone")
+        return item
+
+    with pytest.raises(ValueError, match="gone"):
+        read_each(read, [1, 2, 3])
+
+
+def test_a_shared_read_is_made_once_for_every_kind_that_asks_at_the_same_time() -> None:
+    reads = SharedReads()
+    calls: list[int] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def read() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "answer"
+
+    answers: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(reads.get("k", read))) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    started.wait(5)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert answers == ["answer"] * 4
+    assert len(calls) == 1
+
+
+def test_a_failed_shared_read_fails_every_asker_and_no_observe_means_no_sharing() -> None:
+    reads = SharedReads()
+
+    def broken() -> str:
+        raise RuntimeError("throttled")
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="throttled"):
+            reads.get("k", broken)
+    counter = iter(range(10))
+    assert shared(None, "k", lambda: next(counter)) == 0
+    assert shared(None, "k", lambda: next(counter)) == 1  # outside an observe: always fresh
+
+
+def test_an_observe_lists_load_balancers_listeners_and_services_once(harness: Harness) -> None:
+    text = spec_text()
+    harness.up(text)
+    harness.recorder.clear()
+    dep: Any = harness.deployment(text)
+    assert dep.plan_up().empty
+    made = Counter(c.operation for c in harness.recorder.calls)
+    # four ELBv2 kinds and two ECS service kinds read these: each is made once
+    assert made["DescribeLoadBalancers"] == 1
+    assert made["DescribeListeners"] == 1
+    assert made["ListServices"] == 1
+    assert made["DescribeServices"] == 1
+    assert dep.ctx.reads is None  # nothing is shared beyond the observe
