@@ -4,11 +4,14 @@ one another, given the calls ecsdeploy makes.
 How it is computed (the same sequence of runs is made in this process, against the
 emulator with no latency, before the timed runs):
 
-* every AWS call is attributed to what made it: the observe of one resource kind (each kind
-  is observed on its own thread; its calls follow one another) or one node of the
-  executor's graph (a create, update or delete; its calls follow one another);
-* ``observe depth`` = the most calls any one kind's observe makes: the kinds are read in
-  parallel, so no observe can finish sooner;
+* every AWS call is attributed to what made it: the observe of one resource kind or one
+  node of the executor's graph (a create, update or delete; its calls follow one another),
+  and to the thread that made it;
+* a kind's observe runs on its own thread; the per-resource reads it fans out
+  (``resources.reads.read_each``) run on worker threads and carry the kind's label with
+  them. Its depth = the calls on its own thread + the most calls on any one worker;
+* ``observe depth`` = the deepest kind: the kinds are read in parallel, so no observe can
+  finish sooner;
 * ``apply depth`` = the longest path through the executor's dependency graph (the same
   ``build_graph`` the executor runs), each node weighted by the calls it made;
 * bound = (observe depth + apply depth) x latency.
@@ -21,9 +24,10 @@ ecsdeploy makes as given; the call counts are reported separately.
 
 from __future__ import annotations
 
+import contextvars
 import graphlib
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,36 +66,49 @@ class Depth:
 
 
 class _Attribution:
-    """Which observe or graph node the current thread works for."""
+    """Which observe or graph node the current context works for, and on which thread."""
 
     def __init__(self) -> None:
-        self.local = threading.local()
+        self.label: contextvars.ContextVar[str] = contextvars.ContextVar("label", default=OUTSIDE)
         self.lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
-
-    def label(self) -> str:
-        return str(getattr(self.local, "label", OUTSIDE))
+        self.calls: defaultdict[str, Counter[int]] = defaultdict(Counter)  # label -> thread
+        self.home: dict[str, int] = {}  # label -> the thread its observe ran on
 
     def on_call(self, call: Call) -> None:
         with self.lock:
-            self.counts[self.label()] += 1
+            self.calls[self.label.get()][threading.get_ident()] += 1
 
     def on_event(self, event: Event) -> None:
         if event.state in (State.DONE, State.FAILED):
-            self.local.label = OUTSIDE
+            self.label.set(OUTSIDE)
         elif not event.message:  # a step starts (notes carry a message)
             phase = "delete" if event.state is State.DELETING else "apply"
-            self.local.label = node_name(event.step.key, phase, event.step.have)
+            self.label.set(node_name(event.step.key, phase, event.step.have))
 
     def wrap_observe(self, kind: str, observe: Callable[..., list[Observed]]) -> Any:
         def observed(wants: Sequence[Desired]) -> list[Observed]:
-            self.local.label = f"observe:{kind}"
+            label = f"observe:{kind}"
+            self.home[label] = threading.get_ident()
+            token = self.label.set(label)
             try:
                 return observe(wants)
             finally:
-                self.local.label = OUTSIDE
+                self.label.reset(token)
 
         return observed
+
+    def depth(self, label: str) -> int:
+        """Calls in sequence: those on the label's own thread + the busiest worker's."""
+        by_thread = self.calls.get(label, Counter())
+        home = self.home.get(label)
+        own = by_thread.get(home, 0) if home is not None else 0
+        workers = [n for thread, n in by_thread.items() if thread != home]
+        if home is None:  # a graph node: one thread
+            return sum(by_thread.values())
+        return own + max(workers, default=0)
+
+    def weights(self) -> dict[str, int]:
+        return {label: self.depth(label) for label in self.calls}
 
 
 def node_name(key: str, phase: str, have: Observed | None) -> str:
@@ -153,7 +170,7 @@ class Profiler:
         self, deployment: Deployment, plan: Plan, attribution: _Attribution, rec: CallRecorder
     ) -> Depth:
         observe_depth = max(
-            (n for label, n in attribution.counts.items() if label.startswith("observe:")),
+            (n for label, n in attribution.weights().items() if label.startswith("observe:")),
             default=0,
         )
         if not plan.empty:
@@ -162,5 +179,5 @@ class Profiler:
                 raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
         graph = build_graph(plan, registry.kind_rank())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
-        apply_depth, chain = longest_path(deps, attribution.counts)
+        apply_depth, chain = longest_path(deps, attribution.weights())
         return Depth(observe_depth, apply_depth, chain, calls=len(rec.calls))

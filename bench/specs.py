@@ -29,7 +29,7 @@ def services_spec(count: int, env: str, redeployed: str | None = None) -> dict[s
         services[name] = {
             "image": f"{IMAGE}:{tag}",
             "port": 80,
-            "health_check": "/",
+            "health_check": "/" if index == 0 else f"/{name}/health",
             "route": "/*" if index == 0 else f"/{name}/*",
         }
     return {
