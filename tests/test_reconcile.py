@@ -202,14 +202,25 @@ def _squat_target_group() -> None:
     )
 
 
+def _squat_role() -> None:
+    import boto3
+
+    from ecsdeploy.resources.iam_role import trust_policy
+
+    boto3.client("iam", region_name="us-west-2").create_role(  # outside the app's path
+        RoleName="mlapp-dev-api-task", AssumeRolePolicyDocument=trust_policy("ecs.amazonaws.com")
+    )
+
+
 @pytest.mark.parametrize(
     ("squat", "name"),
     [
+        (_squat_role, "mlapp-dev-api-task"),
         (_squat_log_group, "/ecsdeploy/mlapp/dev/api"),
         (_squat_cluster, "mlapp-dev"),
         (_squat_target_group, "mlapp-dev-api"),
     ],
-    ids=["log_group", "cluster", "target_group"],
+    ids=["role", "log_group", "cluster", "target_group"],
 )
 def test_a_name_held_by_something_else_stops_the_plan(
     harness: Harness, squat: Any, name: str

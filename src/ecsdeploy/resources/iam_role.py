@@ -65,19 +65,25 @@ class IamRoleHandler(Handler):
             if observed is not None:
                 found.append(observed)
                 seen.add(observed.name)
-        # A wanted name outside our path (or untagged) is someone else's role.
-        for want in wants:
-            if want.name in seen:
-                continue
-            try:
-                role = iam.get_role(RoleName=want.name)["Role"]
-            except NotFound:
-                continue
-            tags = tags_to_dict(role.get("Tags"))
-            found.append(
-                Observed(self.kind, want.key, role["Arn"], want.name, {}, tags=tags, owned=False)
-            )
+        # A wanted name outside our path (or untagged) is someone else's role. On a first
+        # up every name is unseen: one GetRole each, concurrently.
+        unseen = [want for want in wants if want.name not in seen]
+        for want, role in zip(unseen, read_each(self._role, unseen), strict=True):
+            if role is not None:
+                tags = tags_to_dict(role.get("Tags"))
+                found.append(
+                    Observed(
+                        self.kind, want.key, role["Arn"], want.name, {}, tags=tags, owned=False
+                    )
+                )
         return found
+
+    def _role(self, want: Desired) -> dict[str, Any] | None:
+        try:
+            role: dict[str, Any] = self.client("iam").get_role(RoleName=want.name)["Role"]
+        except NotFound:
+            return None
+        return role
 
     def _read(self, name: str) -> Observed | None:
         iam = self.client("iam")
