@@ -144,8 +144,9 @@ class Deployment:
         ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing())
         ctx.images = ImageServices(Registry(aws, registry_override()))
         handlers = registry.handlers(ctx)
-        # Clients are built here, before any thread: boto3 sessions are not thread-safe.
-        aws.prepare({"sts", *(s for h in handlers.values() for s in h.services)})
+        # Clients are built once, under the session lock (boto3 sessions are not
+        # thread-safe): those of the first calls first, the rest in the background.
+        aws.prepare(["sts", "ec2", "elbv2", *(s for h in handlers.values() for s in h.services)])
         return cls(target, aws, ctx, handlers)
 
     # --- stages ------------------------------------------------------------------------

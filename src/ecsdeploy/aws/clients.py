@@ -118,9 +118,25 @@ class Aws:
         self._account: str | None = None
 
     def prepare(self, services: Iterable[str]) -> None:
-        """Build the clients for ``services`` now, before any thread needs them."""
+        """Build the clients for ``services`` on a background thread, in the order given.
+
+        Building one parses its service model (about 50 ms each): done here while the
+        first calls (credentials, zones) wait on the network, most are ready by the time
+        the observe needs them all. Creation is serialised by the session lock, so a client
+        asked for meanwhile is built once, by whoever gets there first; a failure is left
+        for that caller to meet.
+        """
+        wanted = list(dict.fromkeys(services))
+        threading.Thread(
+            target=self._build, args=(wanted,), name="ecsdeploy-clients", daemon=True
+        ).start()
+
+    def _build(self, services: list[str]) -> None:
         for service in services:
-            self.client(service)
+            try:
+                self.client(service)
+            except Exception:
+                return  # the caller that needs this client gets the error
 
     def client(self, service: str) -> Client:
         with _SESSION_LOCK:
