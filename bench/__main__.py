@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Measure:
     operations: dict[str, int] = field(default_factory=dict)
     mutating_operations: list[str] = field(default_factory=list)
     bound_detail: dict[str, Any] = field(default_factory=dict)  # the chain behind the bound
+    walls: list[float] = field(default_factory=list)  # every repeat's wall time
 
     @property
     def bound(self) -> float | None:
@@ -118,13 +119,28 @@ def scenario(
     runner: Runner,
     work: Path,
     with_peer: bool,
+    repeat: int = 1,
 ) -> list[Measure]:
     """Profile (in process, no latency) then time (subprocesses, through the proxy) the
-    four runs of one spec."""
+    four runs of one spec, ``repeat`` times over; wall times are the medians."""
     profile = _profile(name, spec_of, work)
     first = specs.write(spec_of(f"b{name}", None), work / f"{name}.yaml")
     changed = specs.write(spec_of(f"b{name}", "s0" if name != "example" else "api"),
                           work / f"{name}-next.yaml")  # fmt: skip
+    cycles = [_cycle(name, runner, first, changed, work, with_peer) for _ in range(repeat)]
+    out = [_median([cycle[i] for cycle in cycles]) for i in range(len(cycles[0]))]
+    depths = dict(zip(("first up", "no-op up", "redeploy", "down"), profile, strict=True))
+    for m in out:
+        if m.op in depths:
+            m.bound_calls = depths[m.op].total
+            m.bound_detail = depths[m.op].to_json()
+    return out
+
+
+def _cycle(
+    name: str, runner: Runner, first: Path, changed: Path, work: Path, with_peer: bool
+) -> list[Measure]:
+    """first up, no-op up, redeploy (and ecs-deploy's), down: from nothing back to nothing."""
     out = [
         runner.ecsdeploy("first up", ["up", str(first), "--yes", "--no-wait"], f"{name}-up"),
         runner.ecsdeploy("no-op up", ["up", str(first), "--yes", "--no-wait"], f"{name}-noop"),
@@ -135,17 +151,19 @@ def scenario(
     if with_peer:
         out.append(peer.redeploy(runner, changed, work / "peer", f"{name}-ecs-deploy"))
     out.append(runner.ecsdeploy("down", ["down", str(changed), "--yes"], f"{name}-down"))
-    depths = dict(zip(("first up", "no-op up", "redeploy", "down"), profile, strict=True))
-    for m in out:
-        if m.op in depths:
-            m.bound_calls = depths[m.op].total
-            m.bound_detail = depths[m.op].to_json()
     if out[1].mutating:
         raise BenchFailure(
             f"{name}: the no-op up made {out[1].mutating} mutating call(s): "
             + ", ".join(out[1].mutating_operations)
         )
     return out
+
+
+def _median(runs: list[Measure]) -> Measure:
+    """The first run's counts with the median wall time of all (counts are the same each
+    time: the runs start from the same state)."""
+    walls = [m.wall for m in runs]
+    return replace(runs[0], wall=statistics.median(walls), walls=walls)
 
 
 def _profile(name: str, spec_of: Any, work: Path) -> list[Depth]:
@@ -230,6 +248,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--services", default="1,5,20", help="comma-separated service counts (default 1,5,20)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time each spec's runs N times; report medians"
+    )
     parser.add_argument("--no-example", action="store_true", help="skip the example app spec")
     parser.add_argument("--slow", action="store_true", help="also run the slow-AWS model")
     parser.add_argument("--scale", type=float, default=10.0, help="slow-AWS time divisor")
@@ -250,7 +271,12 @@ def main(argv: list[str]) -> int:
     work = ROOT / ".bench" / "run"
     work.mkdir(parents=True, exist_ok=True)
     latency = args.latency / 1000
-    results: dict[str, Any] = {"machine": machine(), "latency_ms": args.latency, "runs": []}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "latency_ms": args.latency,
+        "repeat": args.repeat,
+        "runs": [],
+    }
     rows: list[tuple[str, Measure]] = []
     with Emulator(work / "moto.log") as emulator:
         use_emulator(emulator.endpoint)
@@ -267,7 +293,7 @@ def main(argv: list[str]) -> int:
             for name in names:
                 spec_of = _spec_maker(name)
                 print(f"-- {name}: profiling, then timing", flush=True)
-                measures = scenario(name, spec_of, runner, work, peer_ok)
+                measures = scenario(name, spec_of, runner, work, peer_ok, args.repeat)
                 for m in measures:
                     rows.append((name, m))
                     results["runs"].append({"spec": name, **m.to_json()})
@@ -280,7 +306,7 @@ def main(argv: list[str]) -> int:
         finally:
             proxy.stop()
     print()
-    print(f"latency {args.latency:g} ms per call; {results['machine']}")
+    print(f"latency {args.latency:g} ms per call, median of {args.repeat}; {results['machine']}")
     print(table(rows))
     peers = [m for _, m in rows if m.op == "ecs-deploy"]
     for name, m in rows:
