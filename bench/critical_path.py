@@ -14,7 +14,10 @@ emulator with no latency, before the timed runs):
   finish sooner;
 * ``apply depth`` = the longest path through the executor's dependency graph (the same
   ``build_graph`` the executor runs), each node weighted by the calls it made;
-* bound = (observe depth + apply depth) x latency.
+* the executor runs at most ``--parallelism`` (default 8) steps at once, so the apply also
+  takes at least (calls of all steps / 8) round trips: ``apply bound`` = the larger of
+  the two;
+* bound = (observe depth + apply bound) x latency.
 
 What the bound leaves out, and the wall time therefore includes: process start-up and
 imports, the ``verify`` checks, the zones lookup, the lock, the second observe ``up``
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import graphlib
+import math
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +40,7 @@ from typing import Any
 from ecsdeploy.aws.recorder import Call, CallRecorder
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.model import Plan
-from ecsdeploy.reconcile.executor import Event, State, build_graph
+from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, State, build_graph
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Observed
 from ecsdeploy.spec.loader import load_spec
@@ -52,15 +56,22 @@ class Depth:
     apply: int
     chain: list[tuple[str, int]] = field(default_factory=list)  # (graph node, calls)
     calls: int = 0  # everything this run made, for reference
+    apply_calls: int = 0  # calls of all the executor's steps
+
+    @property
+    def apply_bound(self) -> int:
+        return max(self.apply, math.ceil(self.apply_calls / DEFAULT_PARALLELISM))
 
     @property
     def total(self) -> int:
-        return self.observe + self.apply
+        return self.observe + self.apply_bound
 
     def to_json(self) -> dict[str, Any]:
         return {
             "observe_depth": self.observe,
             "apply_depth": self.apply,
+            "apply_calls": self.apply_calls,
+            "apply_bound": self.apply_bound,
             "chain": [{"node": n, "calls": c} for n, c in self.chain],
         }
 
@@ -179,5 +190,7 @@ class Profiler:
                 raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
         graph = build_graph(plan, registry.kind_rank())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
-        apply_depth, chain = longest_path(deps, attribution.weights())
-        return Depth(observe_depth, apply_depth, chain, calls=len(rec.calls))
+        weights = attribution.weights()
+        apply_depth, chain = longest_path(deps, weights)
+        apply_calls = sum(weights.get(node, 0) for node in deps)
+        return Depth(observe_depth, apply_depth, chain, len(rec.calls), apply_calls)
