@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 PARAMS = (
@@ -91,14 +92,19 @@ class AlarmHandler(UpsertHandler):
         cw = self.client("cloudwatch")
         wanted = {w.name: w for w in wants}
         found: list[Observed] = []
-        for alarm in cw.pages(
-            "DescribeAlarms",
-            "MetricAlarms",
-            AlarmNamePrefix=f"{self.ctx.owner.prefix}-",
-            AlarmTypes=["MetricAlarm"],
-        ):
+        alarms = list(
+            cw.pages(
+                "DescribeAlarms",
+                "MetricAlarms",
+                AlarmNamePrefix=f"{self.ctx.owner.prefix}-",
+                AlarmTypes=["MetricAlarm"],
+            )
+        )
+        # tags are read one alarm per call (several per service): concurrently
+        listed = read_each(lambda a: cw.list_tags_for_resource(ResourceARN=a["AlarmArn"]), alarms)
+        for alarm, answer in zip(alarms, listed, strict=True):
             arn, name = alarm["AlarmArn"], alarm["AlarmName"]
-            tags = tags_to_dict(cw.list_tags_for_resource(ResourceARN=arn).get("Tags"))
+            tags = tags_to_dict(answer.get("Tags"))
             key = owned_key(self.ctx.owner, tags)
             if key is None:
                 found += self.taken(wanted, name, arn, tags)

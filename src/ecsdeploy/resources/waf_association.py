@@ -34,7 +34,9 @@ class WebAclAssociationHandler(Handler):
         wafv2 = self.client("wafv2")
         wanted = {w.key: w for w in wants}
         found: list[Observed] = []
-        for lb_key, lb, _ in owned_load_balancers(self.client("elbv2"), self.ctx.owner):
+        for lb_key, lb, _ in owned_load_balancers(
+            self.client("elbv2"), self.ctx.owner, self.ctx.reads
+        ):
             arn = lb["LoadBalancerArn"]
             acl = wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
             if not acl:
