@@ -23,6 +23,9 @@ os.environ.update(
     AWS_DEFAULT_REGION="us-west-2",
     AWS_CONFIG_FILE="/dev/null",
     AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    # moto's thousands of default AMIs cost a second per fresh EC2 backend; nothing here
+    # launches an instance
+    MOTO_EC2_LOAD_DEFAULT_AMIS="false",
 )
 
 ROOT = Path(__file__).resolve().parent.parent
