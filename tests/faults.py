@@ -8,8 +8,10 @@ sees each answer before the caller does.
 
 from __future__ import annotations
 
+import functools
+import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,3 +96,78 @@ class CrashAfter:
             events = aws.client(service).raw.meta.events
             events.register("before-call.*.*", self.before)
             events.register("after-call.*.*", self.after)
+
+
+# What each wire protocol answers when AWS throttles: (HTTP status, headers, body).
+_THROTTLED: dict[str, tuple[int, dict[str, str], bytes]] = {
+    "ec2": (
+        503,
+        {},
+        b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit "
+        b"exceeded.</Message></Error></Errors><RequestID>throttle</RequestID></Response>",
+    ),
+    "query": (
+        400,
+        {},
+        b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate "
+        b"exceeded</Message></Error><RequestId>throttle</RequestId></ErrorResponse>",
+    ),
+    "json": (
+        400,
+        {"x-amzn-RequestId": "throttle"},
+        b'{"__type": "ThrottlingException", "message": "Rate exceeded"}',
+    ),
+    "rest-xml": (
+        503,
+        {},
+        b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+    ),
+}
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+@dataclass
+class Throttle:
+    """Throttle a share of all HTTP attempts, chosen by a seeded random generator.
+
+    It answers at ``before-send``, below botocore's retry handler, so botocore retries
+    (and backs off from) a throttled attempt exactly as it would one from AWS."""
+
+    share: float
+    rng: random.Random
+    only: str | None = None  # an operation name: throttle just that one
+    throttled: int = 0
+    attempts: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def attach(self, aws: Any, services: Iterable[str]) -> None:
+        # moto answers at before-send too, and botocore runs every before-send handler
+        # (the first answer wins): a throttled attempt must not reach moto at all, so
+        # moto's handler is called from here, only for the attempts let through.
+        from moto.core.models import botocore_stubber
+
+        for service in services:
+            raw = aws.client(service).raw
+            send = functools.partial(self._send, raw.meta.service_model.protocol, botocore_stubber)
+            raw.meta.events.unregister("before-send", botocore_stubber)
+            raw.meta.events.register("before-send", send)
+
+    def _send(self, protocol: str, moto: Any, request: Any, event_name: str, **kw: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        if self.only is None or event_name.endswith(f".{self.only}"):
+            with self._lock:
+                self.attempts += 1
+                throttled = self.rng.random() < self.share
+                self.throttled += throttled
+            if throttled:
+                status, headers, body = _THROTTLED[protocol]
+                return AWSResponse(request.url, status, headers, _Raw(body))
+        return moto(event_name=event_name, request=request, **kw)

@@ -15,7 +15,7 @@ from typing import Any
 from ecsdeploy.aws.errors import AwsError, CredentialsMissing, translate
 from ecsdeploy.aws.recorder import CallRecorder
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # per call, the first try included
 
 # One boto3 session per profile for the whole process: it caches the parsed service
 # models, which take most of the time of creating a client (and boto3 must not register
@@ -109,7 +109,9 @@ class Aws:
         except ProfileNotFound as exc:
             raise AwsError(f"{exc}; check --profile / AWS_PROFILE") from exc
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            # botocore's "max_attempts" counts retries only (one more attempt than it says):
+            # "total_max_attempts" is the bound as written
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             connect_timeout=10,
             read_timeout=60,
             max_pool_connections=32,
