@@ -171,3 +171,36 @@ class Throttle:
                 status, headers, body = _THROTTLED[protocol]
                 return AWSResponse(request.url, status, headers, _Raw(body))
         return moto(event_name=event_name, request=request, **kw)
+
+
+@dataclass
+class Lingering:
+    """Network interfaces that outlive the NAT gateway, load balancer or ECS task they
+    belonged to: a resource that held them fails to delete for ``seconds`` of ``clock``
+    from its first delete attempt. ``log`` keeps the order of the owners' deletions and
+    of those first attempts."""
+
+    clock: Callable[[], float]
+    seconds: float
+    log: list[str] = field(default_factory=list)
+    _first_try: dict[str, float] = field(default_factory=dict)
+    OWNERS = ("DeleteNatGateway", "DeleteLoadBalancer", "DeleteService")
+
+    def attach(self, aws: Any) -> None:
+        for service in ("ec2", "elbv2", "ecs"):
+            aws.client(service).raw.meta.events.register("after-call.*.*", self._deleted)
+
+    def _deleted(self, http_response: Any, model: Any, **_: Any) -> None:
+        if model.name in self.OWNERS and http_response.status_code < 300:
+            self.log.append(model.name)
+
+    def active(self, operation: str) -> Callable[[], bool]:
+        """For a Fault on ``operation``: true for the first ``seconds`` of its attempts."""
+
+        def lingers() -> bool:
+            if operation not in self._first_try:
+                self._first_try[operation] = self.clock()
+                self.log.append(operation)
+            return self.clock() < self._first_try[operation] + self.seconds
+
+        return lingers

@@ -10,7 +10,7 @@ from ecsdeploy.reconcile.executor import Event
 from ecsdeploy.reconcile.wait import WaitTimeout
 
 from conftest import Harness, owned_anything, spec_text
-from faults import Fault, first_n, inject
+from faults import Fault, Lingering, first_n, inject
 
 
 def _order(harness: Harness) -> list[str]:
@@ -50,6 +50,54 @@ def test_lingering_interfaces_are_waited_out(harness: Harness) -> None:
     notes = [e.message for e in events if "DependencyViolation" in e.message]
     assert notes and "retrying" in notes[0]
     assert owned_anything() == []
+
+
+# What AWS answers while the interfaces of a deleted NAT gateway, load balancer or task
+# are still being released: (client, operation, code, message)
+LINGERING = [
+    ("ec2", "DeleteSubnet", "DependencyViolation",
+     "The subnet 'subnet-0a1b2c3d' has dependencies and cannot be deleted."),
+    ("ec2", "DeleteSecurityGroup", "DependencyViolation",
+     "resource sg-0a1b2c3d has a dependent object"),
+    ("ec2", "DetachInternetGateway", "DependencyViolation",
+     "Network vpc-0a1b2c3d has some mapped public address(es). Please unmap those public "
+     "address(es) before detaching the gateway."),
+    ("ec2", "ReleaseAddress", "InvalidIPAddress.InUse", "Address 203.0.113.7 is in use."),
+]  # fmt: skip
+
+
+def test_down_waits_out_interfaces_lingering_after_nat_lb_and_service_deletions(
+    harness: Harness,
+) -> None:
+    text = spec_text(nat="single")
+    harness.up(text)
+    dep: Any = harness.deployment(text)
+    clock = harness.timing.clock  # type: ignore[attr-defined]
+    lingering = Lingering(clock, seconds=20.0)
+    lingering.attach(dep.aws)
+    faults = [inject(dep.aws, service, Fault(op, code, message, lingering.active(op)))
+              for service, op, code, message in LINGERING]  # fmt: skip
+    events: list[Event] = []
+
+    result = dep.apply(dep.plan_down(), listener=events.append)
+
+    assert result.ok, [(s.key, str(e)) for s, e in result.failed]  # on the first run
+    assert owned_anything() == []
+    for fault in faults:
+        assert fault.fired >= 1, fault.operation
+    retried = {e.step.kind for e in events if "retrying" in e.message}
+    assert retried == {
+        "ec2.subnet",
+        "ec2.security_group",
+        "ec2.internet_gateway",
+        "ec2.elastic_ip",
+    }
+    # the dependents were tried only once their NAT gateway, load balancer and services
+    # were deleted, then waited out well within the bound
+    owners = [i for i, op in enumerate(lingering.log) if op in Lingering.OWNERS]
+    assert len(owners) == 1 + 1 + 2
+    assert all(i > max(owners) for i, op in enumerate(lingering.log) if op not in Lingering.OWNERS)
+    assert 20.0 <= clock() < harness.timing.dependency_retry  # type: ignore[attr-defined]
 
 
 def test_dependency_that_never_clears_fails_clearly_and_down_can_be_rerun(
