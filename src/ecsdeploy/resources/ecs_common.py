@@ -1,13 +1,59 @@
-"""Helpers shared by the ECS kinds: ECS tags are lowercase ``key``/``value`` pairs."""
+"""Helpers shared by the ECS kinds: ECS tags are lowercase ``key``/``value`` pairs, and
+ECS answers an error for a while after IAM roles or listener rules are created.
+
+AWS quirk: ECS sees a new IAM role, and a target group's new listener rule, only after they
+have propagated (seconds, sometimes a minute). Until then RegisterTaskDefinition,
+CreateService, UpdateService and CreateExpressGatewayService fail with an error saying so;
+``retry_until_propagated`` retries exactly those errors, bounded by
+``Timing.iam_propagation``, and lets every other error through at once.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ecsdeploy.aws.clients import Client
-from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.aws.errors import AccessDenied, InvalidRequest, NotFound
+from ecsdeploy.reconcile.wait import retry_while
+from ecsdeploy.resources.base import Context
 from ecsdeploy.resources.reads import SharedReads, read_each, shared
 from ecsdeploy.spec.naming import Owner, tags_to_dict
+
+T = TypeVar("T")
+
+# Wordings AWS uses when a role passed to ECS cannot be assumed (yet). Matched lowercase.
+ROLE_NOT_ASSUMABLE = (
+    "unable to assume",  # InvalidParameterException / ClientException: "ECS was unable to
+    # assume the role '...'", "Unable to assume role and validate the specified ..."
+    "cannot assume role",  # AccessDeniedException: "Cannot assume role arn:..."
+    "not authorized to perform: sts:assumerole",
+    "was not able to validate the provided access credentials",  # ClientException
+)
+# InvalidParameterException right after the listener rule that forwards to a target group
+# was created: "The target group with targetGroupArn ... does not have an associated load
+# balancer."
+TARGET_GROUP_NOT_ATTACHED = ("does not have an associated load balancer",)
+
+
+class NotPropagatedYet(InvalidRequest):
+    """AWS does not see yet a role or rule created a moment ago."""
+
+
+def retry_until_propagated(
+    ctx: Context, what: str, phrases: tuple[str, ...], call: Callable[[], T]
+) -> T:
+    """``call``, retried while AWS's error message contains one of ``phrases``."""
+
+    def guarded() -> T:
+        try:
+            return call()
+        except (InvalidRequest, AccessDenied) as exc:
+            if any(words in exc.message.lower() for words in phrases):
+                raise NotPropagatedYet(exc.message, exc.code, exc.operation) from exc
+            raise
+
+    return retry_while(ctx, (NotPropagatedYet,), what, guarded, ctx.timing.iam_propagation)
 
 
 def ecs_tags(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -8,16 +8,24 @@ the props, so scaling activity is never seen as drift.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
-from ecsdeploy.aws.errors import InvalidRequest, NotFound
-from ecsdeploy.reconcile.wait import retry_while, wait_for
+from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ec2_common import client_token
-from ecsdeploy.resources.ecs_common import cluster_name, describe_services, ecs_tags
+from ecsdeploy.resources.ecs_common import (
+    ROLE_NOT_ASSUMABLE,
+    TARGET_GROUP_NOT_ATTACHED,
+    cluster_name,
+    describe_services,
+    ecs_tags,
+    retry_until_propagated,
+)
 from ecsdeploy.spec.naming import tags_to_dict
 
+T = TypeVar("T")
 LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, container port)
 
 
@@ -149,7 +157,7 @@ class ServiceHandler(Handler):
             out: dict[str, Any] = self.client("ecs").create_service(**args)["service"]
             return out
 
-        svc = self._retry_unattached_target_group(attempt)
+        svc = self._retry_propagation(attempt)
         if bool(svc.get("enableExecuteCommand", False)) != args["enableExecuteCommand"]:
             # emulators that ignore the flag on create (moto): set it as an update does
             svc = self.client("ecs").update_service(
@@ -159,24 +167,15 @@ class ServiceHandler(Handler):
             )["service"]
         return self._observed(want.key, svc, self.tags(want))
 
-    def _retry_unattached_target_group(self, attempt: Any) -> dict[str, Any]:
-        # Right after a listener rule is created, AWS may still say the target group
-        # "does not have an associated load balancer": retry that, briefly and bounded.
-        def guarded() -> dict[str, Any]:
-            try:
-                result: dict[str, Any] = attempt()
-                return result
-            except InvalidRequest as exc:
-                if "associated load balancer" in exc.message:
-                    raise _NotAttachedYet(exc.message, exc.code, exc.operation) from exc
-                raise
-
-        return retry_while(
+    def _retry_propagation(self, attempt: Callable[[], T]) -> T:
+        # Right after its roles and listener rule are created, AWS may still say it cannot
+        # assume a role, or that the target group "does not have an associated load
+        # balancer": retry those, bounded (see ecs_common).
+        return retry_until_propagated(
             self.ctx,
-            (_NotAttachedYet,),
-            "the target group to be attached to the load balancer",
-            guarded,
-            self.ctx.timing.iam_propagation,
+            "ECS to see the new IAM roles and the target group's listener rule",
+            ROLE_NOT_ASSUMABLE + TARGET_GROUP_NOT_ATTACHED,
+            attempt,
         )
 
     def update(
@@ -205,9 +204,7 @@ class ServiceHandler(Handler):
         if "exec" in fields:
             # running tasks keep the old setting: only new tasks get (or lose) the agent
             args["forceNewDeployment"] = True
-        svc = self._retry_unattached_target_group(
-            lambda: self.client("ecs").update_service(**args)["service"]
-        )
+        svc = self._retry_propagation(lambda: self.client("ecs").update_service(**args)["service"])
         return self._observed(have.key, svc, have.tags)
 
     def delete(self, have: Observed) -> None:
@@ -232,7 +229,3 @@ class ServiceHandler(Handler):
             return True
         services = out.get("services", [])
         return True if not services or services[0].get("status") == "INACTIVE" else None
-
-
-class _NotAttachedYet(InvalidRequest):
-    pass

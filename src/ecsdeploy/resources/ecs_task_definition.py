@@ -3,7 +3,9 @@
 A task definition cannot be changed, only given a new revision, so ``update`` registers a
 revision, and only when the normalised content differs from the latest ACTIVE one: an
 unchanged ``up`` registers nothing. Dependents refer to the revision ARN, which an update
-changes (``volatile_attrs``), so the plan shows the service update that follows.
+changes (``volatile_attrs``), so the plan shows the service update that follows. A new
+role may not be assumable by ECS yet when the first revision is registered: that error is
+retried, bounded (see ecs_common).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
-from ecsdeploy.resources.ecs_common import ecs_tags
+from ecsdeploy.resources.ecs_common import ROLE_NOT_ASSUMABLE, ecs_tags, retry_until_propagated
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import tags_to_dict
 
@@ -116,7 +118,7 @@ class TaskDefinitionHandler(UpsertHandler):
         }
         if props["health"]:
             container["healthCheck"] = dict(props["health"])
-        out = self.client("ecs").register_task_definition(
+        args: dict[str, Any] = dict(
             family=want.name,
             taskRoleArn=props["task_role"],
             executionRoleArn=props["execution_role"],
@@ -127,6 +129,12 @@ class TaskDefinitionHandler(UpsertHandler):
             runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
             containerDefinitions=[container],
             tags=ecs_tags(self.tags(want)),
+        )
+        out = retry_until_propagated(
+            self.ctx,
+            "the new IAM roles to become assumable by ECS",
+            ROLE_NOT_ASSUMABLE,
+            lambda: self.client("ecs").register_task_definition(**args),
         )
         return self._observed(want.key, out["taskDefinition"], self.tags(want))
 

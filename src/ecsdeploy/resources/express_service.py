@@ -26,21 +26,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from ecsdeploy.aws.errors import AccessDenied, AwsError, InvalidRequest, NotFound
-from ecsdeploy.reconcile.wait import retry_while, wait_for
+from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
+from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.ecs_common import cluster_name, describe_services, ecs_tags
+from ecsdeploy.resources.ecs_common import (
+    ROLE_NOT_ASSUMABLE,
+    cluster_name,
+    describe_services,
+    ecs_tags,
+    retry_until_propagated,
+)
 from ecsdeploy.spec.naming import TAG_KEY, tags_to_dict
 
 T = TypeVar("T")
 
-# Wordings AWS uses when a role passed to ECS cannot be assumed (yet). Matched lowercase.
-ROLE_NOT_ASSUMABLE = (
-    "unable to assume",  # InvalidParameterException: "ECS was unable to assume the ... Role"
-    "cannot assume role",  # AccessDeniedException: "Cannot assume role arn:..."
-    "not authorized to perform: sts:assumerole",
-    "was not able to validate the provided access credentials",  # ClientException
-)
 # A deployment in one of these states will not bring up the revision that was asked for.
 DEPLOYMENT_FAILED = frozenset(
     {"STOPPED", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS",
@@ -53,10 +52,6 @@ CONTAINER_FIELDS = frozenset({"image", "port", "env", "secrets", "log_group"})
 
 class ExpressServiceFailed(AwsError):
     """The service went inactive, or its deployment stopped or rolled back."""
-
-
-class _RoleNotAssumableYet(InvalidRequest):
-    pass
 
 
 class ExpressServiceHandler(Handler):
@@ -231,21 +226,8 @@ class ExpressServiceHandler(Handler):
     # --- helpers -----------------------------------------------------------------------
     def _retry_role(self, call: Callable[[], T]) -> T:
         """``call``, retried while AWS says a role cannot be assumed (IAM propagation)."""
-
-        def guarded() -> T:
-            try:
-                return call()
-            except (InvalidRequest, AccessDenied) as exc:
-                if any(words in exc.message.lower() for words in ROLE_NOT_ASSUMABLE):
-                    raise _RoleNotAssumableYet(exc.message, exc.code, exc.operation) from exc
-                raise
-
-        return retry_while(
-            self.ctx,
-            (_RoleNotAssumableYet,),
-            "the new IAM roles to become assumable by ECS",
-            guarded,
-            self.ctx.timing.iam_propagation,
+        return retry_until_propagated(
+            self.ctx, "the new IAM roles to become assumable by ECS", ROLE_NOT_ASSUMABLE, call
         )
 
     def _wait_ready(self, arn: str, name: str, target: str | None) -> dict[str, Any]:
