@@ -131,7 +131,8 @@ def test_changing_one_env_var_registers_one_revision_and_updates_one_service(
     assert env_change.field == "env" and env_change.after == {"THEME": "dark"}
     harness.recorder.clear()
     assert dep.apply(plan).ok
-    assert _mutations(harness) == ["RegisterTaskDefinition", "UpdateService"]
+    # and the record of what was set (reconcile.applied)
+    assert _mutations(harness) == ["PutParameter", "RegisterTaskDefinition", "UpdateService"]
     assert harness.deployment(changed).plan_up().empty  # type: ignore[attr-defined]
 
 

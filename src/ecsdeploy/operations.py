@@ -29,6 +29,7 @@ from ecsdeploy.desired.monitoring import billed_metrics
 from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_observed
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
+from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
 from ecsdeploy.reconcile.rollout import (
     AwsRolloutSource,
@@ -132,6 +133,7 @@ class Deployment:
     handlers: dict[str, Handler] = field(default_factory=dict)
     image_refs: dict[str, ImageRef] = field(default_factory=dict)
     built: dict[str, ImageRef] = field(default_factory=dict)  # by service, this run
+    applied_before: dict[str, str] = field(default_factory=dict)  # as the last plan read it
 
     @classmethod
     def connect(
@@ -146,7 +148,9 @@ class Deployment:
         handlers = registry.handlers(ctx)
         # Clients are built once, under the session lock (boto3 sessions are not
         # thread-safe): those of the first calls first, the rest in the background.
-        aws.prepare(["sts", "ec2", "elbv2", *(s for h in handlers.values() for s in h.services)])
+        aws.prepare(
+            ["sts", "ec2", "elbv2", "ssm", *(s for h in handlers.values() for s in h.services)]
+        )
         return cls(target, aws, ctx, handlers)
 
     # --- stages ------------------------------------------------------------------------
@@ -255,11 +259,13 @@ class Deployment:
 
     def plan_up(self) -> Plan:
         desired = self.desired()
-        return make_plan(desired, self.observe(desired), self.handlers)
+        self.applied_before = applied.load(self.aws, self.target.owner)
+        return make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
 
     def plan_down(self, disable_deletion_protection: bool = False) -> Plan:
         """Everything the app owns, deleted. Refuses (before any change) while a load
         balancer has deletion protection on, unless asked to turn it off first."""
+        self.applied_before = applied.load(self.aws, self.target.owner)
         plan = delete_all(self.observe([]), self.handlers)
         for step in plan.steps:
             if step.have is not None and step.have.props.get("deletion_protection"):
@@ -277,7 +283,11 @@ class Deployment:
         executor = Executor(
             self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
         )
-        return executor.run(plan)
+        result = executor.run(plan)
+        # what was set now, for the next plan to tell drift apart (reconcile.applied)
+        before = self.applied_before
+        applied.save(self.aws, self.target.owner, before, applied.after(before, plan, result.done))
+        return result
 
     def rollout_watches(self, result: Result) -> list[Watch]:
         """The services whose tasks this run changed: new, or new revision or count."""

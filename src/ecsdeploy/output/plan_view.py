@@ -65,10 +65,14 @@ _AWS_ID = re.compile(r"[a-z]+-[0-9a-f]{8,17}")
 def _step(console: Console, step: Step, names: Names, ids: Mapping[str, str]) -> None:
     style = _STYLE.get(step.action, "")
     ident = f" ({short_id(step.have.id)})" if step.have and step.have.id != step.name else ""
+    drift = ""
+    if step.drift:  # the live resource differs from what ecsdeploy last set
+        what = "deleted" if step.action is Action.CREATE else "changed"
+        drift = f" [bold red](drift: {what} outside ecsdeploy)[/]"
     console.print(
         f"    [{style}]{step.action.symbol:>3} {step.action.value:<8}[/] "
         f"{escape(step.kind)} [bold]{escape(step.name)}[/]{escape(ident)}"
-        f"  [dim]{escape(label(step.kind))}[/]"
+        f"  [dim]{escape(label(step.kind))}[/]{drift}"
     )
     if step.action is Action.CREATE and step.want is not None:
         for name, text in attributes(step.kind, step.want.props, names):

@@ -39,6 +39,9 @@ class Step:
     have: Observed | None = None
     changes: list[Change] = field(default_factory=list)
     depends_on: set[str] = field(default_factory=set)  # keys of steps that must finish first
+    # the live resource differs from what ecsdeploy last set, with the spec unchanged: it
+    # was changed or deleted outside ecsdeploy (see plan.planner)
+    drift: bool = False
 
     @property
     def id(self) -> str:
@@ -52,6 +55,7 @@ class Step:
             "name": self.name,
             "layer": self.layer,
             "id": self.have.id if self.have else None,
+            "drift": self.drift,
             "changes": [
                 {
                     "field": c.field,

@@ -9,6 +9,8 @@ that depends on a replaced one is updated (or replaced, if the field forces it).
 from __future__ import annotations
 
 import graphlib
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +51,10 @@ def make_plan(
     desired: list[Desired],
     observed: Iterable[Observed],
     handlers: Mapping[str, Handler],
+    applied: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Diff ``desired`` against ``observed`` into a plan of steps."""
+    """Diff ``desired`` against ``observed`` into a plan of steps. ``applied`` (logical key
+    -> fingerprint of what ecsdeploy last set, see reconcile.applied) marks drift."""
     owned: dict[str, Observed] = {}
     extra: list[Observed] = []
     conflicts: list[Conflict] = []
@@ -93,12 +97,16 @@ def make_plan(
                 if held.action is Action.REPLACE and handlers[held.kind].held_by_dependents:
                     # the old one cannot go while this still uses it: replace this too
                     step.changes.append(Change(f"({ref_key})", "replaced", "replaced", True))
+            tags = _missing_tags(handler, want, have)
+            if tags is not None:
+                step.changes.append(tags)
             if any(c.replace for c in step.changes):
                 step.action = Action.REPLACE
             elif step.changes:
                 step.action = Action.UPDATE
             else:
                 step.action = Action.NOOP
+        step.drift = _is_drift(step, steps, (applied or {}).get(key))
         steps[key] = step
     ordered = [steps[d.key] for d in desired]
     for gone in extra:
@@ -113,6 +121,50 @@ def make_plan(
             )
         )
     return Plan(steps=ordered, observed=owned)
+
+
+def fingerprint(want: Desired) -> str:
+    """A short digest of what the spec asks of one resource (Refs by name, unresolved)."""
+    text = json.dumps([want.kind, want.name, _canonical(want.props)], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, default=str))
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # Ref, Joined: by what they name
+
+
+def _missing_tags(handler: Handler, want: Desired, have: Observed) -> Change | None:
+    """The tags ecsdeploy set that the resource no longer has as set (for kinds that can
+    put them back in place); other tags are the user's and left alone."""
+    if not handler.retags:
+        return None
+    wanted = handler.tags(want)
+    if all(have.tags.get(k) == v for k, v in wanted.items()):
+        return None
+    before = {k: have.tags[k] for k in wanted if k in have.tags}
+    return Change("tags", before, wanted)
+
+
+def _is_drift(step: Step, steps: Mapping[str, Step], last_set: str | None) -> bool:
+    """The live resource differs from what ecsdeploy last set, and the spec did not change:
+    it was changed, or deleted, outside ecsdeploy."""
+    if step.action is Action.NOOP or step.want is None:
+        return False
+    if any(c.field == "tags" for c in step.changes):
+        return True  # ecsdeploy always sets them, the same way
+    if last_set != fingerprint(step.want):
+        return False  # never applied, or the spec changed since
+    if any(isinstance(c.after, Unknown) or c.field.startswith("(") for c in step.changes):
+        return False  # follows a resource being created or replaced
+    return all(steps[k].action in (Action.NOOP, Action.UPDATE) for k in step.depends_on)
 
 
 def delete_all(observed: Iterable[Observed], handlers: Mapping[str, Handler]) -> Plan:

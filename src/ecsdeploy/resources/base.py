@@ -187,6 +187,9 @@ class Handler:
     # AWS refuses to delete a resource of this kind while others use it (a subnet with
     # interfaces, a target group a rule forwards to): replacing it replaces its dependents
     held_by_dependents: ClassVar[bool] = False
+    # the kind can put back, in place, the tags ecsdeploy set (``retag``): the plan then
+    # compares them too, and a tag removed by hand is drift
+    retags: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -230,6 +233,10 @@ class Handler:
         raise NotImplementedError(f"{self.kind} cannot be updated in place")
 
     def delete(self, have: Observed) -> None:
+        raise NotImplementedError
+
+    def retag(self, have: Observed, tags: dict[str, str]) -> None:
+        """Set ``tags`` on the resource (only for kinds with ``retags``)."""
         raise NotImplementedError
 
 

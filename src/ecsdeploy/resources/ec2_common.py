@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Handler, owned_key
+from ecsdeploy.resources.base import Handler, Observed, owned_key
 from ecsdeploy.spec.naming import TAG_APP, TAG_ENV, Owner, dict_to_tags, tags_to_dict
 
 
@@ -34,6 +34,11 @@ class Ec2Handler(Handler):
 
     services: ClassVar[tuple[str, ...]] = ("ec2",)
     layer: ClassVar[str] = "network"
+    retags: ClassVar[bool] = True
+
+    def retag(self, have: Observed, tags: dict[str, str]) -> None:
+        self.client("ec2").create_tags(Resources=[have.id], Tags=dict_to_tags(tags))
+        have.tags.update(tags)
 
     def owned_items(
         self,

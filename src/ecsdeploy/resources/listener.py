@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.load_balancer import describe_tags, owned_load_balancers
+from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, owned_load_balancers
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags
 
@@ -121,11 +121,9 @@ def _owned_listeners(
     return owned
 
 
-class ListenerHandler(Handler):
+class ListenerHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.listener"
-    layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 6
-    services: ClassVar[tuple[str, ...]] = ("elbv2",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"load_balancer", "port"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
 from ecsdeploy.resources.listener import action_props, forward, owned_listeners
-from ecsdeploy.resources.load_balancer import describe_tags
+from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags
 from ecsdeploy.spec.naming import dict_to_tags
 
 # condition Field -> (props field, the *Config that holds its values)
@@ -50,11 +50,9 @@ def _condition_props(aws: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[st
     return {prop: frozenset(values) for prop, values in found.items()}
 
 
-class ListenerRuleHandler(Handler):
+class ListenerRuleHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.listener_rule"
-    layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 7
-    services: ClassVar[tuple[str, ...]] = ("elbv2",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"listener"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

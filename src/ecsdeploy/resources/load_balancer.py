@@ -143,12 +143,23 @@ def full_name(arn: str) -> str:
     return arn.split(":", 5)[5].removeprefix("loadbalancer/")
 
 
-# --- the kind ----------------------------------------------------------------------------
-class LoadBalancerHandler(Handler):
-    kind: ClassVar[str] = "elbv2.load_balancer"
+class Elbv2Handler(Handler):
+    """Base for the ELBv2 kinds: tags put back in place with AddTags."""
+
     layer: ClassVar[str] = "load_balancer"
-    rank: ClassVar[int] = 5
     services: ClassVar[tuple[str, ...]] = ("elbv2",)
+    retags: ClassVar[bool] = True
+
+    def retag(self, have: Observed, tags: dict[str, str]) -> None:
+        arn = str(have.attrs.get("arn", have.id))
+        self.client("elbv2").add_tags(ResourceArns=[arn], Tags=dict_to_tags(tags))
+        have.tags.update(tags)
+
+
+# --- the kind ----------------------------------------------------------------------------
+class LoadBalancerHandler(Elbv2Handler):
+    kind: ClassVar[str] = "elbv2.load_balancer"
+    rank: ClassVar[int] = 5
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

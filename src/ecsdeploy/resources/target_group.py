@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.load_balancer import describe_tags, full_name
+from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, full_name
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags
 
@@ -42,12 +42,10 @@ def _health_check(props: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-class TargetGroupHandler(Handler):
+class TargetGroupHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.target_group"
-    layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
-    services: ClassVar[tuple[str, ...]] = ("elbv2",)
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "port", "protocol", "vpc", "target_type"}
     )
