@@ -99,6 +99,13 @@ class Aws:
     ) -> None:
         from botocore.config import Config
 
+        from ecsdeploy.spec.checks import REGION_RE
+
+        if not REGION_RE.match(region):  # --region, AWS_REGION: checked like the spec's
+            raise AwsError(
+                f"'{region}' is not an AWS region name (e.g. us-west-2); check --region, "
+                "the spec's region and AWS_REGION / AWS_DEFAULT_REGION"
+            )
         self.region = region
         self.recorder = recorder or CallRecorder()
         from botocore.exceptions import ProfileNotFound
@@ -144,7 +151,12 @@ class Aws:
         with _SESSION_LOCK:
             found = self._clients.get(service)
             if found is None:
-                raw = self._session.client(service, region_name=self.region, config=self._config)
+                try:
+                    raw = self._session.client(
+                        service, region_name=self.region, config=self._config
+                    )
+                except ValueError as exc:  # "Invalid endpoint: ..." from AWS_ENDPOINT_URL
+                    raise AwsError(f"{exc}; check AWS_ENDPOINT_URL") from None
                 self.recorder.attach(raw)
                 found = self._clients[service] = Client(raw)
             return found
