@@ -155,7 +155,9 @@ class Throttle:
 
         for service in services:
             raw = aws.client(service).raw
-            send = functools.partial(self._send, raw.meta.service_model.protocol, botocore_stubber)
+            send = functools.partial(
+                self._send, raw.meta.service_model.resolved_protocol, botocore_stubber
+            )
             raw.meta.events.unregister("before-send", botocore_stubber)
             raw.meta.events.register("before-send", send)
 

@@ -20,6 +20,7 @@ import typer
 
 from ecsdeploy.aws.recorder import Call, CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 from ecsdeploy.output.console import err
 from ecsdeploy.reconcile import lock
 
@@ -47,7 +48,7 @@ def test_two_concurrent_ups_one_acts_the_other_stops_naming_it(
     spec = tmp_path / "ecsdeploy.yaml"
     spec.write_text(spec_text(nat="single"))
     output = PerThread()
-    monkeypatch.setattr(err, "file", output)
+    monkeypatch.setattr(err, "_file", output)  # None again afterwards: sys.stderr
     # the two runs share a process: tell their locks apart by thread
     monkeypatch.setattr(lock, "whoami", lambda command: f"{threading.current_thread().name} "
                         f"({command})")  # fmt: skip
@@ -68,7 +69,7 @@ def test_two_concurrent_ups_one_acts_the_other_stops_naming_it(
         rec.listeners.append(sync)
         return rec
 
-    monkeypatch.setattr(cli, "_recorder", recorder)
+    monkeypatch.setattr(seams, "recorder", recorder)
     command = typer.main.get_command(cli.app)
     codes: dict[str, Any] = {}
     finished: dict[str, float] = {}
@@ -108,9 +109,12 @@ def test_two_concurrent_ups_one_acts_the_other_stops_naming_it(
     arns = ecs.list_services(cluster="mlapp-dev")["serviceArns"]
     services = ecs.describe_services(cluster="mlapp-dev", services=arns)["services"]
     assert sorted(s["serviceName"] for s in services if s["status"] == "ACTIVE") == ["api", "ui"]
-    # the winner released the lock: the next run needs no unlock
+    # the winner released the lock (the next run needs no unlock) and kept the record of
+    # what it set (reconcile.applied)
     ssm = boto3.client("ssm", region_name="us-west-2")
-    assert ssm.describe_parameters()["Parameters"] == []
+    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert names == ["/ecsdeploy/mlapp/dev/applied"]
     code = command.main(["down", str(spec), "--yes"], standalone_mode=False)
     assert code in (None, 0), output.text("MainThread")
     assert owned_anything() == []
+    assert ssm.describe_parameters()["Parameters"] == []  # down took the record along

@@ -68,10 +68,14 @@ def _harness() -> Harness:
 
 def _up(harness: Harness, crash: CrashAfter) -> Any:
     """An `up` with ``crash`` hooked into every client it uses, one step at a time so that
-    call k is the same call in every run (the re-runs after it run in parallel)."""
+    call k is the same call in every run (the re-runs after it run in parallel). None when
+    the crash ended the run itself (rather than one of its steps)."""
     dep: Any = harness.deployment(TEXT)
-    crash.attach(dep.aws, {"sts", *(s for h in dep.handlers.values() for s in h.services)})
-    return dep.apply(dep.plan_up(), parallelism=1)
+    crash.attach(dep.aws, {"sts", "ssm", *(s for h in dep.handlers.values() for s in h.services)})
+    try:
+        return dep.apply(dep.plan_up(), parallelism=1)
+    except Crash:
+        return None  # in the main thread: after the steps, recording what was set
 
 
 def _failures(result: Any) -> list[tuple[str, str]]:
@@ -142,6 +146,17 @@ def _counts() -> Counter[str]:
     counts["scaling policy"] = len(
         scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     )
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    counts["alarm"] = len(cloudwatch.describe_alarms()["MetricAlarms"])
+    counts["dashboard"] = len(cloudwatch.list_dashboards()["DashboardEntries"])
+    sns = boto3.client("sns", region_name=REGION)
+    counts["topic"] = len(sns.list_topics()["Topics"])
+    counts["subscription"] = len(sns.list_subscriptions()["Subscriptions"])
+    ssm = boto3.client("ssm", region_name=REGION)
+    for parameter in ssm.describe_parameters()["Parameters"]:
+        counts[f"parameter {parameter['Name']}"] += 1  # the lock, the record of what was set
+    s3 = boto3.client("s3", region_name=REGION)
+    counts["bucket"] = len(s3.list_buckets()["Buckets"])
     return +counts  # drop the zeros
 
 
@@ -157,7 +172,10 @@ def _recover(
         harness = _harness()
         crash = CrashAfter(k)
         result = _up(harness, crash)
-        if not crash.crashed or not any(isinstance(e, Crash) for _, e in result.failed):
+        crashed_in_a_step = result is not None and any(
+            isinstance(e, Crash) for _, e in result.failed
+        )
+        if not crash.crashed or not (result is None or crashed_in_a_step):
             return f"k={k}: the run did not crash ({len(crash.succeeded)} calls)"
         if crash.succeeded != clean_calls[:k]:
             return f"k={k}: the run made other calls than a clean one: {crash.succeeded}"

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
 from ecsdeploy.plan.model import Action
 from ecsdeploy.plan.planner import OwnershipConflict
 
@@ -110,7 +111,7 @@ DRIFTS: list[tuple[str, Callable[[], None], str, str, Callable[[], bool]]] = [
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> CallRecorder:
     rec = CallRecorder()
-    monkeypatch.setattr(cli, "_recorder", lambda: rec)
+    monkeypatch.setattr(seams, "recorder", lambda: rec)
     return rec
 
 

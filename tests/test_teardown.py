@@ -30,7 +30,15 @@ def test_down_deletes_nat_before_its_address_subnet_and_gateway(harness: Harness
         i
         for i, op in enumerate(ops)
         if op.startswith(("Delete", "Release", "Detach"))
-        and op not in ("DeleteRole", "DeleteRolePolicy", "DeleteLogGroup", "DetachRolePolicy")
+        # (and the record of what was set, removed once all is gone)
+        and op
+        not in (
+            "DeleteRole",
+            "DeleteRolePolicy",
+            "DeleteLogGroup",
+            "DetachRolePolicy",
+            "DeleteParameter",
+        )
     )
     assert owned_anything() == []
 

@@ -38,7 +38,9 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
 
 def _connect(harness: Harness, text: str, throttle: Throttle) -> Any:
     dep: Any = harness.deployment(text)
-    throttle.attach(dep.aws, {"sts", *(s for h in dep.handlers.values() for s in h.services)})
+    throttle.attach(
+        dep.aws, {"sts", "ssm", *(s for h in dep.handlers.values() for s in h.services)}
+    )
     return dep
 
 
