@@ -34,6 +34,23 @@ def _session(profile: str | None) -> Any:
     return found
 
 
+def _profile_session(profile: str | None) -> Any:
+    """The shared session of ``profile``; an unknown profile is an AwsError saying so."""
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        with _SESSION_LOCK:
+            return _session(profile)
+    except ProfileNotFound as exc:
+        raise AwsError(f"{exc}; check --profile / AWS_PROFILE") from exc
+
+
+def default_region(profile: str | None) -> str | None:
+    """The region the environment or the profile names (AWS_REGION, config), if any."""
+    region = _profile_session(profile).region_name
+    return str(region) if region else None
+
+
 class Client:
     """A boto3 client whose calls raise ``AwsError`` subclasses instead of ClientError."""
 
@@ -108,13 +125,7 @@ class Aws:
             )
         self.region = region
         self.recorder = recorder or CallRecorder()
-        from botocore.exceptions import ProfileNotFound
-
-        try:
-            with _SESSION_LOCK:
-                self._session = _session(profile)
-        except ProfileNotFound as exc:
-            raise AwsError(f"{exc}; check --profile / AWS_PROFILE") from exc
+        self._session = _profile_session(profile)
         self._config = Config(
             # botocore's "max_attempts" counts retries only (one more attempt than it says):
             # "total_max_attempts" is the bound as written

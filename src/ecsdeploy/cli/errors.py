@@ -104,6 +104,8 @@ def diagnose(exc: BaseException) -> Diagnosis:
             "use credentials allowed to make this call (see README, Permissions)",
         )
     if isinstance(exc, AwsError):
+        if not exc.operation:  # a bad profile, region or endpoint: no call was made
+            return Diagnosis(EXIT_FAILED, exc.message, [])
         return Diagnosis(EXIT_FAILED, f"AWS call failed: {exc.operation}", [str(exc)])
     if isinstance(exc, WaitTimeout):
         return Diagnosis(

@@ -134,9 +134,9 @@ def target_of(
         )
     region = STATE.region
     if region is None:
-        import boto3
+        from ecsdeploy.aws.clients import default_region
 
-        region = boto3.session.Session(profile_name=STATE.profile).region_name
+        region = default_region(STATE.profile)
     if region is None:
         raise SpecError([Problem("", "no region: pass --region or set AWS_REGION")])
     return Target(Owner(app_name, env or "dev"), region, STATE.profile)
