@@ -166,7 +166,9 @@ class Executor:
                     break
                 # a timeout, so that a Ctrl-C is acted on while long steps run
                 finished, _ = wait(running, timeout=CHECK_EVERY, return_when=FIRST_COMPLETED)
-                for future in finished:
+                # in the order they were started (a set has none): with parallelism 1 the
+                # run is the same every time
+                for future in [f for f in running if f in finished]:
                     node = running.pop(future)
                     step, phase, _ = graph[node]
                     error = future.exception()
@@ -241,8 +243,6 @@ class Executor:
         if step.action in (Action.CREATE, Action.REPLACE):
             return handler.create(step.want, props)
         assert step.have is not None
-        if any(c.field == "tags" for c in step.changes):
-            handler.retag(step.have, handler.tags(step.want))  # removed or changed by hand
         # Re-diff with the real ids: a Ref that was unknown at plan time is known now.
         changes = handler.diff(props, step.have)
         if not changes:
