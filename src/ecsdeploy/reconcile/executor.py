@@ -243,6 +243,8 @@ class Executor:
         if step.action in (Action.CREATE, Action.REPLACE):
             return handler.create(step.want, props)
         assert step.have is not None
+        if any(c.field == "tags" for c in step.changes):
+            handler.retag(step.have, handler.tags(step.want))  # removed or changed by hand
         # Re-diff with the real ids: a Ref that was unknown at plan time is known now.
         changes = handler.diff(props, step.have)
         if not changes:
