@@ -196,3 +196,19 @@ def test_a_resource_whose_ownership_tag_was_removed_is_left_alone(
     assert "mlapp-dev-api" in result.stderr and "not created by ecsdeploy" in result.stderr
     assert recorder.mutating() == []
     assert "Traceback" not in result.stderr
+
+
+def test_a_record_that_cannot_be_kept_warns_and_the_deploy_stands(harness: Harness) -> None:
+    """The record only labels drift: AWS refusing it must not fail an applied `up`."""
+    from faults import Fault, inject
+
+    dep: Any = harness.deployment(spec_text())
+    refuse = inject(
+        dep.aws, "ssm", Fault("PutParameter", "ParameterMaxVersionLimitExceeded", "too many",
+                              lambda: True)
+    )  # fmt: skip
+    result = dep.apply(dep.plan_up())
+    assert refuse.fired == 1
+    assert not result.failed and not result.not_started
+    assert len(result.warnings) == 1 and "too many" in result.warnings[0]
+    assert harness.deployment(spec_text()).plan_up().empty  # type: ignore[attr-defined]

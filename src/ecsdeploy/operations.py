@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecsdeploy.aws.clients import Aws
+from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.build import docker_ops
 from ecsdeploy.build.artifacts import ArtifactError, ArtifactRef
@@ -286,7 +287,14 @@ class Deployment:
         result = executor.run(plan)
         # what was set now, for the next plan to tell drift apart (reconcile.applied)
         before = self.applied_before
-        applied.save(self.aws, self.target.owner, before, applied.after(before, plan, result.done))
+        try:
+            record = applied.after(before, plan, result.done)
+            applied.save(self.aws, self.target.owner, before, record)
+        except AwsError as exc:  # the changes are made; only drift labels are at stake
+            result.warnings.append(
+                f"could not keep the record of what was set ({exc.message}); the next plan "
+                "cannot tell drift from spec changes until an `up` saves it"
+            )
         return result
 
     def rollout_watches(self, result: Result) -> list[Watch]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
 from ecsdeploy.output.console import err, stdin_is_interactive
@@ -184,6 +185,8 @@ def interrupted(command: str, detail: str = "") -> NoReturn:
 
 def report_failures(result: Result, command: str) -> None:
     """Each failed step with its error, and what was not started because of it."""
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     for step, exc in result.failed:
         err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
         report(err, exc, STATE.verbose)

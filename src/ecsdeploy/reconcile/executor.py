@@ -78,6 +78,7 @@ class Result:
     resources: dict[str, Observed] = field(default_factory=dict)  # by key, after the run
     interrupted: bool = False  # Ctrl-C: stopped before the end
     stopped: list[Step] = field(default_factory=list)  # interrupted while they waited
+    warnings: list[str] = field(default_factory=list)  # did not fail the run, worth saying
 
     @property
     def ok(self) -> bool:
