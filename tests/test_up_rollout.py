@@ -119,4 +119,5 @@ def test_unchanged_up_has_no_rollout_to_wait_for(
 def test_bad_timeout_is_bad_input(aws: None, spec_file: Path) -> None:
     result = runner.invoke(cli.app, ["up", str(spec_file), "--timeout", "soon"])
     assert result.exit_code == 2
-    assert "--timeout 'soon' is not a duration" in result.stderr
+    assert "Invalid value for '--timeout': 'soon' is not a duration" in result.stderr
+    assert "spec" not in result.stderr  # an argument problem, not a spec one

@@ -44,13 +44,20 @@ if TYPE_CHECKING:
 
 
 def duration(text: str) -> float:
-    """Seconds in "90", "90s", "15m" or "1h"."""
+    """Seconds in "90", "90s", "15m" or "1h"; ValueError for anything else."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
     if not match or float(match.group(1)) <= 0:
-        from ecsdeploy.spec.errors import Problem, SpecError
-
-        raise SpecError([Problem("", f"--timeout {text!r} is not a duration such as 15m or 900s")])
+        raise ValueError(f"{text!r} is not a duration such as 15m, 900s or 1h")
     return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def _checked_duration(text: str) -> str:
+    """Typer callback: a bad --timeout is a usage error (exit 2) before anything runs."""
+    try:
+        duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
 
 
 @dataclass
@@ -140,7 +147,12 @@ def up(
         ),
     ] = True,
     timeout: Annotated[
-        str, typer.Option("--timeout", help="Longest rollout wait, e.g. 15m, 900s, 1h.")
+        str,
+        typer.Option(
+            "--timeout",
+            help="Longest rollout wait, e.g. 15m, 900s, 1h.",
+            callback=_checked_duration,
+        ),
     ] = "15m",
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
