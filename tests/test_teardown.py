@@ -100,11 +100,18 @@ def test_down_waits_out_interfaces_lingering_after_nat_lb_and_service_deletions(
         "ec2.internet_gateway",
         "ec2.elastic_ip",
     }
-    # the dependents were tried only once their NAT gateway, load balancer and services
-    # were deleted, then waited out well within the bound
-    owners = [i for i, op in enumerate(lingering.log) if op in Lingering.OWNERS]
+    # each dependent was first tried only after what held it was deleted (the graph orders
+    # each against its own holders, not against every holder: the Elastic IP may go while
+    # a service still drains), then waited out well within the bound
+    log = lingering.log
+    owners = [i for i, op in enumerate(log) if op in Lingering.OWNERS]
     assert len(owners) == 1 + 1 + 2
-    assert all(i > max(owners) for i, op in enumerate(lingering.log) if op not in Lingering.OWNERS)
+    first = {op: log.index(op) for op in log if op not in Lingering.OWNERS}
+    assert set(first) == {op for _, op, _, _ in LINGERING}
+    assert all(i > min(owners) for i in first.values())
+    nat_deleted = log.index("DeleteNatGateway")
+    assert first["ReleaseAddress"] > nat_deleted  # the NAT gateway held the address
+    assert first["DetachInternetGateway"] > nat_deleted  # and needed the gateway
     assert 20.0 <= clock() < harness.timing.dependency_retry  # type: ignore[attr-defined]
 
 
