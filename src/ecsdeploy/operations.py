@@ -135,6 +135,7 @@ class Deployment:
     image_refs: dict[str, ImageRef] = field(default_factory=dict)
     built: dict[str, ImageRef] = field(default_factory=dict)  # by service, this run
     applied_before: dict[str, str] = field(default_factory=dict)  # as the last plan read it
+    applied_seen: applied.Seen | None = None  # the record and its stamp, read before observing
 
     @classmethod
     def connect(
@@ -191,6 +192,16 @@ class Deployment:
             self.artifacts(),
             self.aws.account_id() if logs else None,
         )
+
+    def _desired_and_record(self) -> list[Desired]:
+        """The desired state and the applied record, read side by side (two independent
+        round trips); the record is read before the observe starts, see ``unchanged``."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            record = pool.submit(applied.read, self.aws, self.target.owner)
+            desired = self.desired()
+            self.applied_seen = record.result()
+        self.applied_before = self.applied_seen.record
+        return desired
 
     def artifacts(self) -> dict[str, ArtifactRef]:
         spec = self.target.spec
@@ -249,7 +260,9 @@ class Deployment:
             by_kind[want.kind].append(want)
         self.ctx.reads = SharedReads()  # what several kinds read is read once
         try:
-            with ThreadPoolExecutor(max_workers=8) as pool:
+            # one thread per kind: they wait on the network, and a kind whose reads chain
+            # (list, then describe each) must not hold up the others
+            with ThreadPoolExecutor(max_workers=len(self.handlers)) as pool:
                 futures = [
                     pool.submit(handler.observe, by_kind[kind])
                     for kind, handler in self.handlers.items()
@@ -259,9 +272,15 @@ class Deployment:
             self.ctx.reads = None
 
     def plan_up(self) -> Plan:
-        desired = self.desired()
-        self.applied_before = applied.load(self.aws, self.target.owner)
+        desired = self._desired_and_record()
         return make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
+
+    def unchanged_since_plan(self) -> bool:
+        """Whether no run has changed this app since the last ``plan_up`` read it: one
+        read of the applied record's stamp. Call it holding the lock: a run that changes
+        things rewrites the record before it lets go of the lock."""
+        seen = self.applied_seen
+        return seen is not None and seen.unchanged(applied.read(self.aws, self.target.owner).stamp)
 
     def plan_down(self, disable_deletion_protection: bool = False) -> Plan:
         """Everything the app owns, deleted. Refuses (before any change) while a load
@@ -285,11 +304,13 @@ class Deployment:
             self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
         )
         result = executor.run(plan)
-        # what was set now, for the next plan to tell drift apart (reconcile.applied)
+        # what was set now, for the next plan to tell drift apart (reconcile.applied);
+        # rewritten after every apply, as the sign that this app changed
         before = self.applied_before
         try:
             record = applied.after(before, plan, result.done)
-            applied.save(self.aws, self.target.owner, before, record)
+            if not plan.empty or record != before:  # an unchanged app: no write
+                applied.save(self.aws, self.target.owner, before, record)
         except AwsError as exc:  # the changes are made; only drift labels are at stake
             result.warnings.append(
                 f"could not keep the record of what was set ({exc.message}); the next plan "

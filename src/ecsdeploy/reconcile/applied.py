@@ -6,14 +6,19 @@ Refs unresolved) is kept in one SSM parameter, ``/ecsdeploy/APP/ENV/applied``, a
 spec while the spec's fingerprint for it is unchanged knows that the resource was changed
 (or deleted) outside ecsdeploy: drift. The parameter goes with `down`.
 
-It is written only when it changes, so an unchanged `up` still makes no write. Without it
-(never applied, or no permission to read it) nothing is reported as drift.
+It is written after every apply (an unchanged `up` applies nothing, so it still makes no
+write), which also makes it the app's change counter: every run that changed something
+rewrites it before it lets go of the lock, so a run that reads its stamp (version and time
+of the last write) before observing AWS and again once it holds the lock knows whether
+anyone changed the app in between (``Seen.unchanged``). Without it (never applied, or no
+permission to read it) nothing is reported as drift.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ecsdeploy.aws.clients import Aws
@@ -24,16 +29,47 @@ from ecsdeploy.spec.naming import Owner, dict_to_tags
 
 Record = dict[str, str]
 
+ABSENT = "absent"  # the stamp of a record that does not exist
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The record as one read found it, and its stamp: ``version@last-modified``,
+    ``ABSENT``, or None when it could not be read (no permission)."""
+
+    record: Record
+    stamp: str | None
+
+    def unchanged(self, now: str | None) -> bool:
+        """Whether no run changed the app between this read and the read that gave ``now``.
+
+        A run that changed something rewrote the record (or deleted it, when it left
+        nothing), so an equal stamp means no change. An absent record proves nothing: a
+        first `up` that failed before it set anything leaves none, whatever it created.
+        """
+        return self.stamp is not None and self.stamp != ABSENT and now == self.stamp
+
 
 def record_name(owner: Owner) -> str:
     return f"/ecsdeploy/{owner.app}/{owner.env}/applied"
 
 
-def load(aws: Aws, owner: Owner) -> Record:
+def read(aws: Aws, owner: Owner) -> Seen:
     try:
-        value = aws.client("ssm").get_parameter(Name=record_name(owner))["Parameter"]["Value"]
-    except (NotFound, AccessDenied):
-        return {}
+        found = aws.client("ssm").get_parameter(Name=record_name(owner))["Parameter"]
+    except NotFound:
+        return Seen({}, ABSENT)
+    except AccessDenied:
+        return Seen({}, None)
+    stamp = f"{found.get('Version')}@{found.get('LastModifiedDate')}"
+    return Seen(_parse(str(found.get("Value", ""))), stamp)
+
+
+def load(aws: Aws, owner: Owner) -> Record:
+    return read(aws, owner).record
+
+
+def _parse(value: str) -> Record:
     try:
         found: Any = json.loads(value)
     except ValueError:
@@ -56,8 +92,8 @@ def after(before: Mapping[str, str], plan: Plan, done: Iterable[Step]) -> Record
 
 
 def save(aws: Aws, owner: Owner, before: Mapping[str, str], record: Mapping[str, str]) -> None:
-    if dict(before) == dict(record):
-        return
+    """Write the record after an apply, even when its content is the same (a drift repair,
+    a failed step): the write is what tells a concurrent planner that the app changed."""
     ssm = aws.client("ssm")
     if not record:
         try:

@@ -86,6 +86,9 @@ class Lock:
         self.who = whoami(command)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # True when this run took over the expired lock of a killed run, which may have
+        # changed things without leaving a trace anywhere else (see reconcile.applied)
+        self.took_over = False
 
     def _holder(self) -> Holder:
         since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -104,6 +107,7 @@ class Lock:
                 # delete, but only one create succeeds.
                 ssm.delete_parameter(Name=self.name)
                 self._create()
+                self.took_over = True
             else:
                 left = current.expires - time.time()
                 raise LockHeld(current.who, current.since, left) from None

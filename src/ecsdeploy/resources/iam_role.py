@@ -8,7 +8,7 @@ canonical JSON so that key order or whitespace never shows as a change.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
@@ -87,23 +87,44 @@ class IamRoleHandler(Handler):
 
     def _read(self, name: str) -> Observed | None:
         iam = self.client("iam")
-        try:
-            role = iam.get_role(RoleName=name)["Role"]
-        except NotFound:
+
+        def role_of() -> dict[str, Any] | None:
+            try:
+                found: dict[str, Any] = iam.get_role(RoleName=name)["Role"]
+            except NotFound:
+                return None
+            return found
+
+        def listed(operation: str, field: str) -> Callable[[], list[Any]]:
+            def read() -> list[Any]:
+                try:
+                    return list(iam.pages(operation, field, RoleName=name))
+                except NotFound:  # deleted meanwhile: GetRole says so too
+                    return []
+
+            return read
+
+        # the role (for its tags) and its policy lists need only the name: one round trip
+        # together; a role under our path that is not ours (rare) costs two reads too many
+        reads: list[Callable[[], Any]] = [
+            role_of,
+            listed("ListAttachedRolePolicies", "AttachedPolicies"),
+            listed("ListRolePolicies", "PolicyNames"),
+        ]
+        results: list[Any] = read_each(lambda read: read(), reads)
+        role, attached, inline_names = results
+        if role is None:
             return None
         tags = tags_to_dict(role.get("Tags"))
         key = owned_key(self.ctx.owner, tags)
         if key is None:
             return None
-        managed = frozenset(
-            p["PolicyArn"]
-            for p in iam.pages("ListAttachedRolePolicies", "AttachedPolicies", RoleName=name)
-        )
+        managed = frozenset(p["PolicyArn"] for p in attached)
         inline = {
             policy: canonical(
                 iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
             )
-            for policy in iam.pages("ListRolePolicies", "PolicyNames", RoleName=name)
+            for policy in inline_names
         }
         return Observed(
             kind=self.kind,

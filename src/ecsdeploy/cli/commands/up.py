@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ecsdeploy.operations import Deployment, Target
     from ecsdeploy.output.progress import Display
     from ecsdeploy.plan.model import Plan
+    from ecsdeploy.plan.preflight import Check
     from ecsdeploy.reconcile.executor import Event, Result
     from ecsdeploy.reconcile.report import Phases, StepLog
     from ecsdeploy.reconcile.rollout import Outcome
@@ -218,6 +219,41 @@ def _end(run: Run, output: Output) -> None:
         print_json(run.json())
 
 
+def _verify_and_plan(run: Run, deployment: Deployment, skip_verify: bool) -> Plan:
+    """The `verify` checks and the plan, made side by side (both only read); the checks
+    are shown first, and when one fails the plan is dropped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ecsdeploy.output.preflight_view import show_checks
+
+    if skip_verify:
+        with run.phases.measure("plan"):
+            return deployment.plan_up()
+
+    def verify() -> list[Check]:
+        with run.phases.measure("verify"):
+            return seams.preflight(run.target, deployment)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checks = pool.submit(verify)
+        with run.phases.measure("plan"):
+            try:
+                plan, error = deployment.plan_up(), None
+            except Exception as exc:  # shown after the checks, which may explain it
+                plan, error = None, exc
+        found = checks.result()
+    if not show_checks(err, found):
+        err.print(
+            "[bold red]error:[/] checks failed (above); nothing was changed. "
+            "Fix them, or pass --skip-verify to deploy anyway."
+        )
+        raise typer.Exit(EXIT_FAILED)
+    if error is not None:
+        raise error
+    assert plan is not None
+    return plan
+
+
 def _up(
     run: Run,
     deployment: Deployment,
@@ -234,19 +270,7 @@ def _up(
     from ecsdeploy.reconcile.lock import Lock
 
     target, phases = run.target, run.phases
-    if not skip_verify:
-        from ecsdeploy.output.preflight_view import show_checks
-
-        with phases.measure("verify"):
-            checks = seams.preflight(target, deployment)
-        if not show_checks(err, checks):
-            err.print(
-                "[bold red]error:[/] checks failed (above); nothing was changed. "
-                "Fix them, or pass --skip-verify to deploy anyway."
-            )
-            raise typer.Exit(EXIT_FAILED)
-    with phases.measure("plan"):
-        run.plan = deployment.plan_up()
+    run.plan = _verify_and_plan(run, deployment, skip_verify)
     show_plan(err, run.plan, f"Plan for {title(target)}")
     if not run.plan.empty:
         show_cost(err, deployment.cost_now(run.plan), deployment.cost_after())
@@ -259,12 +283,14 @@ def _up(
         confirm(f"{len(run.plan.destructive)} resource(s) will be deleted or replaced.")
     built = run.build(deployment, [])
     # Only a run that changes something takes the lock (an unchanged `up` stays free of
-    # writes); the plan is made again under the lock, in case another run changed things
-    # meanwhile.
-    with Lock(deployment.aws, target.owner, "up"):
+    # writes). Under the lock, one read tells whether another run changed the app since
+    # the plan read it (reconcile.applied); if so, or if this run took over a killed run's
+    # lock, the plan is made again.
+    with Lock(deployment.aws, target.owner, "up") as lock:
         first = run.plan
         with phases.measure("plan"):
-            run.plan = deployment.plan_up()
+            if lock.took_over or not deployment.unchanged_since_plan():
+                run.plan = deployment.plan_up()
         if run.plan.empty:
             err.print("No changes left: another run made them meanwhile.")
             return
