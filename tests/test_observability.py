@@ -208,6 +208,22 @@ def test_alarms_and_dashboard_are_on_by_default_and_off_with_false(harness: Harn
     assert owned_anything() == []
 
 
+def test_an_alarm_is_one_call_and_its_arn_is_the_one_aws_gives(harness: Harness) -> None:
+    dep: Any = harness.deployment(spec_text())
+    plan = dep.plan_up()
+    harness.recorder.clear()
+    result = dep.apply(plan)
+    assert result.ok
+    made = [c.operation for c in harness.recorder.calls]
+    alarms = {k: o for k, o in result.resources.items() if o.kind == "cloudwatch.alarm"}
+    assert made.count("PutMetricAlarm") == len(alarms) > 0
+    assert "DescribeAlarms" not in made  # no read-back: the ARN follows from the name
+    live = _alarms()
+    for observed in alarms.values():
+        assert observed.attr("arn") == live[observed.name]["AlarmArn"]
+    assert made.count("GetCallerIdentity") == 1  # the account, once for all alarms
+
+
 def test_waf_and_access_logs_come_and_go_with_the_spec(harness: Harness) -> None:
     base = spec_text()
     hardened = base + "load_balancer:\n  waf: {rate_limit: 500}\n  access_logs: true\n"

@@ -136,6 +136,7 @@ class Aws:
         )
         self._clients: dict[str, Client] = {}
         self._account: str | None = None
+        self._account_lock = threading.Lock()
 
     def prepare(self, services: Iterable[str]) -> None:
         """Build the clients for ``services`` on a background thread, in the order given.
@@ -174,9 +175,21 @@ class Aws:
 
     def account_id(self) -> str:
         """The account of these credentials (one STS call per run)."""
-        if self._account is None:
-            self._account = str(self.client("sts").get_caller_identity()["Account"])
-        return self._account
+        with self._account_lock:  # steps running at once ask together: one call
+            if self._account is None:
+                self._account = str(self.client("sts").get_caller_identity()["Account"])
+            return self._account
+
+    def remember_account(self, account: str) -> None:
+        """The account, as another GetCallerIdentity (the `verify` check) found it."""
+        self._account = account
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the region: aws, aws-cn or aws-us-gov."""
+        from ecsdeploy.spec.naming import partition
+
+        return partition(self.region)
 
 
 __all__ = ["Aws", "AwsError", "Client"]

@@ -19,7 +19,7 @@ from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.resources.waf_association import association_key
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import LoadBalancer, Spec
-from ecsdeploy.spec.naming import Owner, fit
+from ecsdeploy.spec.naming import Owner, fit, partition
 
 LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
 ELB_ACCOUNTS = {
@@ -57,14 +57,6 @@ EXEC_ACTIONS = [
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 ]
-
-
-def partition(region: str) -> str:
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws"
 
 
 def log_bucket_name(owner: Owner, account: str) -> str:

@@ -134,10 +134,11 @@ class AlarmHandler(UpsertHandler):
         params = {k: v for k, v in props.items() if v is not None and v != []}
         cw = self.client("cloudwatch")
         cw.put_metric_alarm(AlarmName=want.name, Tags=dict_to_tags(tags), **params)
-        # read back for the ARN and state (PutMetricAlarm answers nothing)
-        described = cw.describe_alarms(AlarmNames=[want.name])["MetricAlarms"]
-        alarm = described[0] if described else {"AlarmName": want.name, **props}
-        return self._observed(want.key, alarm, tags)
+        # PutMetricAlarm answers nothing, but an alarm's ARN follows from its name; its
+        # state is unknown until CloudWatch evaluates it (`status` reads it)
+        aws = self.ctx.aws
+        arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id()}:alarm:{want.name}"
+        return self._observed(want.key, {"AlarmName": want.name, "AlarmArn": arn, **props}, tags)
 
     def delete(self, have: Observed) -> None:
         # DeleteAlarms succeeds for names that do not exist
