@@ -747,12 +747,15 @@ def _ecs(
             "max_percent": 200,
             "exec": svc.exec,
         }
-        depends: tuple[str, ...] = ()
+        # ECS starts the tasks at once, and they pull their image and write their logs
+        # through their subnets' routes (to the NAT or internet gateway) and the VPC
+        # endpoints: those must be in place first, or the tasks fail to start
+        depends: tuple[str, ...] = _task_network(svc, net)
         if svc.route is not None:
             props["load_balancers"] = frozenset({(Ref(f"tg/{name}", "arn"), name, svc.port)})
             props["grace_period"] = hc.grace_period
             # AWS refuses a target group that no listener or rule forwards to yet
-            depends = (main,) if name == fallback else (f"rule/{name}",)
+            depends += (main,) if name == fallback else (f"rule/{name}",)
         initial: dict[str, Any] = {}
         if svc.autoscaling is None:
             props["desired_count"] = svc.desired_count
@@ -762,6 +765,16 @@ def _ecs(
         if svc.autoscaling is not None:
             out += _scaling(owner, name, svc)
     return out
+
+
+def _task_network(svc: Service, net: Network) -> tuple[str, ...]:
+    """Keys of the route tables (and VPC endpoints) a service's tasks reach AWS through."""
+    if svc.subnets == "public":
+        return ("rt/public",)
+    return (
+        *(f"rt/private-{i}" for i in range(net.azs)),
+        *(f"endpoint/{name}" for name in net.endpoints),
+    )
 
 
 def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
