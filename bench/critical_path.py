@@ -5,8 +5,8 @@ How it is computed (the same sequence of runs is made in this process, against t
 emulator with no latency, before the timed runs):
 
 * every AWS call is attributed to what made it: the observe of one resource kind or one
-  node of the executor's graph (a create, update or delete; its calls follow one another),
-  and to the thread that made it;
+  node of the executor's graph (a create, update or delete, or the wait for a created load
+  balancer to be ready; its calls follow one another), and to the thread that made it;
 * a kind's observe runs on its own thread; the per-resource reads it fans out
   (``resources.reads.read_each``) run on worker threads and carry the kind's label with
   them. Its depth = the calls on its own thread + the most calls on any one worker;
@@ -108,6 +108,15 @@ class _Attribution:
 
         return observed
 
+    def wrap_ready(self, wait_ready: Callable[[Observed], Observed]) -> Any:
+        """A ready node reports no start of its own (its step started at the create)."""
+
+        def ready(have: Observed) -> Observed:
+            self.label.set(node_name(have.key, "ready", have))
+            return wait_ready(have)
+
+        return ready
+
     def depth(self, label: str) -> int:
         """Calls in sequence: those on the label's own thread + the busiest worker's."""
         by_thread = self.calls.get(label, Counter())
@@ -164,6 +173,8 @@ class Profiler:
         deployment = Deployment.connect(Target.of(spec, spec_path=spec_path), recorder=recorder)
         for kind, handler in deployment.handlers.items():
             handler.observe = attribution.wrap_observe(kind, handler.observe)  # type: ignore[method-assign]
+            if handler.settles:
+                handler.wait_ready = attribution.wrap_ready(handler.wait_ready)  # type: ignore[method-assign]
         return deployment, attribution, recorder
 
     def up(self, spec_path: Path) -> Depth:
@@ -188,7 +199,7 @@ class Profiler:
             result = deployment.apply(plan, attribution.on_event)
             if not result.ok:
                 raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
-        graph = build_graph(plan, registry.kind_rank())
+        graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
         weights = attribution.weights()
         apply_depth, chain = longest_path(deps, weights)

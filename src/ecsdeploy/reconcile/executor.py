@@ -1,9 +1,13 @@
 """Runs a plan: every step whose dependencies are done runs at once, on a bounded pool.
 
 Graph nodes are the plan's steps; a replace is two nodes (delete the old, then create the
-new). Order:
+new), and the create of a kind that settles (``Handler.settles``: a load balancer
+provisions for minutes after AWS accepts it) is followed by a ready node, its
+``wait_ready``. Order:
 
-* a create/update runs after the steps its Refs point at;
+* a create/update runs after the steps its Refs point at, and after the ready nodes of
+  the keys in its ``needs_ready``; everything else goes on while a resource settles, and
+  the run ends only once it has;
 * the delete half of a replace runs after the replace-deletes of higher-ranked kinds (the
   things that sit on top of it) and before its own create;
 * deletes of resources no longer wanted run last, highest rank first (``down`` is only
@@ -12,6 +16,7 @@ new). Order:
 Deletes treat NotFound as done and retry DependencyViolation (network interfaces of NAT
 gateways and load balancers linger for minutes) up to ``Timing.dependency_retry``. After a
 failure no new step starts; running steps finish, and the result lists what was not done.
+A step with a ready node reports its start at the create and its end once it is ready.
 
 Ctrl-C stops the run the same way: while a run is going on in the main thread, SIGINT only
 sets a flag (so no KeyboardInterrupt can land halfway through recording a step); no new
@@ -30,7 +35,7 @@ import graphlib
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,22 +97,34 @@ def _node(step: Step, phase: str) -> str:
     return f"{phase}:{step.key}"
 
 
-def build_graph(plan: Plan, rank: Mapping[str, int]) -> dict[str, tuple[Step, str, set[str]]]:
-    """node -> (step, phase, dependencies). Phase is "apply" or "delete"."""
+def build_graph(
+    plan: Plan, rank: Mapping[str, int], settles: Collection[str] = ()
+) -> dict[str, tuple[Step, str, set[str]]]:
+    """node -> (step, phase, dependencies). Phase is "apply", "ready" (the wait of a
+    created resource of a kind in ``settles``) or "delete"."""
     graph: dict[str, tuple[Step, str, set[str]]] = {}
     replaced = [s for s in plan.steps if s.action is Action.REPLACE]
     removed = [s for s in plan.steps if s.action is Action.DELETE]
     applies = [s for s in plan.steps if s.action is not Action.DELETE]
     apply_node = {s.key: _node(s, "apply") for s in applies}
+    ready_node = {
+        s.key: _node(s, "ready")
+        for s in applies
+        if s.kind in settles and s.action in (Action.CREATE, Action.REPLACE)
+    }
     for step in applies:
         deps = {apply_node[k] for k in step.depends_on if k in apply_node}
+        needs_ready = step.want.needs_ready if step.want else ()
+        deps |= {ready_node[k] for k in needs_ready if k in ready_node}
         if step.action is Action.REPLACE:
             deps.add(_node(step, "delete"))
         graph[_node(step, "apply")] = (step, "apply", deps)
+        if step.key in ready_node:
+            graph[ready_node[step.key]] = (step, "ready", {_node(step, "apply")})
     for step in replaced:
         deps = {_node(o, "delete") for o in replaced if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps)
-    apply_nodes = set(apply_node.values())
+    apply_nodes = set(apply_node.values()) | set(ready_node.values())
     for step in removed:
         deps = {_node(o, "delete") for o in removed if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps | apply_nodes)
@@ -131,6 +148,8 @@ class Executor:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
+        self._settles = frozenset(kind for kind, h in handlers.items() if h.settles)
+        self._started: dict[str, float] = {}  # step id -> when its create started
         ctx.note = self._note
 
     def _note(self, message: str) -> None:
@@ -146,7 +165,7 @@ class Executor:
             return self._run(plan)
 
     def _run(self, plan: Plan) -> Result:
-        graph = build_graph(plan, self.rank)
+        graph = build_graph(plan, self.rank, self._settles)
         result = Result(resources=dict(plan.observed))
         sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
         sorter.prepare()
@@ -162,7 +181,10 @@ class Executor:
                         if step.action is Action.NOOP:
                             sorter.done(node)  # may make more nodes ready: loop again
                             continue
-                        running[pool.submit(self._run_node, step, phase, result)] = node
+                        # a create followed by its ready node ends with that node
+                        ends = phase != "apply" or _node(step, "ready") not in graph
+                        future = pool.submit(self._run_node, step, phase, result, ends)
+                        running[future] = node
                 if not running:
                     break
                 # a timeout, so that a Ctrl-C is acted on while long steps run
@@ -200,7 +222,8 @@ class Executor:
                 running.pop(future)
         return True
 
-    def _run_node(self, step: Step, phase: str, result: Result) -> None:
+    def _run_node(self, step: Step, phase: str, result: Result, ends: bool) -> None:
+        """Run one node; ``ends``: it is the step's last, which reports the step done."""
         state = {
             Action.CREATE: State.CREATING,
             Action.UPDATE: State.UPDATING,
@@ -209,8 +232,13 @@ class Executor:
         if phase == "delete":
             state = State.DELETING
         start = time.monotonic()
+        if phase == "ready":  # the step goes on: its create started it
+            start = self._started[step.id]
+        else:
+            if phase == "apply":
+                self._started[step.id] = start
+            self.listener(Event(step, state, 0.0))
         self._local.current = (step, state, start)
-        self.listener(Event(step, state, 0.0))
         try:
             handler = self.handlers[step.kind]
             if phase == "delete":
@@ -218,6 +246,12 @@ class Executor:
                 self._delete(handler, step.have)
                 with self._lock:
                     result.resources.pop(step.key, None)
+            elif phase == "ready":
+                with self._lock:
+                    created = result.resources[step.key]
+                ready = handler.wait_ready(created)
+                with self._lock:
+                    result.resources[step.key] = ready
             else:
                 observed = self._apply(handler, step, result)
                 with self._lock:
@@ -230,7 +264,8 @@ class Executor:
             raise
         finally:
             self._local.current = None
-        self.listener(Event(step, State.DONE, time.monotonic() - start))
+        if ends:
+            self.listener(Event(step, State.DONE, time.monotonic() - start))
 
     def _apply(self, handler: Handler, step: Step, result: Result) -> Observed:
         assert step.want is not None

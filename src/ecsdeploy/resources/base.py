@@ -9,6 +9,11 @@ A resource kind is one class with five operations:
   the kind fills in the same normalised shape;
 * ``create`` / ``update`` / ``delete`` -- the mutating calls, tags given at creation.
 
+A kind whose resource AWS takes minutes to make usable after accepting it (a load balancer
+provisions) ``settles``: its create returns at once and ``wait_ready`` waits, as a step of
+its own that runs beside the rest of the apply. Only what names the resource in
+``Desired.needs_ready`` waits for that step; the run ends after it.
+
 ``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of another resource of
 the same app, known only once that resource exists. The planner and executor resolve them.
 """
@@ -72,6 +77,8 @@ class Desired:
     name: str  # the Name tag or AWS name users see
     props: Mapping[str, Any]
     depends_on: tuple[str, ...] = ()  # keys that must exist first beyond those in Refs
+    # keys (of kinds that settle) that must be ready, not only created, first
+    needs_ready: tuple[str, ...] = ()
     # values used only when creating, never compared (e.g. a service's first task count
     # when autoscaling owns the count afterwards)
     initial: Mapping[str, Any] = field(default_factory=dict)
@@ -190,6 +197,9 @@ class Handler:
     # the kind can put back, in place, the tags ecsdeploy set (``retag``): the plan then
     # compares them too, and a tag removed by hand is drift
     retags: ClassVar[bool] = False
+    # create returns before the resource is usable; ``wait_ready`` waits for that (see the
+    # module docstring)
+    settles: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -234,6 +244,11 @@ class Handler:
 
     def delete(self, have: Observed) -> None:
         raise NotImplementedError
+
+    def wait_ready(self, have: Observed) -> Observed:
+        """Wait, bounded, until what ``create`` returned is usable (only kinds that
+        ``settles``); the resource as it is then."""
+        raise NotImplementedError(f"{self.kind} is usable once created")
 
     def retag(self, have: Observed, tags: dict[str, str]) -> None:
         """Set ``tags`` on the resource (only for kinds with ``retags``)."""

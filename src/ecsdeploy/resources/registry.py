@@ -75,3 +75,8 @@ def handlers(ctx: Context) -> dict[str, Handler]:
 
 def kind_rank() -> dict[str, int]:
     return {cls.kind: cls.rank for cls in KINDS}
+
+
+def settling_kinds() -> frozenset[str]:
+    """Kinds whose create is followed by a wait for readiness (``Handler.settles``)."""
+    return frozenset(cls.kind for cls in KINDS if cls.settles)
