@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,3 +207,29 @@ class Lingering:
             return self.clock() < self._first_try[operation] + self.seconds
 
         return lingers
+
+
+@dataclass
+class Provisioning:
+    """Load balancers that stay ``provisioning`` until ``until()`` says otherwise, as on
+    AWS for two to three minutes (moto makes one active at its first Describe).
+    ``activated`` keeps when each became active (``time.monotonic()``), by ARN."""
+
+    until: Callable[[], bool]
+    activated: dict[str, float] = field(default_factory=dict)
+
+    def attach(self, monkeypatch: Any) -> None:
+        from moto.elbv2.models import FakeLoadBalancer
+
+        original = FakeLoadBalancer.activate
+
+        def activate(lb: Any) -> None:
+            if lb.state == "provisioning" and self.until():
+                original(lb)
+                self.activated.setdefault(lb.arn, time.monotonic())
+
+        monkeypatch.setattr(FakeLoadBalancer, "activate", activate)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.activated)

@@ -130,6 +130,9 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
                 association_key("lb"),
                 name,
                 {"web_acl": Ref("waf", "arn"), "resource": Ref("lb", "arn")},
+                # WAF refuses a load balancer that is still provisioning
+                # (WAFUnavailableEntityException): associate once it is active
+                needs_ready=("lb",),
             )
         )
     if lb.access_logs is not None:

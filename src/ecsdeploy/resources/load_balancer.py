@@ -6,18 +6,23 @@ lists every resource of its type in one paginated call, reads their tags with
 DescribeTags (at most 20 ARNs per call) and keeps the ones carrying the owner's tags.
 
 AWS takes two to three minutes to take a new load balancer from ``provisioning`` to
-``active``; create waits for that so that listeners and services find it ready.
+``active``. Its ARN and DNS name are known at once, and AWS takes listeners and rules (and
+ECS services behind them) on a provisioning load balancer, as its own getting-started
+guide does: so create returns as soon as AWS has accepted it, and ``wait_ready`` waits for
+``active`` as a step of its own (see ``Handler.settles``) while the rest goes on. Only
+the web ACL association waits for it; the run ends once it is active.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.reconcile.wait import wait_for
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 
@@ -143,6 +148,38 @@ def full_name(arn: str) -> str:
     return arn.split(":", 5)[5].removeprefix("loadbalancer/")
 
 
+def name_of(arn: str) -> str:
+    """The name in a load balancer's ARN (``...:loadbalancer/app/NAME/ID``)."""
+    return arn.rsplit("/", 2)[-2]
+
+
+def active(elbv2: Client, arn: str) -> dict[str, Any] | None:
+    """The load balancer once it routes traffic, else None; a ``failed`` one raises."""
+    try:
+        described = elbv2.describe_load_balancers(LoadBalancerArns=[arn])
+    except NotFound:
+        return None  # eventual consistency: a new ARN may not be readable at once
+    lb: dict[str, Any] = described["LoadBalancers"][0]
+    state = lb.get("State", {})
+    if state.get("Code") == "failed":
+        raise RuntimeError(
+            f"load balancer {lb['LoadBalancerName']} failed to provision: "
+            f"{state.get('Reason', 'no reason given')}"
+        )
+    # "active_impaired" routes traffic too (it is short of capacity to scale).
+    return lb if state.get("Code") in ("active", "active_impaired") else None
+
+
+def wait_active(ctx: Context, elbv2: Client, arn: str) -> dict[str, Any]:
+    """Wait, up to ``Timing.resource_ready``, for the load balancer to be active."""
+    return wait_for(
+        ctx,
+        f"load balancer {name_of(arn)} to become active",
+        lambda: active(elbv2, arn),
+        ctx.timing.resource_ready,
+    )
+
+
 class Elbv2Handler(Handler):
     """Base for the ELBv2 kinds: tags put back in place with AddTags."""
 
@@ -161,6 +198,7 @@ class LoadBalancerHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.load_balancer"
     rank: ClassVar[int] = 5
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
+    settles: ClassVar[bool] = True
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")
@@ -227,30 +265,13 @@ class LoadBalancerHandler(Elbv2Handler):
         arn = lb["LoadBalancerArn"]
         wanted = {f: props[f] for f in DEFAULTS if f in props and props[f] != DEFAULTS[f]}
         self._set_attributes(arn, wanted)
-        ready = wait_for(
-            self.ctx,
-            f"load balancer {props['name']} to become active",
-            lambda: self._active(arn),
-            self.ctx.timing.resource_ready,
-        )
         attributes = {a["Key"]: a["Value"] for f, v in wanted.items() for a in attributes_for(f, v)}
-        return self._observed(want.key, ready, tags, attributes)
+        # still provisioning: wait_ready, run beside the rest, waits for active
+        return self._observed(want.key, lb, tags, attributes)
 
-    def _active(self, arn: str) -> dict[str, Any] | None:
-        try:
-            lb: dict[str, Any] = self.client("elbv2").describe_load_balancers(
-                LoadBalancerArns=[arn]
-            )["LoadBalancers"][0]
-        except NotFound:
-            return None  # eventual consistency: a new ARN may not be readable at once
-        state = lb.get("State", {})
-        if state.get("Code") == "failed":
-            raise RuntimeError(
-                f"load balancer {lb['LoadBalancerName']} failed to provision: "
-                f"{state.get('Reason', 'no reason given')}"
-            )
-        # "active_impaired" routes traffic too (it is short of capacity to scale).
-        return lb if state.get("Code") in ("active", "active_impaired") else None
+    def wait_ready(self, have: Observed) -> Observed:
+        ready = wait_active(self.ctx, self.client("elbv2"), have.id)
+        return dataclasses.replace(have, state=str(ready["State"]["Code"]))
 
     def _set_attributes(self, arn: str, values: Mapping[str, Any]) -> None:
         """One ModifyLoadBalancerAttributes call for every prop in ``values``."""
