@@ -3,24 +3,28 @@ the listeners, rules and services, only before the web ACL association, and ends
 active.
 
 moto makes a load balancer active at its first Describe: ``faults.Provisioning`` keeps it
-``provisioning`` until a test says otherwise.
+``provisioning`` until a test says otherwise. Refusals AWS might give a listener or rule
+create on a provisioning load balancer are injected at the botocore seam (``faults.Fault``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
+from ecsdeploy.aws.errors import AwsError, InvalidRequest
 from ecsdeploy.reconcile.executor import Event, State, build_graph
+from ecsdeploy.reconcile.wait import WaitTimeout
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Timing
 
 from conftest import Harness, spec_text
-from faults import Provisioning
+from faults import Fault, Provisioning, first_n, inject
 
 WAF_SPEC = spec_text() + "load_balancer:\n  waf: true\n"
 
@@ -143,3 +147,143 @@ def test_the_create_returns_at_once_and_a_failed_load_balancer_fails_its_wait(
     backend.load_balancers[created.id].state = "failed"
     with pytest.raises(RuntimeError, match="load balancer mlapp-dev failed to provision"):
         handler.wait_ready(created)
+
+
+# --- the safety net: a listener or rule create refused while provisioning -------------
+
+
+def _load_balancer() -> tuple[str, str, str]:
+    """A load balancer (provisioning until activated), its target group and an HTTP
+    listener, made directly in moto: (load balancer, target group, listener) ARNs."""
+    vpc, subnets = _network()
+    elbv2 = boto3.client("elbv2", region_name="us-west-2")
+    lb = elbv2.create_load_balancer(Name="mlapp-dev", Subnets=subnets)["LoadBalancers"][0]
+    tg = elbv2.create_target_group(
+        Name="mlapp-dev-api", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=8080,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )["Listeners"][0]["ListenerArn"]
+    return lb["LoadBalancerArn"], tg, listener
+
+
+def _wants(lb: str, tg: str, listener: str) -> dict[str, Desired]:
+    action = {"type": "fixed-response", "status": "404", "content_type": "text/plain"}
+    return {
+        "CreateListener": Desired(
+            "elbv2.listener",
+            "listener/http",
+            "mlapp-dev-http",
+            {
+                "load_balancer": lb,
+                "port": 80,
+                "protocol": "HTTP",
+                "certificate": None,
+                "ssl_policy": None,
+                "default_action": {**action, "body": "Not found"},
+            },
+        ),
+        "CreateRule": Desired(
+            "elbv2.listener_rule",
+            "rule/api",
+            "mlapp-dev-api-rule",
+            {
+                "listener": listener,
+                "priority": 100,
+                "paths": frozenset({"/api/*"}),
+                "hosts": frozenset(),
+                "target_group": tg,
+            },
+        ),
+    }
+
+
+def _create(
+    harness: Harness, operation: str, fault: Fault, until: Callable[[], bool], mp: Any
+) -> tuple[Callable[[], Any], Provisioning, list[str]]:
+    """The create of ``operation``'s kind, with ``fault`` injected and the load balancer
+    provisioning until ``until()``; and where its notes go."""
+    provisioning = Provisioning(until)
+    provisioning.attach(mp)
+    want = _wants(*_load_balancer())[operation]
+    dep: Any = harness.deployment(spec_text())
+    inject(dep.aws, "elbv2", fault)
+    notes: list[str] = []
+    dep.ctx.note = notes.append
+    handler = dep.handlers[want.kind]
+    return lambda: handler.create(want, want.props), provisioning, notes
+
+
+def _attempts(harness: Harness, operation: str) -> list[float]:
+    return [c.at for c in harness.recorder.calls if c.operation == operation]
+
+
+@pytest.mark.parametrize(
+    ("operation", "code"),
+    [
+        ("CreateListener", "OperationNotPermitted"),
+        ("CreateListener", "ResourceInUse"),
+        ("CreateRule", "InvalidConfigurationRequest"),
+    ],
+)
+def test_a_create_refused_while_provisioning_is_made_again_once_active(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, operation: str, code: str
+) -> None:
+    clock = harness.timing.clock  # type: ignore[attr-defined]
+    fault = Fault(operation, code, "The load balancer is not active yet", first_n(1))
+    create, provisioning, notes = _create(
+        harness, operation, fault, lambda: clock() >= 30, monkeypatch
+    )
+
+    made = create()
+
+    assert made.id and made.attrs["arn"]
+    assert fault.fired == 1
+    refused, accepted = _attempts(harness, operation)
+    (active_at,) = provisioning.activated.values()
+    assert refused < active_at < accepted
+    assert notes[0].endswith(f"refused ({code}); trying again once mlapp-dev is active")
+    assert any(n.startswith("waiting for load balancer mlapp-dev to become active") for n in notes)
+    assert clock() >= 30
+
+
+def test_a_refusal_once_active_stands_after_one_more_try(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = "A listener cannot forward to a target group of another VPC"
+    fault = Fault("CreateListener", "InvalidConfigurationRequest", message, lambda: True)
+    create, _, _ = _create(harness, "CreateListener", fault, lambda: True, monkeypatch)
+
+    with pytest.raises(InvalidRequest, match=message):
+        create()
+
+    assert fault.fired == 2 and len(_attempts(harness, "CreateListener")) == 2
+    assert harness.timing.clock() == 0  # type: ignore[attr-defined]
+
+
+def test_a_load_balancer_that_never_becomes_active_fails_the_create_at_the_bound(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fault = Fault("CreateRule", "OperationNotPermitted", "not active", lambda: True)
+    create, _, _ = _create(harness, "CreateRule", fault, lambda: False, monkeypatch)
+
+    with pytest.raises(WaitTimeout, match="waiting for load balancer mlapp-dev to become active"):
+        create()
+
+    assert len(_attempts(harness, "CreateRule")) == 1
+    bound = harness.timing.resource_ready  # type: ignore[attr-defined]
+    assert bound <= harness.timing.clock() <= bound + harness.timing.poll  # type: ignore[attr-defined]
+
+
+def test_other_refusals_fail_at_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    fault = Fault("CreateListener", "DuplicateListener", "A listener already exists", first_n(1))
+    create, _, _ = _create(harness, "CreateListener", fault, lambda: False, monkeypatch)
+
+    with pytest.raises(AwsError, match="DuplicateListener"):
+        create()
+
+    assert len(_attempts(harness, "CreateListener")) == 1
+    assert not [c for c in harness.recorder.calls if c.operation == "DescribeLoadBalancers"]

@@ -17,7 +17,12 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
-from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, owned_load_balancers
+from ecsdeploy.resources.load_balancer import (
+    Elbv2Handler,
+    describe_tags,
+    once_active,
+    owned_load_balancers,
+)
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags
 
@@ -171,7 +176,15 @@ class ListenerHandler(Elbv2Handler):
             "Tags": dict_to_tags(tags),
         }
         params.update(self._tls(props))
-        listener = self.client("elbv2").create_listener(**params)["Listeners"][0]
+        elbv2 = self.client("elbv2")
+        # the load balancer may still be provisioning (it is created just before)
+        listener = once_active(
+            self.ctx,
+            elbv2,
+            f"listener {want.name}",
+            lambda: str(props["load_balancer"]),
+            lambda: elbv2.create_listener(**params)["Listeners"][0],
+        )
         return self._observed(want.key, listener, tags)
 
     @staticmethod

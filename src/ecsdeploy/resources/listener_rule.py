@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
 from ecsdeploy.resources.listener import action_props, forward, owned_listeners
-from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags
+from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, once_active
 from ecsdeploy.spec.naming import dict_to_tags
 
 # condition Field -> (props field, the *Config that holds its values)
@@ -97,13 +97,26 @@ class ListenerRuleHandler(Elbv2Handler):
 
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
         tags = self.tags(want)
-        rule = self.client("elbv2").create_rule(
-            ListenerArn=props["listener"],
-            Priority=int(props["priority"]),
-            Conditions=conditions(props),
-            Actions=[forward(props["target_group"])],
-            Tags=dict_to_tags(tags),
-        )["Rules"][0]
+        elbv2 = self.client("elbv2")
+
+        def load_balancer() -> str:
+            listener = elbv2.describe_listeners(ListenerArns=[props["listener"]])["Listeners"][0]
+            return str(listener["LoadBalancerArn"])
+
+        # the load balancer may still be provisioning (it is created just before)
+        rule = once_active(
+            self.ctx,
+            elbv2,
+            f"rule {want.name}",
+            load_balancer,
+            lambda: elbv2.create_rule(
+                ListenerArn=props["listener"],
+                Priority=int(props["priority"]),
+                Conditions=conditions(props),
+                Actions=[forward(props["target_group"])],
+                Tags=dict_to_tags(tags),
+            )["Rules"][0],
+        )
         return self._observed(want.key, props["listener"], rule, tags)
 
     def update(

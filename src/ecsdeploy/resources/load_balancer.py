@@ -16,11 +16,11 @@ the web ACL association waits for it; the run ends once it is active.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Client
-from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.reads import SharedReads, shared
@@ -42,6 +42,17 @@ DEFAULTS: dict[str, Any] = {
     "deletion_protection": False,
     "access_logs": None,
 }
+# What ELBv2 might answer a listener or rule create with while the load balancer is still
+# provisioning. AWS documents no such refusal (its own guides create the listener right
+# after the load balancer), so this is a safety net: OperationNotPermitted and ResourceInUse
+# are the codes ELBv2 gives elsewhere for a resource not in a state to allow the call, and
+# InvalidConfigurationRequest is the one of the three that CreateListener and CreateRule
+# list among their errors.
+REFUSED_WHILE_PROVISIONING = frozenset(
+    {"OperationNotPermitted", "ResourceInUse", "InvalidConfigurationRequest"}
+)
+
+T = TypeVar("T")
 
 
 class DeletionProtected(Exception):
@@ -178,6 +189,23 @@ def wait_active(ctx: Context, elbv2: Client, arn: str) -> dict[str, Any]:
         lambda: active(elbv2, arn),
         ctx.timing.resource_ready,
     )
+
+
+def once_active(
+    ctx: Context, elbv2: Client, what: str, lb_arn: Callable[[], str], create: Callable[[], T]
+) -> T:
+    """``create``; refused with one of ``REFUSED_WHILE_PROVISIONING``, it is tried once
+    more when the load balancer (``lb_arn()``, asked only then) is active. Refused again,
+    the refusal was about something else and stands."""
+    try:
+        return create()
+    except AwsError as exc:
+        if exc.code not in REFUSED_WHILE_PROVISIONING:
+            raise
+        arn = lb_arn()
+        ctx.note(f"{what} refused ({exc.code}); trying again once {name_of(arn)} is active")
+        wait_active(ctx, elbv2, arn)
+        return create()
 
 
 class Elbv2Handler(Handler):
