@@ -138,16 +138,25 @@ def node_name(key: str, phase: str, have: Observed | None) -> str:
     return f"{phase}:{key}"
 
 
-def longest_path(
+def heaviest_to(
     graph: Mapping[str, set[str]], weight: Mapping[str, int]
-) -> tuple[int, list[tuple[str, int]]]:
-    """The heaviest path through a DAG (node -> dependencies) and its nodes in order."""
+) -> dict[str, tuple[int, str | None]]:
+    """For each node of a DAG (node -> dependencies): the weight of the heaviest path that
+    ends with it, and the node before it on that path."""
     best: dict[str, tuple[int, str | None]] = {}
     for node in graphlib.TopologicalSorter(graph).static_order():
         before = max(
             ((best[d][0], d) for d in graph.get(node, ())), default=(0, None), key=lambda x: x[0]
         )
         best[node] = (before[0] + weight.get(node, 0), before[1])
+    return best
+
+
+def longest_path(
+    graph: Mapping[str, set[str]], weight: Mapping[str, int]
+) -> tuple[int, list[tuple[str, int]]]:
+    """The heaviest path through a DAG (node -> dependencies) and its nodes in order."""
+    best = heaviest_to(graph, weight)
     if not best:
         return 0, []
     end = max(best, key=lambda n: best[n][0])

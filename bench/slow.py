@@ -2,35 +2,47 @@
 balancer and interface endpoints take AWS's time (divided by ``scale``), and a prediction
 of the real-AWS time of a first deploy and of an image-only redeploy.
 
-The model, in full:
+The model, in full (times from the start of ``up``):
 
-* first deploy = the measured wall time of ``up --no-wait`` in slow mode
-  + (scale - 1) x the slow waits on the critical path (scaled), i.e. those waits brought
-  back to full length, while everything else the run measured (start-up, every API call at
-  the chosen latency, polling lag) is kept at its measured size
-  + the rollout;
+* end of the apply (``up --no-wait`` ends there: it waits for the load balancer to be
+  active) = the measured wall time of ``up --no-wait`` in slow mode + (scale - 1) x the
+  slow waits on the critical path (scaled), i.e. those waits brought back to full length,
+  while everything else the run measured (start-up, every API call at the chosen latency,
+  polling lag) is kept at its measured size;
+* moto never runs tasks, so the rollout is modeled from when the scaled run made its calls
+  (the proxy's call log) and from the spec. The time of a call = when the scaled run made
+  it + (scale - 1) x the scaled slow waits on the heaviest path to it in the graph;
+  the tasks start at the CreateService call (the last one, when there are several) and run
+  45 s later (image pull, container start); the load balancer is active 150 s after its
+  CreateLoadBalancer call; the target group's health checks pass interval x healthy
+  threshold (the slowest service's) after both: healthy = max(tasks running, load balancer
+  active) + interval x threshold;
+* first deploy = the end of the apply, or when the services are healthy later, the end of
+  the apply + that wait rounded up to ecsdeploy's rollout poll interval (``up`` starts
+  watching the rollout when the apply ends, and polls);
 * redeploy = the measured wall time of the one-image ``up --no-wait`` (no slow resource is
-  touched) + the rollout of a replacement;
-* rollout (moto never runs tasks, so it is computed from the spec, not measured) = 45 s of
-  task start (image pull, container start) + the target group's health-check interval x
-  healthy threshold, + its deregistration delay for a replacement (ECS calls a rollout
-  COMPLETED once the old tasks have drained and stopped, and ``up`` waits for COMPLETED);
-  rounded up to ecsdeploy's rollout poll interval. The slowest changed service counts.
+  touched) + the rollout of a replacement: 45 s of task start + health-check interval x
+  healthy threshold + the deregistration delay (ECS calls a rollout COMPLETED once the old
+  tasks have drained and stopped, and ``up`` waits for COMPLETED), rounded up to the
+  rollout poll interval; the slowest changed service counts.
 
-The slow waits on the critical path come from the plan's dependency graph (the executor's
-``build_graph``): each NAT gateway, load balancer or interface endpoint create weighs its
-wait, everything else nothing, and the heaviest path is taken.
+The slow waits come from the plan's dependency graph (the executor's ``build_graph``):
+each NAT gateway or interface endpoint create and each load balancer's ready node (the
+wait for ``active`` that runs beside the rest of the apply) weighs its wait, everything
+else nothing.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import specs
-from bench.critical_path import longest_path
-from bench.proxy import SLOW_SECONDS, Proxy, SlowAws
+from bench.critical_path import heaviest_to, longest_path
+from bench.proxy import SLOW_SECONDS, Proxy, ProxyCall, SlowAws
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import make_plan
 from ecsdeploy.reconcile.executor import build_graph
@@ -56,28 +68,92 @@ def rollout_seconds(spec: Spec, replacement: bool) -> float:
             if replacement:
                 seconds += service.deregistration_delay
         worst = max(worst, seconds)
+    return _polled(worst)
+
+
+def _polled(seconds: float) -> float:
+    """``seconds`` rounded up to the rollout poll interval."""
     poll = Timing().poll
-    return math.ceil(worst / poll) * poll
+    return math.ceil(seconds / poll) * poll
 
 
-def slow_critical_wait(spec_path: Path) -> tuple[float, list[str]]:
-    """Full-length seconds of the slow waits on the heaviest path of a first deploy."""
+def health_seconds(spec: Spec) -> float | None:
+    """Interval x healthy threshold of the slowest routed service; None when none is."""
+    checks = [s.health_check for s in spec.services.values() if s.route is not None]
+    return max((hc.interval * hc.healthy_threshold for hc in checks), default=None)
+
+
+@dataclass
+class SlowWaits:
+    """Full-length seconds of the slow waits of a first deploy, from its graph."""
+
+    critical: float  # on the heaviest path
+    chain: list[str]  # the slow nodes on it
+    before_lb: float  # on the heaviest path to the load balancer's create
+    before_services: float  # on the heaviest path to any service's create
+
+
+def slow_waits(spec_path: Path) -> SlowWaits:
     spec = load_spec(spec_path)
     deployment = Deployment.connect(Target.of(spec, spec_path=spec_path))
     plan = make_plan(deployment.desired(), [], deployment.handlers)
-    graph = build_graph(plan, registry.kind_rank())
+    graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
     weights: dict[str, int] = {}
-    for node, (step, _, _) in graph.items():
+    for node, (step, phase, _) in graph.items():
         what = {
-            "ec2.nat_gateway": "nat_gateway",
-            "elbv2.load_balancer": "load_balancer",
-        }.get(step.kind)
-        if step.kind == "ec2.vpc_endpoint" and step.want and step.want.props["type"] == "Interface":
+            ("ec2.nat_gateway", "apply"): "nat_gateway",
+            ("elbv2.load_balancer", "ready"): "load_balancer",
+        }.get((step.kind, phase))
+        interface = step.want is not None and step.want.props.get("type") == "Interface"
+        if step.kind == "ec2.vpc_endpoint" and phase == "apply" and interface:
             what = "interface_endpoint"
         if what:
             weights[node] = int(SLOW_SECONDS[what] * 1000)
-    total, chain = longest_path({n: set(d) for n, (_, _, d) in graph.items()}, weights)
-    return total / 1000, [n for n, w in chain if w]
+    deps = {n: set(d) for n, (_, _, d) in graph.items()}
+    total, chain = longest_path(deps, weights)
+    best = heaviest_to(deps, weights)
+
+    def before(node: str) -> float:
+        return (best[node][0] - weights.get(node, 0)) / 1000
+
+    services = [n for n, (step, _, _) in graph.items() if step.kind == "ecs.service"]
+    return SlowWaits(
+        critical=total / 1000,
+        chain=[n for n, w in chain if w],
+        before_lb=before("apply:lb"),
+        before_services=max((before(n) for n in services), default=0.0),
+    )
+
+
+def first_deploy(
+    spec: Spec, waits: SlowWaits, scale: float, wall: float, calls: list[ProxyCall], t0: float
+) -> dict[str, float]:
+    """The model of a real first deploy (see the module docstring), in seconds from the
+    start of ``up``; ``calls`` and ``wall`` from the scaled run that started at ``t0``."""
+
+    def at_full_length(operation: str, waits_before: float, last: bool = False) -> float:
+        times = [c.start - t0 for c in calls if c.operation == operation]
+        measured = max(times) if last else min(times)
+        return measured + (scale - 1) * waits_before / scale
+
+    apply_end = wall + (scale - 1) * waits.critical / scale
+    lb_create = at_full_length("CreateLoadBalancer", waits.before_lb)
+    service_create = at_full_length("CreateService", waits.before_services, last=True)
+    lb_active = lb_create + SLOW_SECONDS["load_balancer"]
+    tasks_running = service_create + TASK_START
+    health = health_seconds(spec)
+    healthy = tasks_running if health is None else max(tasks_running, lb_active) + health
+    predicted = apply_end + (_polled(healthy - apply_end) if healthy > apply_end else 0.0)
+    return {
+        "apply_end_s": apply_end,
+        "lb_create_s": lb_create,
+        "lb_active_s": lb_active,
+        "service_create_s": service_create,
+        "tasks_running_s": tasks_running,
+        "health_checks_s": health or 0.0,
+        "healthy_s": healthy,
+        "predicted_first_deploy_s": predicted,
+    }
 
 
 def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[str, Any]:
@@ -86,12 +162,14 @@ def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[st
     example = ROOT / "configs" / "example.yaml"
     first = specs.write(specs.example_spec(example, "slow"), work / "slow.yaml")
     changed = specs.write(specs.example_spec(example, "slow", "api"), work / "slow-next.yaml")
-    wait_full, chain = slow_critical_wait(first)
+    waits = slow_waits(first)
     proxy = Proxy(emulator.port, latency, SlowAws(scale)).start()
     slow_runner = Runner(proxy, work)
     print(f"-- slow AWS (scale {scale:g}): example app", flush=True)
     try:
+        mark, t0 = proxy.log.mark(), time.monotonic()
         up = slow_runner.ecsdeploy("first up", ["up", str(first), "--yes", "--no-wait"], "slow-up")
+        up_calls = proxy.log.since(mark)
         redeploy = slow_runner.ecsdeploy(
             "redeploy", ["up", str(changed), "--yes", "--no-wait"], "slow-redeploy"
         )
@@ -99,23 +177,21 @@ def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[st
     finally:
         proxy.stop()
     spec = load_spec(first)
-    rollout_first = rollout_seconds(spec, replacement=False)
+    model = first_deploy(spec, waits, scale, up.wall, up_calls, t0)
     rollout_redeploy = rollout_seconds(spec, replacement=True)
-    wait_scaled = wait_full / scale
-    first_real = up.wall + (scale - 1) * wait_scaled + rollout_first
-    redeploy_real = redeploy.wall + rollout_redeploy
     return {
         "scale": scale,
         "latency_ms": latency * 1000,
         "slow_seconds": SLOW_SECONDS,
-        "critical_slow_chain": chain,
-        "critical_slow_wait_s": wait_full,
+        "critical_slow_chain": waits.chain,
+        "critical_slow_wait_s": waits.critical,
+        "slow_wait_before_lb_s": waits.before_lb,
+        "slow_wait_before_services_s": waits.before_services,
         "first_up_scaled_wall_s": up.wall,
+        **model,
         "redeploy_wall_s": redeploy.wall,
-        "rollout_first_s": rollout_first,
         "rollout_redeploy_s": rollout_redeploy,
-        "predicted_first_deploy_s": first_real,
-        "predicted_redeploy_s": redeploy_real,
+        "predicted_redeploy_s": redeploy.wall + rollout_redeploy,
     }
 
 
@@ -126,10 +202,13 @@ def summary(result: dict[str, Any]) -> str:
             f"slow AWS, scale {r['scale']:g}, example app with NAT:",
             f"  first up --no-wait measured {r['first_up_scaled_wall_s']:.1f} s scaled; slow "
             f"waits on the critical path {r['critical_slow_wait_s']:.0f} s at full length "
-            f"({', '.join(r['critical_slow_chain'])})",
+            f"({', '.join(r['critical_slow_chain'])}): the apply ends at {r['apply_end_s']:.0f} s",
+            f"  modeled rollout: CreateLoadBalancer at {r['lb_create_s']:.0f} s, active at "
+            f"{r['lb_active_s']:.0f} s; CreateService at {r['service_create_s']:.0f} s, tasks "
+            f"running at {r['tasks_running_s']:.0f} s; healthy "
+            f"{r['health_checks_s']:.0f} s after both, at {r['healthy_s']:.0f} s",
             f"  predicted real first deploy: {r['predicted_first_deploy_s']:.0f} s "
-            f"({r['predicted_first_deploy_s'] / 60:.1f} min) including a modeled rollout of "
-            f"{r['rollout_first_s']:.0f} s",
+            f"({r['predicted_first_deploy_s'] / 60:.1f} min)",
             f"  predicted real image-only redeploy: {r['predicted_redeploy_s']:.0f} s "
             f"(measured {r['redeploy_wall_s']:.1f} s + modeled rollout "
             f"{r['rollout_redeploy_s']:.0f} s)",
