@@ -1,4 +1,6 @@
-"""Runs a plan: every step whose dependencies are done runs at once, on a bounded pool.
+"""Runs a plan: every step whose dependencies are done runs at once, on a bounded pool;
+when more are ready than the pool runs, those in front of the longest chains start first
+(``priorities``: a NAT gateway or the load balancer before alarms and log groups).
 
 Graph nodes are the plan's steps; a replace is two nodes (delete the old, then create the
 new), and the create of a kind that settles (``Handler.settles``: a load balancer
@@ -32,6 +34,7 @@ its tags, so whatever it made is found by the next ``up`` or ``down``. The resul
 from __future__ import annotations
 
 import graphlib
+import heapq
 import signal
 import threading
 import time
@@ -131,6 +134,32 @@ def build_graph(
     return graph
 
 
+CALL_SECONDS = 0.1  # what one step's calls typically take on AWS, for ``priorities``
+
+
+def priorities(
+    graph: Mapping[str, tuple[Step, str, set[str]]], slow: Mapping[str, float]
+) -> dict[str, float]:
+    """node -> seconds of the longest chain of steps that can start only after it,
+    itself included: a step costs ``CALL_SECONDS``, plus its kind's ``slow`` seconds for
+    the node that waits (a settling kind's ready node, else its create). When more steps
+    are ready than the pool runs, the executor starts those with the longest chains first,
+    so that what AWS takes minutes over (NAT gateways, the load balancer) starts as early
+    as the graph allows and the services behind them are not queued behind alarms."""
+    dependents: dict[str, list[str]] = {node: [] for node in graph}
+    for node, (_, _, deps) in graph.items():
+        for dep in deps:
+            dependents[dep].append(node)
+    order = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
+    chain: dict[str, float] = {}
+    for node in reversed(list(order.static_order())):
+        step, phase, _ = graph[node]
+        waits = phase == "ready" or (phase == "apply" and _node(step, "ready") not in graph)
+        cost = CALL_SECONDS + (slow.get(step.kind, 0.0) if waits else 0.0)
+        chain[node] = cost + max((chain[d] for d in dependents[node]), default=0.0)
+    return chain
+
+
 class Executor:
     def __init__(
         self,
@@ -169,6 +198,9 @@ class Executor:
         result = Result(resources=dict(plan.observed))
         sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
         sorter.prepare()
+        urgency = priorities(graph, {k: h.slow for k, h in self.handlers.items()})
+        position = {node: i for i, node in enumerate(graph)}
+        waiting: list[tuple[float, int, str]] = []  # ready nodes, most urgent first
         running: dict[Future[None], str] = {}
         stopping = False
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
@@ -181,10 +213,15 @@ class Executor:
                         if step.action is Action.NOOP:
                             sorter.done(node)  # may make more nodes ready: loop again
                             continue
-                        # a create followed by its ready node ends with that node
-                        ends = phase != "apply" or _node(step, "ready") not in graph
-                        future = pool.submit(self._run_node, step, phase, result, ends)
-                        running[future] = node
+                        heapq.heappush(waiting, (-urgency[node], position[node], node))
+                # only as many as the pool runs at once: what waits is picked by urgency
+                while not stopping and waiting and len(running) < self.parallelism:
+                    node = heapq.heappop(waiting)[2]
+                    step, phase, _ = graph[node]
+                    # a create followed by its ready node ends with that node
+                    ends = phase != "apply" or _node(step, "ready") not in graph
+                    future = pool.submit(self._run_node, step, phase, result, ends)
+                    running[future] = node
                 if not running:
                     break
                 # a timeout, so that a Ctrl-C is acted on while long steps run

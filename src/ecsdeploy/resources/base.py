@@ -200,6 +200,9 @@ class Handler:
     # create returns before the resource is usable; ``wait_ready`` waits for that (see the
     # module docstring)
     settles: ClassVar[bool] = False
+    # seconds AWS typically takes to make one usable (a NAT gateway's 1-2 minutes): the
+    # executor starts the steps in front of slow ones first
+    slow: ClassVar[float] = 0.0
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -225,6 +225,7 @@ class Elbv2Handler(Handler):
 class LoadBalancerHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.load_balancer"
     rank: ClassVar[int] = 5
+    slow: ClassVar[float] = 150.0  # provisioning for 2-3 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
     settles: ClassVar[bool] = True
 

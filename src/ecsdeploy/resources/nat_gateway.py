@@ -20,6 +20,7 @@ LIVE_STATES = ("pending", "available")
 class NatGatewayHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.nat_gateway"
     rank: ClassVar[int] = 2
+    slow: ClassVar[float] = 90.0  # pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"subnet", "allocation"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:

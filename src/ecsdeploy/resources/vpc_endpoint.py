@@ -21,6 +21,7 @@ LIVE_STATES = ("pendingacceptance", "pending", "available")
 class VpcEndpointHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.vpc_endpoint"
     rank: ClassVar[int] = 4
+    slow: ClassVar[float] = 90.0  # an interface endpoint: pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "service", "type"})
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
