@@ -27,6 +27,7 @@ from typing import Any
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.cloudwatch_alarm import dimensions, normalise_query
 from ecsdeploy.resources.cloudwatch_dashboard import dashboard_name
+from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.sns_subscription import subscription_key
 from ecsdeploy.spec.models import Alarms, Service, Spec
 from ecsdeploy.spec.naming import Owner
@@ -199,9 +200,11 @@ def _target_alarms(
 def _service_alarms(
     spec: Spec, owner: Owner, name: str, svc: Service, actions: list[Any]
 ) -> list[Desired]:
+    # The names are known before anything exists (a service is named after its spec key,
+    # the cluster after the app and env), so these alarms wait for nothing: the executor
+    # makes them while the services' own chain (network, load balancer) is still going.
+    ecs = {"ClusterName": cluster_name(owner), "ServiceName": name}
     express = svc.mode == "express"
-    service: Any = name if express else Ref(f"service/{name}", "name")
-    ecs = {"ClusterName": Ref("cluster", "name"), "ServiceName": service}
     out = []
     for metric, key in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory")):
         limit = threshold(spec, svc, key)
