@@ -52,6 +52,19 @@ def test_only_the_web_acl_association_waits_for_the_load_balancer_to_be_active(
     assert not [node for node in _graph(harness, WAF_SPEC) if node.startswith("ready:")]
 
 
+def test_a_request_count_scaling_policy_waits_for_the_load_balancer_cpu_does_not(
+    harness: Harness,
+) -> None:
+    scaled = spec_text().replace(
+        "    route: /api/*\n",
+        "    route: /api/*\n    autoscaling: {min: 1, max: 4, cpu: 70, requests: 500}\n",
+    )
+    graph = _graph(harness, scaled)
+    waiting = {node for node, deps in graph.items() if "ready:lb" in deps}
+    assert waiting == {"apply:scaling/api/requests"}
+    assert "ready:lb" not in graph["apply:scaling/api/cpu"]
+
+
 def test_listeners_rules_and_services_are_made_while_the_load_balancer_provisions(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -815,6 +815,10 @@ def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
                     "target": float(value),
                 },
                 depends_on=(f"scaling/{name}",),
+                # Application Auto Scaling checks the target group's load balancer behind
+                # a request-count label; whether it accepts one still provisioning is not
+                # documented, so that policy waits for it to be active
+                needs_ready=("lb",) if metric == "requests" else (),
             )
         )
     return out
