@@ -111,6 +111,29 @@ def test_listeners_rules_and_services_are_made_while_the_load_balancer_provision
     harness.assert_up_changes_nothing(WAF_SPEC)
 
 
+def test_a_web_acl_added_while_an_earlier_runs_load_balancer_provisions_waits_for_it(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = threading.Event()
+    provisioning = Provisioning(opened.is_set)
+    provisioning.attach(monkeypatch)
+    # a first run ends (here: its wait runs out) while the load balancer still provisions
+    first = Harness(Timing(poll=0.02, resource_ready=0.3, iam_propagation=5.0))
+    dep: Any = first.deployment(spec_text())
+    assert not dep.apply(dep.plan_up()).ok
+    assert not provisioning.active
+    # the next run plans the load balancer as it is: no ready step to wait on
+    harness = Harness(Timing(poll=0.02, resource_ready=20.0, iam_propagation=5.0))
+    calls: list[tuple[str, bool]] = []
+    harness.recorder.listeners.append(lambda c: calls.append((c.operation, provisioning.active)))
+    dep = harness.deployment(WAF_SPEC)
+    plan = dep.plan_up()
+    assert not [n for n in build_graph(plan, {}, registry.settling_kinds()) if "ready:" in n]
+    threading.Timer(0.5, opened.set).start()
+    assert dep.apply(plan).ok
+    assert [active for op, active in calls if op == "AssociateWebACL"] == [True]
+
+
 # --- the load balancer step ----------------------------------------------------------
 
 

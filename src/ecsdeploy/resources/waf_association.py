@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.load_balancer import owned_load_balancers
+from ecsdeploy.resources.load_balancer import owned_load_balancers, wait_active
 from ecsdeploy.resources.waf_web_acl import acl_tags
 
 
@@ -61,6 +61,10 @@ class WebAclAssociationHandler(Handler):
         )
 
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        # WAF refuses a load balancer that is still provisioning. The graph orders this
+        # after the new load balancer's wait; this read covers one that an interrupted run
+        # created, which the next run finds still provisioning (it returns at once if active)
+        wait_active(self.ctx, self.client("elbv2"), props["resource"])
         self.client("wafv2").associate_web_acl(
             WebACLArn=props["web_acl"], ResourceArn=props["resource"]
         )
