@@ -1,6 +1,7 @@
 """`up` observes AWS once when nobody changed the app between its plan and its lock, and
 plans again when somebody did (the applied record's stamp, see reconcile.applied), when
-the record tells nothing (absent) or when it took over a killed run's lock."""
+the record tells nothing (absent), when the plan is no longer fresh or when it took over
+a killed run's lock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from ecsdeploy import operations
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
@@ -130,3 +132,18 @@ def test_taking_over_a_killed_runs_lock_plans_again(
     assert observes(recorder) == 2
     assert Lock(Aws("us-west-2"), OWNER, "x").current() is None
     assert time.time() > stale["expires"]
+
+
+def test_a_plan_older_than_the_freshness_bound_is_made_again(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. an image build or a confirmation between the plan and the lock: a change made
+    # by hand meanwhile leaves no stamp, so only a fresh plan is applied as it is
+    spec = tmp_path / "ecsdeploy.yaml"
+    spec.write_text(spec_text())
+    up(spec, CallRecorder(), monkeypatch)
+    spec.write_text(changed_image(spec_text()))
+    monkeypatch.setattr(operations, "PLAN_FRESH", 0.0)
+    recorder = CallRecorder()
+    up(spec, recorder, monkeypatch)
+    assert observes(recorder) == 2

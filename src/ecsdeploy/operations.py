@@ -9,6 +9,7 @@ tests) decide how to show them.
 from __future__ import annotations
 
 import functools
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,10 @@ def alarm_statuses(found: Sequence[Observed]) -> list[AlarmStatus]:
     return sorted(alarms, key=lambda a: (ALARM_ORDER.get(a.state, 1), a.name))
 
 
+# seconds a plan made before the lock is applied without observing again (see
+# Deployment.plan_still_holds)
+PLAN_FRESH = 30.0
+
 # kinds billed by the hour, one each (see plan.cost)
 HOURLY_KINDS = frozenset({"ec2.nat_gateway", "ec2.elastic_ip", "elbv2.load_balancer"})
 
@@ -136,6 +141,7 @@ class Deployment:
     built: dict[str, ImageRef] = field(default_factory=dict)  # by service, this run
     applied_before: dict[str, str] = field(default_factory=dict)  # as the last plan read it
     applied_seen: applied.Seen | None = None  # the record and its stamp, read before observing
+    planned_at: float = 0.0  # time.monotonic() when the last plan_up started
 
     @classmethod
     def connect(
@@ -272,15 +278,21 @@ class Deployment:
             self.ctx.reads = None
 
     def plan_up(self) -> Plan:
+        self.planned_at = time.monotonic()
         desired = self._desired_and_record()
         return make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
 
-    def unchanged_since_plan(self) -> bool:
-        """Whether no run has changed this app since the last ``plan_up`` read it: one
-        read of the applied record's stamp. Call it holding the lock: a run that changes
-        things rewrites the record before it lets go of the lock."""
+    def plan_still_holds(self) -> bool:
+        """Whether the last ``plan_up`` can be applied as it is: made less than
+        ``PLAN_FRESH`` seconds ago, and no run has changed this app since it read AWS (one
+        read of the applied record's stamp). Call it holding the lock: a run that changes
+        things rewrites the record before it lets go of the lock. A plan older than that
+        (an image build, a confirmation came in between) is made again: changes made by
+        hand meanwhile leave no stamp."""
         seen = self.applied_seen
-        return seen is not None and seen.unchanged(applied.read(self.aws, self.target.owner).stamp)
+        if seen is None or time.monotonic() - self.planned_at > PLAN_FRESH:
+            return False
+        return seen.unchanged(applied.read(self.aws, self.target.owner).stamp)
 
     def plan_down(self, disable_deletion_protection: bool = False) -> Plan:
         """Everything the app owns, deleted. Refuses (before any change) while a load

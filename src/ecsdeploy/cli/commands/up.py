@@ -284,12 +284,12 @@ def _up(
     built = run.build(deployment, [])
     # Only a run that changes something takes the lock (an unchanged `up` stays free of
     # writes). Under the lock, one read tells whether another run changed the app since
-    # the plan read it (reconcile.applied); if so, or if this run took over a killed run's
-    # lock, the plan is made again.
+    # the plan read it (reconcile.applied); if so, if the plan is no longer fresh, or if
+    # this run took over a killed run's lock, the plan is made again.
     with Lock(deployment.aws, target.owner, "up") as lock:
         first = run.plan
         with phases.measure("plan"):
-            if lock.took_over or not deployment.unchanged_since_plan():
+            if lock.took_over or not deployment.plan_still_holds():
                 run.plan = deployment.plan_up()
         if run.plan.empty:
             err.print("No changes left: another run made them meanwhile.")
