@@ -10,7 +10,8 @@ AWS takes two to three minutes to take a new load balancer from ``provisioning``
 ECS services behind them) on a provisioning load balancer, as its own getting-started
 guide does: so create returns as soon as AWS has accepted it, and ``wait_ready`` waits for
 ``active`` as a step of its own (see ``Handler.settles``) while the rest goes on. Only
-the web ACL association waits for it; the run ends once it is active.
+the web ACL association and a request-count scaling policy wait for it; the run ends once
+it is active.
 """
 
 from __future__ import annotations
