@@ -65,11 +65,13 @@ def test_a_request_count_scaling_policy_waits_for_the_load_balancer_cpu_does_not
     assert "ready:lb" not in graph["apply:scaling/api/cpu"]
 
 
+@pytest.mark.parametrize("parallelism", [8, 1])
 def test_listeners_rules_and_services_are_made_while_the_load_balancer_provisions(
-    aws: None, monkeypatch: pytest.MonkeyPatch
+    aws: None, monkeypatch: pytest.MonkeyPatch, parallelism: int
 ) -> None:
     # real time, short polls: the load balancer stays provisioning until both services
-    # exist, so a run that waited for it before them would time out
+    # exist, so a run that waited for it before them would time out. The wait takes none
+    # of the pool's places: with one worker the rest goes on beside it too.
     harness = Harness(Timing(poll=0.02, resource_ready=20.0, iam_propagation=5.0))
     opened = threading.Event()
     provisioning = Provisioning(opened.is_set)
@@ -87,7 +89,11 @@ def test_listeners_rules_and_services_are_made_while_the_load_balancer_provision
     dep.aws.client("ecs").raw.meta.events.register("after-call.ecs.CreateService", service_created)
     events: list[tuple[float, Event]] = []
 
-    result = dep.apply(dep.plan_up(), listener=lambda e: events.append((time.monotonic(), e)))
+    result = dep.apply(
+        dep.plan_up(),
+        listener=lambda e: events.append((time.monotonic(), e)),
+        parallelism=parallelism,
+    )
     returned = time.monotonic()
 
     assert result.ok, [(s.key, str(e)) for s, e in result.failed]

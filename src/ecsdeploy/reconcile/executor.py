@@ -1,6 +1,8 @@
 """Runs a plan: every step whose dependencies are done runs at once, on a bounded pool;
 when more are ready than the pool runs, those in front of the longest chains start first
-(``priorities``: a NAT gateway or the load balancer before alarms and log groups).
+(``priorities``: a NAT gateway or the load balancer before alarms and log groups). A
+settling resource's wait (its ready node, below) polls on a worker of its own, outside the
+pool's count.
 
 Graph nodes are the plan's steps; a replace is two nodes (delete the old, then create the
 new), and the create of a kind that settles (``Handler.settles``: a load balancer
@@ -203,7 +205,17 @@ class Executor:
         waiting: list[tuple[float, int, str]] = []  # ready nodes, most urgent first
         running: dict[Future[None], str] = {}
         stopping = False
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+        # A ready node only polls (one Describe per poll interval): it runs beside the
+        # ``parallelism`` steps that make calls, on a worker of its own.
+        polls = sum(1 for _, phase, _ in graph.values() if phase == "ready")
+        with ThreadPoolExecutor(max_workers=self.parallelism + polls) as pool:
+
+            def start(node: str) -> None:
+                step, phase, _ = graph[node]
+                # a create followed by its ready node ends with that node
+                ends = phase != "apply" or _node(step, "ready") not in graph
+                running[pool.submit(self._run_node, step, phase, result, ends)] = node
+
             while sorter.is_active():
                 if self._cancel.is_set() and not result.interrupted:
                     stopping = self._interrupt(running, result)
@@ -212,16 +224,15 @@ class Executor:
                         step, phase, _ = graph[node]
                         if step.action is Action.NOOP:
                             sorter.done(node)  # may make more nodes ready: loop again
-                            continue
-                        heapq.heappush(waiting, (-urgency[node], position[node], node))
+                        elif phase == "ready":
+                            start(node)
+                        else:
+                            heapq.heappush(waiting, (-urgency[node], position[node], node))
                 # only as many as the pool runs at once: what waits is picked by urgency
-                while not stopping and waiting and len(running) < self.parallelism:
-                    node = heapq.heappop(waiting)[2]
-                    step, phase, _ = graph[node]
-                    # a create followed by its ready node ends with that node
-                    ends = phase != "apply" or _node(step, "ready") not in graph
-                    future = pool.submit(self._run_node, step, phase, result, ends)
-                    running[future] = node
+                busy = sum(1 for node in running.values() if graph[node][1] != "ready")
+                while not stopping and waiting and busy < self.parallelism:
+                    start(heapq.heappop(waiting)[2])
+                    busy += 1
                 if not running:
                     break
                 # a timeout, so that a Ctrl-C is acted on while long steps run
