@@ -144,10 +144,11 @@ def priorities(
 ) -> dict[str, float]:
     """node -> seconds of the longest chain of steps that can start only after it,
     itself included: a step costs ``CALL_SECONDS``, plus its kind's ``slow`` seconds for
-    the node that waits (a settling kind's ready node, else its create). When more steps
-    are ready than the pool runs, the executor starts those with the longest chains first,
-    so that what AWS takes minutes over (NAT gateways, the load balancer) starts as early
-    as the graph allows and the services behind them are not queued behind alarms."""
+    the node that waits for a new resource (a settling kind's ready node, else its
+    create). When more steps are ready than the pool runs, the executor starts those with
+    the longest chains first, so that what AWS takes minutes over (NAT gateways, the load
+    balancer) starts as early as the graph allows and the services behind them are not
+    queued behind alarms."""
     dependents: dict[str, list[str]] = {node: [] for node in graph}
     for node, (_, _, deps) in graph.items():
         for dep in deps:
@@ -156,7 +157,8 @@ def priorities(
     chain: dict[str, float] = {}
     for node in reversed(list(order.static_order())):
         step, phase, _ = graph[node]
-        waits = phase == "ready" or (phase == "apply" and _node(step, "ready") not in graph)
+        makes = phase == "apply" and step.action in (Action.CREATE, Action.REPLACE)
+        waits = phase == "ready" or (makes and _node(step, "ready") not in graph)
         cost = CALL_SECONDS + (slow.get(step.kind, 0.0) if waits else 0.0)
         chain[node] = cost + max((chain[d] for d in dependents[node]), default=0.0)
     return chain
