@@ -6,7 +6,6 @@ a killed run's lock."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,15 @@ def up(spec: Path, recorder: CallRecorder, monkeypatch: pytest.MonkeyPatch) -> A
     return result
 
 
+def deployed_then_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The spec deployed, then rewritten with a new image: the next `up` redeploys."""
+    spec = tmp_path / "ecsdeploy.yaml"
+    spec.write_text(spec_text())
+    up(spec, CallRecorder(), monkeypatch)
+    spec.write_text(changed_image(spec_text()))
+    return spec
+
+
 def test_seen_unchanged_only_for_the_same_readable_present_stamp() -> None:
     seen = applied.Seen({"vpc": "x"}, "3@2026-12-02 00:00:00")
     assert seen.unchanged("3@2026-12-02 00:00:00")
@@ -74,10 +82,7 @@ def test_every_apply_rewrites_the_record_even_when_its_content_stays(aws: None) 
 def test_redeploy_observes_once_when_nobody_changed_the_app_meanwhile(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = tmp_path / "ecsdeploy.yaml"
-    spec.write_text(spec_text())
-    up(spec, CallRecorder(), monkeypatch)
-    spec.write_text(changed_image(spec_text()))
+    spec = deployed_then_changed(tmp_path, monkeypatch)
     recorder = CallRecorder()
     up(spec, recorder, monkeypatch)
     assert observes(recorder) == 1
@@ -92,11 +97,8 @@ def test_redeploy_observes_once_when_nobody_changed_the_app_meanwhile(
 def test_redeploy_plans_again_when_another_run_changed_the_app_meanwhile(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = tmp_path / "ecsdeploy.yaml"
-    spec.write_text(spec_text())
-    up(spec, CallRecorder(), monkeypatch)
-    text = changed_image(spec_text())
-    spec.write_text(text)
+    spec = deployed_then_changed(tmp_path, monkeypatch)
+    text = spec.read_text()
     acquire = Lock.acquire
 
     def another_run_first(self: Lock) -> None:
@@ -118,20 +120,16 @@ def test_redeploy_plans_again_when_another_run_changed_the_app_meanwhile(
 def test_taking_over_a_killed_runs_lock_plans_again(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = tmp_path / "ecsdeploy.yaml"
-    spec.write_text(spec_text())
-    up(spec, CallRecorder(), monkeypatch)
+    spec = deployed_then_changed(tmp_path, monkeypatch)
     # a run killed mid-apply: its lock expired, and it never rewrote the record
     stale = {"token": "dead", "who": "ci@old pid 1 (up)", "since": "then", "expires": 1.0}
     boto3.client("ssm", region_name="us-west-2").put_parameter(
         Name=lock_name(OWNER), Value=json.dumps(stale), Type="String"
     )
-    spec.write_text(changed_image(spec_text()))
     recorder = CallRecorder()
     up(spec, recorder, monkeypatch)
     assert observes(recorder) == 2
     assert Lock(Aws("us-west-2"), OWNER, "x").current() is None
-    assert time.time() > stale["expires"]
 
 
 def test_a_plan_older_than_the_freshness_bound_is_made_again(
@@ -139,10 +137,7 @@ def test_a_plan_older_than_the_freshness_bound_is_made_again(
 ) -> None:
     # e.g. an image build or a confirmation between the plan and the lock: a change made
     # by hand meanwhile leaves no stamp, so only a fresh plan is applied as it is
-    spec = tmp_path / "ecsdeploy.yaml"
-    spec.write_text(spec_text())
-    up(spec, CallRecorder(), monkeypatch)
-    spec.write_text(changed_image(spec_text()))
+    spec = deployed_then_changed(tmp_path, monkeypatch)
     monkeypatch.setattr(operations, "PLAN_FRESH", 0.0)
     recorder = CallRecorder()
     up(spec, recorder, monkeypatch)

@@ -203,7 +203,8 @@ class Deployment:
 
     def _desired_and_record(self) -> list[Desired]:
         """The desired state and the applied record, read side by side (two independent
-        round trips); the record is read before the observe starts, see ``unchanged``."""
+        round trips); the record is read before the observe starts (see
+        ``plan_still_holds``)."""
         with ThreadPoolExecutor(max_workers=1) as pool:
             record = pool.submit(applied.read, self.aws, self.target.owner)
             desired = self.desired()
