@@ -18,9 +18,10 @@ test: install ## run the whole test suite: ecsdeploy, then the example apps
 	bash examples/run_tests.sh
 
 lint: install ## ruff and mypy --strict
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/mypy scripts/emulator.py
 
 demo: install ## up, status, plan, down against a local AWS emulator (no AWS account needed)
 	bash scripts/demo.sh

@@ -1,4 +1,5 @@
-"""The AWS emulator the benchmark runs against: a moto server on a free local port."""
+"""The AWS emulator the benchmark runs against: a moto server on a free local port
+(scripts/emulator.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+
+# moto.server answering one request at a time (its backends are not thread-safe)
+SERVER = Path(__file__).resolve().parent.parent / "scripts" / "emulator.py"
 
 
 def free_port() -> int:
@@ -34,7 +38,7 @@ class Emulator:
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
         with self.log.open("wb") as out:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, str(SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,

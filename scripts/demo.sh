@@ -33,7 +33,7 @@ bash scripts/base-image.sh
 PYTHON="$BIN/python" bash scripts/wheels.sh api ui
 
 echo "==> starting a local AWS emulator (moto server) on 127.0.0.1:$PORT"
-MOTO_IAM_LOAD_MANAGED_POLICIES=true $BIN/python -m moto.server -H 127.0.0.1 -p "$PORT" \
+MOTO_IAM_LOAD_MANAGED_POLICIES=true $BIN/python scripts/emulator.py -H 127.0.0.1 -p "$PORT" \
     > .demo/moto.log 2>&1 &
 MOTO_PID=$!
 cleanup() {

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,10 +34,26 @@ CONFIGS = ROOT / "configs"
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """moto in-process, with AWS managed IAM policies (the execution role attaches one)."""
-    from moto import mock_aws
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process, with AWS managed IAM policies (the execution role attaches one).
 
+    moto's in-process backends are not thread-safe (IAM's ``get_role`` iterates over its
+    roles while another thread's CreateRole adds one: "dictionary changed size during
+    iteration"), and the executor calls AWS from several threads. moto answers one request
+    at a time here, as one AWS endpoint behind a queue would. The lock is held only while
+    moto answers (botocore's ``before-send``): the fault hooks in tests/faults.py run in
+    ``before-call``/``after-call`` and may wait for other threads without deadlocking."""
+    from moto import mock_aws
+    from moto.core.models import BotocoreStubber
+
+    answer = BotocoreStubber.__call__
+    one_at_a_time = threading.RLock()
+
+    def serialised(self: BotocoreStubber, event_name: str, request: Any, **kw: Any) -> Any:
+        with one_at_a_time:
+            return answer(self, event_name, request, **kw)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         yield
 
@@ -257,7 +274,7 @@ def moto_server() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(ROOT / "scripts" / "emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
