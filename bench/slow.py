@@ -22,9 +22,10 @@ The model, in full (times from the start of ``up``):
   watching the rollout when the apply ends, and polls);
 * redeploy = the measured wall time of the one-image ``up --no-wait`` (no slow resource is
   touched) + the rollout of a replacement: 45 s of task start + health-check interval x
-  healthy threshold + the deregistration delay (ECS calls a rollout COMPLETED once the old
-  tasks have drained and stopped, and ``up`` waits for COMPLETED), rounded up to the
-  rollout poll interval; the slowest changed service counts.
+  healthy threshold, rounded up to the rollout poll interval; the slowest changed service
+  counts. ``up`` is done once the new tasks are the only healthy targets, while the old
+  ones drain: it does not wait out the deregistration delay, after which ECS calls the
+  rollout COMPLETED.
 
 The slow waits come from the plan's dependency graph (the executor's ``build_graph``):
 each NAT gateway or interface endpoint create and each load balancer's ready node (the
@@ -58,15 +59,14 @@ TASK_START = 45.0  # seconds from RunTask to a running container, typical for Fa
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rollout_seconds(spec: Spec, replacement: bool) -> float:
+def rollout_seconds(spec: Spec) -> float:
+    """A replacement rollout of the slowest service: task start, then its health checks."""
     worst = 0.0
     for service in spec.services.values():
         seconds = TASK_START
         if service.route is not None:
             hc = service.health_check
             seconds += hc.interval * hc.healthy_threshold
-            if replacement:
-                seconds += service.deregistration_delay
         worst = max(worst, seconds)
     return _polled(worst)
 
@@ -178,7 +178,7 @@ def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[st
         proxy.stop()
     spec = load_spec(first)
     model = first_deploy(spec, waits, scale, up.wall, up_calls, t0)
-    rollout_redeploy = rollout_seconds(spec, replacement=True)
+    rollout_redeploy = rollout_seconds(spec)
     return {
         "scale": scale,
         "latency_ms": latency * 1000,

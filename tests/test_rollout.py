@@ -10,6 +10,7 @@ import pytest
 from ecsdeploy.aws.errors import NotFound, Throttled
 from ecsdeploy.reconcile.rollout import (
     CIRCUIT_BREAKER,
+    DRAINING,
     UNSEEN_GRACE,
     AwsRolloutSource,
     Outcome,
@@ -64,8 +65,10 @@ def step(
     events: tuple[str, ...] = (),
     health: tuple[str, ...] = (),
     desired: int = 2,
+    tasks: tuple[tuple[str, int], ...] = (),
 ) -> dict[str, Any]:
-    """One poll's view: the service (events newest first) and its targets' states."""
+    """One poll's view: the service (events newest first), its targets' states (target i is
+    10.0.1.i), and its running tasks as (task definition, the target they are)."""
     return {
         "service": {
             "serviceName": "?",
@@ -81,6 +84,23 @@ def step(
         "targets": [
             {"Target": {"Id": f"10.0.1.{i}", "Port": 8000}, "TargetHealth": {"State": s}}
             for i, s in enumerate(health)
+        ],
+        "tasks": [
+            {
+                "taskArn": f"{ARN}:task/mlapp-dev/t{i}",
+                "taskDefinitionArn": td,
+                "lastStatus": "RUNNING",
+                "attachments": [
+                    {
+                        "type": "ElasticNetworkInterface",
+                        "details": [
+                            {"name": "subnetId", "value": "subnet-1"},
+                            {"name": "privateIPv4Address", "value": f"10.0.1.{i}"},
+                        ],
+                    }
+                ],
+            }
+            for td, i in tasks
         ],
     }
 
@@ -131,6 +151,10 @@ class FakeSource:
     def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
         self.calls.append(("stopped_tasks", service))
         return list(self.stopped.get(service, []))
+
+    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        self.calls.append(("running_tasks", service))
+        return list(self._now(service)["tasks"])
 
     def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
         self.calls.append(("log_tail", log_group, stream_prefix, str(limit)))
@@ -206,6 +230,93 @@ def test_clean_rollout_is_ok_with_progress() -> None:
     assert all(p.service == "api" and p.desired == 2 for p in seen)
     assert source.polls("api") == 4  # no poll after it is done
     assert not [c for c in source.calls if c[0] in ("stopped_tasks", "log_tail")]
+
+
+# --- (1b) behind a load balancer: done once only our tasks take requests -------------------
+OLD_TASKS = ((TD_OLD, 0), (TD_OLD, 1))
+NEW_TASKS = ((TD_NEW, 2), (TD_NEW, 3))
+SWAP = [
+    # the new tasks start; the old ones serve
+    step(
+        dep(TD_NEW, pending=2),
+        dep(TD_OLD, "ACTIVE", "COMPLETED", running=2),
+        health=("healthy", "healthy"),
+        tasks=OLD_TASKS,
+    ),
+    # the new tasks run and are registered; the load balancer checks them
+    step(
+        dep(TD_NEW, running=2),
+        dep(TD_OLD, "ACTIVE", "COMPLETED", running=2),
+        health=("healthy", "healthy", "initial", "initial"),
+        tasks=OLD_TASKS + NEW_TASKS,
+    ),
+    # all four take requests: ECS has not deregistered the old ones yet
+    step(
+        dep(TD_NEW, running=2),
+        dep(TD_OLD, "ACTIVE", "COMPLETED", running=2),
+        health=("healthy", "healthy", "healthy", "healthy"),
+        tasks=OLD_TASKS + NEW_TASKS,
+    ),
+    # the old targets drain (the deregistration delay); only ours take new requests
+    step(
+        dep(TD_NEW, running=2),
+        dep(TD_OLD, "ACTIVE", "COMPLETED", running=2),
+        health=("draining", "draining", "healthy", "healthy"),
+        tasks=OLD_TASKS + NEW_TASKS,
+    ),
+    step(dep(TD_NEW, rollout="COMPLETED", running=2), health=("", "", "healthy", "healthy")),
+]
+
+
+def test_done_once_our_tasks_are_the_only_healthy_targets_while_the_old_ones_drain() -> None:
+    source = FakeSource({"api": SWAP})
+    outcomes, seen, clock = run([api_watch()], source)
+
+    assert outcomes == [Outcome("api", True, "", [], [], 15.0, DRAINING)]
+    assert clock.now == 15.0
+    assert source.polls("api") == 4  # not waiting out the drain until COMPLETED
+    assert [p.state for p in seen] == ["IN_PROGRESS"] * len(seen)
+    # a task read only once ours all run and enough targets are healthy: not at the first poll
+    assert source.calls.count(("running_tasks", "api")) == 3
+
+
+@pytest.mark.parametrize(
+    ("health", "tasks"),
+    [
+        # one of ours is not healthy yet, an old one still is
+        (("draining", "healthy", "healthy", "initial"), OLD_TASKS + NEW_TASKS),
+        # ours are healthy but a third task of ours runs unregistered: not all ours serve
+        (("draining", "draining", "healthy", "healthy"), (*OLD_TASKS, *NEW_TASKS, (TD_NEW, 4))),
+        # healthy targets that are not our tasks (another revision's)
+        (("draining", "draining", "healthy", "healthy"), ((TD_OTHER, 2), (TD_OTHER, 3))),
+        # ECS says ours run but no task read shows them yet
+        (("draining", "draining", "healthy", "healthy"), ()),
+    ],
+)
+def test_not_done_while_the_healthy_targets_are_not_exactly_our_tasks(
+    health: tuple[str, ...], tasks: tuple[tuple[str, int], ...]
+) -> None:
+    waiting = step(
+        dep(TD_NEW, running=2), dep(TD_OLD, "ACTIVE", "COMPLETED", running=2), health=health,
+        tasks=tasks,
+    )  # fmt: skip
+    source = FakeSource({"api": [waiting, waiting, SWAP[-1]]})
+    outcomes, _, _ = run([api_watch()], source)
+
+    assert outcomes == [Outcome("api", True, "", [], [], 10.0)]  # at COMPLETED, no note
+    assert source.calls.count(("running_tasks", "api")) == 2
+
+
+def test_without_a_load_balancer_done_only_at_completed() -> None:
+    timeline = [
+        step(dep(TD_NEW, running=2), dep(TD_OLD, "ACTIVE", "COMPLETED", running=2)),
+        step(dep(TD_NEW, rollout="COMPLETED", running=2)),
+    ]
+    source = FakeSource({"api": timeline})
+    outcomes, _, _ = run([api_watch(tg=None)], source)
+
+    assert outcomes == [Outcome("api", True, "", [], [], 5.0)]
+    assert ("running_tasks", "api") not in source.calls
 
 
 def test_progress_only_when_something_changes() -> None:
@@ -581,6 +692,26 @@ def test_aws_source_bounded_calls() -> None:
     )
 
 
+def test_aws_source_reads_every_running_task_in_pages_of_100() -> None:
+    arns = [f"{ARN}:task/c/{i}" for i in range(150)]
+    pages = {None: {"taskArns": arns[:100], "nextToken": "p2"}, "p2": {"taskArns": arns[100:]}}
+    ecs = StubClient(
+        {
+            "list_tasks": lambda kw: pages[kw.get("nextToken")],
+            "describe_tasks": lambda kw: {"tasks": [{"taskArn": a} for a in kw["tasks"]]},
+        }
+    )
+    source = AwsRolloutSource(StubAws(ecs=ecs))  # type: ignore[arg-type]
+
+    assert [t["taskArn"] for t in source.running_tasks("c", "api")] == arns
+    query = {"cluster": "c", "serviceName": "api", "desiredStatus": "RUNNING", "maxResults": 100}
+    assert ecs.calls[:2] == [
+        ("list_tasks", query),
+        ("list_tasks", {**query, "nextToken": "p2"}),
+    ]
+    assert [len(kw["tasks"]) for op, kw in ecs.calls if op == "describe_tasks"] == [100, 50]
+
+
 def test_aws_source_missing_things_are_empty() -> None:
     missing = NotFound("gone", code="ClusterNotFoundException")
     ecs = StubClient(
@@ -592,6 +723,7 @@ def test_aws_source_missing_things_are_empty() -> None:
 
     assert source.describe_service("c", "api") == {}
     assert source.stopped_tasks("c", "api") == []
+    assert source.running_tasks("c", "api") == []
     assert source.target_health(TG) == []
     assert source.log_tail("/g", "ecs/api/", 20) == []
     ecs.replies["describe_services"] = {"services": [], "failures": [{"reason": "MISSING"}]}

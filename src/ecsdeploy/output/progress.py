@@ -79,9 +79,10 @@ def show_outcomes(console: Console, outcomes: list[Outcome]) -> bool:
     """Print each service's rollout result; True when all succeeded."""
     for outcome in outcomes:
         if outcome.ok:
+            note = f" ({escape(outcome.note)})" if outcome.note else ""
             console.print(
                 f"[bold green]rolled out[/] service [bold]{escape(outcome.service)}[/] "
-                f"in {outcome.elapsed:.0f}s"
+                f"in {outcome.elapsed:.0f}s{note}"
             )
             continue
         console.print(

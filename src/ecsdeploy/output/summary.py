@@ -56,6 +56,8 @@ def show_summary(
         console.print(f"  [yellow]not done:[/] {text}")
     for outcome in outcomes:
         result = "rolled out" if outcome.ok else f"[red]failed[/]: {escape(outcome.reason)}"
+        if outcome.ok and outcome.note:
+            result += f", {escape(outcome.note)}"
         console.print(f"  rollout: {escape(outcome.service)} {result} ({outcome.elapsed:.0f}s)")
     console.print(f"  time: {_phases_text(phases)}")
 
@@ -85,6 +87,7 @@ def rollouts_json(outcomes: Sequence[Outcome], not_waited: Sequence[str]) -> lis
             "seconds": round(o.elapsed, 3),
             "stopped_reasons": list(o.stopped_reasons),
             "log_lines": list(o.log_lines),
+            "note": o.note or None,
         }
         for o in outcomes
     ]
@@ -96,6 +99,7 @@ def rollouts_json(outcomes: Sequence[Outcome], not_waited: Sequence[str]) -> lis
             "seconds": None,
             "stopped_reasons": [],
             "log_lines": [],
+            "note": None,
         }
         for name in not_waited
     ]

@@ -13,6 +13,11 @@ never runs tasks nor finishes a rollout: tests drive ``watch`` with scripted tim
 The rule that matters most: a service that is "stable" is not a successful deploy. After a
 circuit-breaker rollback ECS makes the previous revision PRIMARY again and reaches a steady
 state on it; only "our task definition is PRIMARY, COMPLETED, running and healthy" is OK.
+
+Behind a load balancer a rollout is done a little before ECS says COMPLETED: once our
+tasks are all running and are exactly the target group's healthy targets, every new
+request goes to them, and the old tasks only drain (ECS calls the rollout COMPLETED after
+the deregistration delay, when they have stopped). ``watch`` finishes there and says so.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Timing
 
 CIRCUIT_BREAKER = "rolled back by the deployment circuit breaker"
+DRAINING = "old tasks draining"
 NOT_FOUND = "service not found"
 LOG_LINES = 20
 
@@ -37,6 +43,7 @@ LOG_LINES = 20
 UNSEEN_GRACE = 30.0
 
 _MAX_STOPPED = 100  # DescribeTasks takes at most 100 ARNs
+_MAX_DESCRIBED = 100
 _MAX_STREAMS = 50  # DescribeLogStreams' largest page
 
 
@@ -66,6 +73,10 @@ class RolloutSource(Protocol):
 
     def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
         """DescribeTasks of the service's recently STOPPED tasks."""
+        ...
+
+    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """DescribeTasks of the service's tasks whose desired status is RUNNING."""
         ...
 
     def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
@@ -112,6 +123,30 @@ class AwsRolloutSource:
             tasks: list[dict[str, Any]] = ecs.describe_tasks(
                 cluster=cluster, tasks=arns[:_MAX_STOPPED]
             ).get("tasks", [])
+        except NotFound:
+            return []
+        return tasks
+
+    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        ecs = self.aws.client("ecs")
+        query: dict[str, Any] = {
+            "cluster": cluster,
+            "serviceName": service,
+            "desiredStatus": "RUNNING",
+            "maxResults": _MAX_DESCRIBED,
+        }
+        try:
+            arns: list[str] = []
+            while True:  # a page per 100 tasks
+                page = ecs.list_tasks(**query)
+                arns += page.get("taskArns", [])
+                if not page.get("nextToken"):
+                    break
+                query["nextToken"] = page["nextToken"]
+            tasks: list[dict[str, Any]] = []
+            for i in range(0, len(arns), _MAX_DESCRIBED):
+                chunk = arns[i : i + _MAX_DESCRIBED]
+                tasks += ecs.describe_tasks(cluster=cluster, tasks=chunk).get("tasks", [])
         except NotFound:
             return []
         return tasks
@@ -176,6 +211,7 @@ class Outcome:
     stopped_reasons: list[str] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    note: str = ""  # e.g. DRAINING: done, and ECS still stops the old tasks
 
 
 @dataclass
@@ -301,16 +337,50 @@ def _poll_one(
         _finish(tracker, source, failure, elapsed, on_progress, progress=progress)
         return
     _report(tracker, progress, on_progress)
-    if (
-        ours is not None
-        and ours is primary
-        and state == "COMPLETED"
-        and progress.running == w.desired
-        # ECS may call the rollout COMPLETED before the load balancer has seen the new
-        # tasks pass their health checks; only healthy targets serve traffic.
-        and (w.target_group_arn is None or healthy >= w.desired)
-    ):
+    if ours is None or ours is not primary or progress.running != w.desired:
+        return
+    # ECS may call the rollout COMPLETED before the load balancer has seen the new tasks
+    # pass their health checks; only healthy targets serve traffic.
+    if state == "COMPLETED" and (w.target_group_arn is None or healthy >= w.desired):
         tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed)
+    elif w.target_group_arn is not None and state == "IN_PROGRESS" and healthy >= w.desired:
+        # the old tasks may already be draining: two more reads tell whose targets are healthy
+        try:
+            tasks = source.running_tasks(w.cluster, w.service)
+        except AwsError as exc:
+            tracker.last_error = str(exc)
+            return
+        if _serving(w, targets, tasks):
+            tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed, note=DRAINING)
+
+
+def _serving(w: Watch, targets: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> bool:
+    """Whether our running tasks, ``desired`` of them, are exactly the healthy targets: the
+    load balancer sends every new request to them, and none to the old tasks (draining or
+    gone). Targets of type ``ip`` are named by the task's private address."""
+    ours = {
+        _address(t)
+        for t in tasks
+        if t.get("taskDefinitionArn") == w.task_definition and t.get("lastStatus") == "RUNNING"
+    }
+    ours.discard("")
+    healthy = {
+        str((t.get("Target") or {}).get("Id", ""))
+        for t in targets
+        if (t.get("TargetHealth") or {}).get("State") == "healthy"
+    }
+    return len(ours) == w.desired and healthy == ours
+
+
+def _address(task: dict[str, Any]) -> str:
+    """A Fargate (awsvpc) task's private IPv4 address, from its network interface."""
+    for attachment in task.get("attachments") or []:
+        if attachment.get("type") != "ElasticNetworkInterface":
+            continue
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address":
+                return str(detail.get("value") or "")
+    return ""
 
 
 def _our_deployment(
