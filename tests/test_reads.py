@@ -88,3 +88,63 @@ def test_an_observe_lists_load_balancers_listeners_and_services_once(harness: Ha
     assert made["ListServices"] == 1
     assert made["DescribeServices"] == 1
     assert dep.ctx.reads is None  # nothing is shared beyond the observe
+
+
+def _tag_reads(harness: Harness) -> Counter[str]:
+    return Counter(
+        c.service for c in harness.recorder.calls if c.operation == "ListTagsForResource"
+    )
+
+
+def test_tags_of_alarms_and_log_groups_are_read_only_where_the_record_does_not_vouch(
+    harness: Harness,
+) -> None:
+    import boto3
+
+    text = spec_text()  # two services: alarms and log groups on by default
+    harness.up(text)
+    alarms = boto3.client("cloudwatch", region_name="us-west-2").describe_alarms()["MetricAlarms"]
+    groups = boto3.client("logs", region_name="us-west-2").describe_log_groups()["logGroups"]
+    assert len(alarms) > 5 and len(groups) == 2
+
+    # the applied record names every one of them: their tags need no read
+    harness.recorder.clear()
+    harness.assert_up_changes_nothing(text)
+    assert _tag_reads(harness)["monitoring"] == 0  # CloudWatch's signing name
+    assert _tag_reads(harness)["logs"] == 0
+
+    # without the record, ownership comes from the tags again: one read each, same plan
+    ssm = boto3.client("ssm", region_name="us-west-2")
+    ssm.delete_parameter(Name="/ecsdeploy/mlapp/dev/applied")
+    dep: Any = harness.deployment(text)
+    harness.recorder.clear()
+    assert dep.plan_up().empty
+    assert _tag_reads(harness)["monitoring"] == len(alarms)
+    assert _tag_reads(harness)["logs"] == len(groups)
+
+
+def test_an_alarm_the_record_does_not_name_is_still_checked_for_its_owner(
+    harness: Harness,
+) -> None:
+    import boto3
+
+    from ecsdeploy.plan.planner import OwnershipConflict
+
+    # deployed without alarms: the record names none; then someone makes one by hand under
+    # the name the app's next spec wants
+    harness.up(spec_text() + "alarms: false\n")
+    cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")
+    cloudwatch.put_metric_alarm(
+        AlarmName="mlapp-dev-api-cpu-high",
+        MetricName="CPUUtilization",
+        Namespace="AWS/ECS",
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=90.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    dep: Any = harness.deployment(spec_text())
+    with pytest.raises(OwnershipConflict, match="mlapp-dev-api-cpu-high"):
+        dep.plan_up()
+    assert _tag_reads(harness)["monitoring"] == 1

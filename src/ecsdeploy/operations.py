@@ -268,6 +268,7 @@ class Deployment:
         for want in desired:
             by_kind[want.kind].append(want)
         self.ctx.reads = SharedReads()  # what several kinds read is read once
+        self.ctx.recorded = frozenset(self.applied_before)
         try:
             # 8 kinds at a time: more threads wait on the network no sooner, as they fight
             # over the interpreter lock (a thread per kind made a no-op `up` of the example
@@ -280,6 +281,7 @@ class Deployment:
                 return [o for f in futures for o in f.result()]
         finally:
             self.ctx.reads = None
+            self.ctx.recorded = frozenset()
 
     def plan_up(self) -> Plan:
         self.planned_at = time.monotonic()

@@ -178,6 +178,8 @@ class Context:
     # `down --disable-deletion-protection`: turn a load balancer's protection off to delete it
     disable_deletion_protection: bool = False
     reads: SharedReads | None = None  # set for the length of one observe
+    # the keys the applied record says this app set (reconcile.applied), for one observe
+    recorded: frozenset[str] = frozenset()
 
 
 class Handler:
@@ -216,6 +218,15 @@ class Handler:
     # --- reading -----------------------------------------------------------------------
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         raise NotImplementedError
+
+    def vouched(self, wanted: Mapping[str, Desired], name: str) -> Desired | None:
+        """The want of a resource found under ``name`` when its tags need no read: the app
+        wants that name and the applied record says this app set that key, so the tags are
+        the ones ecsdeploy gave it at creation. For kinds whose tags cost a call per
+        resource (alarms, log groups) and play no part in the plan but ownership. None:
+        read the tags (a name nobody wants, a key the record lacks, no record)."""
+        want = wanted.get(name)
+        return want if want is not None and want.key in self.ctx.recorded else None
 
     def taken(
         self, wanted: Mapping[str, Desired], name: str, ident: str, tags: dict[str, str]

@@ -100,11 +100,22 @@ class AlarmHandler(UpsertHandler):
                 AlarmTypes=["MetricAlarm"],
             )
         )
-        # tags are read one alarm per call (several per service): concurrently
-        listed = read_each(lambda a: cw.list_tags_for_resource(ResourceARN=a["AlarmArn"]), alarms)
-        for alarm, answer in zip(alarms, listed, strict=True):
+        # tags cost a call per alarm (several per service): read concurrently, and only for
+        # the alarms the applied record does not vouch for
+        vouched = {a["AlarmName"]: self.vouched(wanted, a["AlarmName"]) for a in alarms}
+        unknown = [a for a in alarms if vouched[a["AlarmName"]] is None]
+        listed = read_each(lambda a: cw.list_tags_for_resource(ResourceARN=a["AlarmArn"]), unknown)
+        tags_of = {
+            a["AlarmName"]: tags_to_dict(answer.get("Tags"))
+            for a, answer in zip(unknown, listed, strict=True)
+        }
+        for alarm in alarms:
             arn, name = alarm["AlarmArn"], alarm["AlarmName"]
-            tags = tags_to_dict(answer.get("Tags"))
+            want = vouched[name]
+            if want is not None:
+                found.append(self._observed(want.key, alarm, self.tags(want)))
+                continue
+            tags = tags_of[name]
             key = owned_key(self.ctx.owner, tags)
             if key is None:
                 found += self.taken(wanted, name, arn, tags)

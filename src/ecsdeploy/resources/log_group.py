@@ -26,13 +26,23 @@ class LogGroupHandler(Handler):
                 logGroupNamePrefix=self.ctx.owner.log_group_prefix(),
             )
         )
-        arns = [g.get("logGroupArn") or g["arn"].removesuffix(":*") for g in groups]
-        # tags are read one log group per call: concurrently
-        all_tags = read_each(lambda arn: logs.list_tags_for_resource(resourceArn=arn), arns)
-        for group, arn, listed in zip(groups, arns, all_tags, strict=True):
+        arns = {
+            g["logGroupName"]: g.get("logGroupArn") or g["arn"].removesuffix(":*") for g in groups
+        }
+        # tags cost a call per log group: read concurrently, and only for the groups the
+        # applied record does not vouch for
+        vouched = {name: self.vouched(wanted, name) for name in arns}
+        unknown = [name for name in arns if vouched[name] is None]
+        listed = read_each(lambda n: logs.list_tags_for_resource(resourceArn=arns[n]), unknown)
+        tags_of = {
+            n: dict(answer.get("tags", {})) for n, answer in zip(unknown, listed, strict=True)
+        }
+        for group in groups:
             name = group["logGroupName"]
-            tags: dict[str, str] = listed.get("tags", {})
-            key = owned_key(self.ctx.owner, tags)
+            arn = arns[name]
+            want = vouched[name]
+            tags: dict[str, str] = self.tags(want) if want is not None else tags_of[name]
+            key = want.key if want is not None else owned_key(self.ctx.owner, tags)
             if key is None:
                 found += self.taken(wanted, name, name, tags)
                 continue
@@ -49,9 +59,13 @@ class LogGroupHandler(Handler):
             )
         return found
 
+    def tags(self, want: Desired) -> dict[str, str]:
+        tags = super().tags(want)
+        tags.pop("Name", None)  # the group's own name says it
+        return tags
+
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
         tags = self.tags(want)
-        tags.pop("Name", None)  # the group's own name says it
         self.client("logs").create_log_group(logGroupName=want.name, tags=tags)
         have = Observed(
             self.kind, want.key, want.name, want.name, {"retention_days": None}, tags=tags
