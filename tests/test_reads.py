@@ -148,3 +148,47 @@ def test_an_alarm_the_record_does_not_name_is_still_checked_for_its_owner(
     with pytest.raises(OwnershipConflict, match="mlapp-dev-api-cpu-high"):
         dep.plan_up()
     assert _tag_reads(harness)["monitoring"] == 1
+
+
+def test_ecr_repositories_are_read_concurrently_and_vouched_ones_without_their_tags(
+    harness: Harness,
+) -> None:
+    from ecsdeploy.resources.base import Desired
+
+    dep: Any = harness.deployment(spec_text())
+    handler = dep.handlers["ecr.repository"]
+    wants = [
+        Desired(
+            "ecr.repository",
+            f"repo/{name}",
+            f"mlapp/dev/{name}",
+            {"name": f"mlapp/dev/{name}", "scan_on_push": True, "keep": 10},
+        )
+        for name in ("api", "ui")
+    ]
+    for want in wants:
+        handler.create(want, dict(want.props))
+
+    def observe(recorded: frozenset[str]) -> tuple[list[Any], Counter[str]]:
+        harness.recorder.clear()
+        dep.ctx.recorded = recorded
+        found = sorted(handler.observe(wants), key=lambda o: o.key)
+        return found, Counter(c.operation for c in harness.recorder.calls)
+
+    # the two repositories' reads are in flight together: one at a time breaks the barrier
+    together = threading.Barrier(2, timeout=5)
+    events = dep.aws.client("ecr").raw.meta.events
+
+    def meet(**_: Any) -> None:  # a hook that returns something answers the call itself
+        together.wait()
+
+    events.register("before-call.ecr.GetLifecyclePolicy", meet)
+    read, calls = observe(frozenset())
+    assert calls["ListTagsForResource"] == 2 and calls["GetLifecyclePolicy"] == 2
+    vouched, calls = observe(frozenset({"repo/api", "repo/ui"}))
+    assert calls["ListTagsForResource"] == 0 and calls["GetLifecyclePolicy"] == 2
+    # the same resources either way: owned, same keys, props and tags
+    assert [(o.key, o.owned, o.props, o.tags) for o in vouched] == [
+        (o.key, o.owned, o.props, o.tags) for o in read
+    ]
+    assert [o.props["keep"] for o in read] == [10, 10]

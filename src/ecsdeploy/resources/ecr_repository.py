@@ -3,12 +3,14 @@ lifecycle policy that keeps the newest images only."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 
@@ -45,22 +47,38 @@ class RepositoryHandler(Handler):
         prefix = f"{self.ctx.owner.app}/{self.ctx.owner.env}/"
         wanted = {w.name: w for w in wants}
         found = []
-        for repo in ecr.pages("DescribeRepositories", "repositories"):
+        repos = [
+            repo
+            for repo in ecr.pages("DescribeRepositories", "repositories")
+            if repo["repositoryName"].startswith(prefix)
+        ]
+
+        def tags_of(repo: dict[str, Any]) -> dict[str, str]:
+            want = self.vouched(wanted, repo["repositoryName"])
+            if want is not None:  # the applied record names it: the tags ecsdeploy gave it
+                return self.tags(want)
+            listed = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])
+            return tags_to_dict(listed.get("tags"))
+
+        def keep_of(repo: dict[str, Any]) -> Any:
+            try:
+                text = ecr.get_lifecycle_policy(repositoryName=repo["repositoryName"])[
+                    "lifecyclePolicyText"
+                ]
+                return json.loads(text)["rules"][0]["selection"]["countNumber"]
+            except (NotFound, KeyError, IndexError, ValueError):
+                return None
+
+        # a repository's tags and lifecycle policy are a call each: all read concurrently
+        # (a policy read for a repository that is not ours is one read too many, and rare)
+        reads = [functools.partial(read, repo) for repo in repos for read in (tags_of, keep_of)]
+        answers: list[Any] = read_each(lambda read: read(), reads)
+        for repo, tags, keep in zip(repos, answers[::2], answers[1::2], strict=True):
             name = repo["repositoryName"]
-            if not name.startswith(prefix):
-                continue
-            tags = tags_to_dict(
-                ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags")
-            )
             key = owned_key(self.ctx.owner, tags)
             if key is None:
                 found += self.taken(wanted, name, repo["repositoryArn"], tags)
                 continue
-            try:
-                policy = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
-                keep = json.loads(policy)["rules"][0]["selection"]["countNumber"]
-            except (NotFound, KeyError, IndexError, ValueError):
-                keep = None
             found.append(
                 Observed(
                     kind=self.kind,
