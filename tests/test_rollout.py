@@ -280,6 +280,15 @@ def test_done_once_our_tasks_are_the_only_healthy_targets_while_the_old_ones_dra
     assert source.calls.count(("running_tasks", "api")) == 3
 
 
+def test_a_new_service_is_done_once_its_tasks_serve_with_nothing_said_of_old_ones() -> None:
+    tasks = ((TD_NEW, 0), (TD_NEW, 1))
+    serving = step(dep(TD_NEW, running=2), health=("healthy", "healthy"), tasks=tasks)
+    source = FakeSource({"api": [serving]})
+    outcomes, _, _ = run([api_watch()], source)
+
+    assert outcomes == [Outcome("api", True, "", [], [], 0.0)]
+
+
 @pytest.mark.parametrize(
     ("health", "tasks"),
     [

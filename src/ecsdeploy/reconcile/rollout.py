@@ -42,8 +42,7 @@ LOG_LINES = 20
 # once when ECS says the circuit breaker acted).
 UNSEEN_GRACE = 30.0
 
-_MAX_STOPPED = 100  # DescribeTasks takes at most 100 ARNs
-_MAX_DESCRIBED = 100
+_MAX_TASKS = 100  # DescribeTasks takes at most 100 ARNs, ListTasks gives 100 a page
 _MAX_STREAMS = 50  # DescribeLogStreams' largest page
 
 
@@ -116,12 +115,12 @@ class AwsRolloutSource:
                 cluster=cluster,
                 serviceName=service,
                 desiredStatus="STOPPED",
-                maxResults=_MAX_STOPPED,
+                maxResults=_MAX_TASKS,
             ).get("taskArns", [])
             if not arns:
                 return []
             tasks: list[dict[str, Any]] = ecs.describe_tasks(
-                cluster=cluster, tasks=arns[:_MAX_STOPPED]
+                cluster=cluster, tasks=arns[:_MAX_TASKS]
             ).get("tasks", [])
         except NotFound:
             return []
@@ -133,7 +132,7 @@ class AwsRolloutSource:
             "cluster": cluster,
             "serviceName": service,
             "desiredStatus": "RUNNING",
-            "maxResults": _MAX_DESCRIBED,
+            "maxResults": _MAX_TASKS,
         }
         try:
             arns: list[str] = []
@@ -144,8 +143,8 @@ class AwsRolloutSource:
                     break
                 query["nextToken"] = page["nextToken"]
             tasks: list[dict[str, Any]] = []
-            for i in range(0, len(arns), _MAX_DESCRIBED):
-                chunk = arns[i : i + _MAX_DESCRIBED]
+            for i in range(0, len(arns), _MAX_TASKS):
+                chunk = arns[i : i + _MAX_TASKS]
                 tasks += ecs.describe_tasks(cluster=cluster, tasks=chunk).get("tasks", [])
         except NotFound:
             return []
@@ -351,7 +350,12 @@ def _poll_one(
             tracker.last_error = str(exc)
             return
         if _serving(w, targets, tasks):
-            tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed, note=DRAINING)
+            # a first deploy has no old tasks: nothing to say
+            old = any(d is not ours and d.get("runningCount") for d in deployments) or any(
+                (t.get("TargetHealth") or {}).get("State") == "draining" for t in targets
+            )
+            note = DRAINING if old else ""
+            tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed, note=note)
 
 
 def _serving(w: Watch, targets: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> bool:
