@@ -223,7 +223,8 @@ class Handler:
         """The want of a resource found under ``name`` when its tags need no read: the app
         wants that name and the applied record says this app set that key, so the tags are
         the ones ecsdeploy gave it at creation. For kinds whose tags cost a call per
-        resource (alarms, log groups) and play no part in the plan but ownership. None:
+        resource (alarms, log groups, ECR repositories) and play no part in the plan but
+        ownership. None:
         read the tags (a name nobody wants, a key the record lacks, no record)."""
         want = wanted.get(name)
         return want if want is not None and want.key in self.ctx.recorded else None
