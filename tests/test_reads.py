@@ -87,6 +87,7 @@ def test_an_observe_lists_load_balancers_listeners_and_services_once(harness: Ha
     assert made["DescribeListeners"] == 1
     assert made["ListServices"] == 1
     assert made["DescribeServices"] == 1
+    assert made["ListTopics"] == 1  # the alarm topic and its subscriptions
     assert dep.ctx.reads is None  # nothing is shared beyond the observe
 
 

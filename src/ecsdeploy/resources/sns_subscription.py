@@ -34,7 +34,7 @@ class SubscriptionHandler(Handler):
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         sns = self.client("sns")
         found = []
-        for key, topic, _ in owned_topics(sns, self.ctx.owner):
+        for key, topic, _ in owned_topics(sns, self.ctx.owner, self.ctx.reads):
             if key is None:
                 continue
             for sub in sns.pages("ListSubscriptionsByTopic", "Subscriptions", TopicArn=topic):

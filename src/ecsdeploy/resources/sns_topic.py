@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 
 
@@ -19,8 +20,16 @@ def topic_name(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
-def owned_topics(sns: Client, owner: Owner) -> list[tuple[str | None, str, dict[str, str]]]:
-    """(logical key or None, ARN, tags) of every topic named under the owner's prefix."""
+Topic = tuple[str | None, str, dict[str, str]]
+
+
+def owned_topics(sns: Client, owner: Owner, reads: SharedReads | None) -> list[Topic]:
+    """(logical key or None, ARN, tags) of every topic named under the owner's prefix: read
+    once per observe (the topic and subscription kinds both ask)."""
+    return shared(reads, ("sns:topics", owner.prefix), lambda: _owned_topics(sns, owner))
+
+
+def _owned_topics(sns: Client, owner: Owner) -> list[Topic]:
     found = []
     for topic in sns.pages("ListTopics", "Topics"):
         arn = topic["TopicArn"]
@@ -41,7 +50,7 @@ class TopicHandler(Handler):
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wanted = {w.name: w for w in wants}
         found: list[Observed] = []
-        for key, arn, tags in owned_topics(self.client("sns"), self.ctx.owner):
+        for key, arn, tags in owned_topics(self.client("sns"), self.ctx.owner, self.ctx.reads):
             name = topic_name(arn)
             if key is None:
                 found += self.taken(wanted, name, arn, tags)
