@@ -34,16 +34,15 @@ CONFIGS = ROOT / "configs"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process, with AWS managed IAM policies (the execution role attaches one).
+def moto_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process moto answers one request at a time, for the length of the test.
 
     moto's in-process backends are not thread-safe (IAM's ``get_role`` iterates over its
     roles while another thread's CreateRole adds one: "dictionary changed size during
-    iteration"), and the executor calls AWS from several threads. moto answers one request
-    at a time here, as one AWS endpoint behind a queue would. The lock is held only while
-    moto answers (botocore's ``before-send``): the fault hooks in tests/faults.py run in
-    ``before-call``/``after-call`` and may wait for other threads without deadlocking."""
-    from moto import mock_aws
+    iteration"), and the executor calls AWS from several threads: as one AWS endpoint
+    behind a queue would. The lock is held only while moto answers (botocore's
+    ``before-send``): the fault hooks in tests/faults.py run in ``before-call`` and
+    ``after-call`` and may wait for other threads without deadlocking."""
     from moto.core.models import BotocoreStubber
 
     answer = BotocoreStubber.__call__
@@ -54,6 +53,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return answer(self, event_name, request, **kw)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
+
+
+@pytest.fixture
+def aws(moto_one_at_a_time: None) -> Iterator[None]:
+    """moto in-process, with AWS managed IAM policies (the execution role attaches one),
+    answering one request at a time (``moto_one_at_a_time``)."""
+    from moto import mock_aws
+
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         yield
 

@@ -200,7 +200,7 @@ def _recover(
     return None
 
 
-def test_up_recovers_from_a_crash_after_every_mutating_call() -> None:
+def test_up_recovers_from_a_crash_after_every_mutating_call(moto_one_at_a_time: None) -> None:
     started = time.monotonic()
     with mock_aws(config=MOTO):
         empty = _counts()  # what a fresh account has: default VPC, subnets, group...
