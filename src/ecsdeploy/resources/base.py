@@ -23,11 +23,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.build.registry import ImageServices
-from ecsdeploy.resources.reads import SharedReads
+from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
 
 
@@ -182,6 +182,9 @@ class Context:
     recorded: frozenset[str] = frozenset()
 
 
+Item = TypeVar("Item")
+
+
 class Handler:
     """Base of every resource kind; see the module docstring for the contract."""
 
@@ -219,15 +222,34 @@ class Handler:
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         raise NotImplementedError
 
-    def vouched(self, wanted: Mapping[str, Desired], name: str) -> Desired | None:
-        """The want of a resource found under ``name`` when its tags need no read: the app
-        wants that name and the applied record says this app set that key, so the tags are
-        the ones ecsdeploy gave it at creation. For kinds whose tags cost a call per
-        resource (alarms, log groups, ECR repositories) and play no part in the plan but
-        ownership. None:
-        read the tags (a name nobody wants, a key the record lacks, no record)."""
-        want = wanted.get(name)
-        return want if want is not None and want.key in self.ctx.recorded else None
+    def ownership(
+        self,
+        wanted: Mapping[str, Desired],
+        found: Mapping[str, Item],
+        read_tags: Callable[[Item], dict[str, str]],
+    ) -> dict[str, tuple[str | None, dict[str, str]]]:
+        """name -> (logical key, or None when not this app's; tags) of each resource
+        ``found`` by name, for kinds whose tags cost a call per resource (alarms, log
+        groups, ECR repositories) and play no part in the plan but ownership.
+
+        A resource under a name the app wants, whose key the applied record says this app
+        set, needs no read: its tags are the ones ecsdeploy gave it at creation. The others
+        (a name nobody wants, a key the record lacks, no record) are read concurrently."""
+        vouched = {
+            name: want
+            for name in found
+            if (want := wanted.get(name)) is not None and want.key in self.ctx.recorded
+        }
+        unknown = [name for name in found if name not in vouched]
+        read = dict(zip(unknown, read_each(lambda n: read_tags(found[n]), unknown), strict=True))
+        owners: dict[str, tuple[str | None, dict[str, str]]] = {}
+        for name in found:
+            want = vouched.get(name)
+            if want is not None:
+                owners[name] = (want.key, self.tags(want))
+            else:
+                owners[name] = (owned_key(self.ctx.owner, read[name]), read[name])
+        return owners
 
     def taken(
         self, wanted: Mapping[str, Desired], name: str, ident: str, tags: dict[str, str]

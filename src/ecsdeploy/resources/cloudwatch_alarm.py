@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
-from ecsdeploy.resources.reads import read_each
+from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 PARAMS = (
@@ -92,33 +91,26 @@ class AlarmHandler(UpsertHandler):
         cw = self.client("cloudwatch")
         wanted = {w.name: w for w in wants}
         found: list[Observed] = []
-        alarms = list(
-            cw.pages(
+        by_name = {
+            a["AlarmName"]: a
+            for a in cw.pages(
                 "DescribeAlarms",
                 "MetricAlarms",
                 AlarmNamePrefix=f"{self.ctx.owner.prefix}-",
                 AlarmTypes=["MetricAlarm"],
             )
-        )
-        # tags cost a call per alarm (several per service): read concurrently, and only for
-        # the alarms the applied record does not vouch for
-        vouched = {a["AlarmName"]: self.vouched(wanted, a["AlarmName"]) for a in alarms}
-        unknown = [a for a in alarms if vouched[a["AlarmName"]] is None]
-        listed = read_each(lambda a: cw.list_tags_for_resource(ResourceARN=a["AlarmArn"]), unknown)
-        tags_of = {
-            a["AlarmName"]: tags_to_dict(answer.get("Tags"))
-            for a, answer in zip(unknown, listed, strict=True)
         }
-        for alarm in alarms:
-            arn, name = alarm["AlarmArn"], alarm["AlarmName"]
-            want = vouched[name]
-            if want is not None:
-                found.append(self._observed(want.key, alarm, self.tags(want)))
-                continue
-            tags = tags_of[name]
-            key = owned_key(self.ctx.owner, tags)
+
+        def read_tags(alarm: Mapping[str, Any]) -> dict[str, str]:
+            listed = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
+            return tags_to_dict(listed.get("Tags"))
+
+        # tags cost a call per alarm (several per service)
+        owners = self.ownership(wanted, by_name, read_tags)
+        for name, alarm in by_name.items():
+            key, tags = owners[name]
             if key is None:
-                found += self.taken(wanted, name, arn, tags)
+                found += self.taken(wanted, name, alarm["AlarmArn"], tags)
                 continue
             found.append(self._observed(key, alarm, tags))
         return found

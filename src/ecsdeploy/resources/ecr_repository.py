@@ -3,13 +3,12 @@ lifecycle policy that keeps the newest images only."""
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -47,16 +46,13 @@ class RepositoryHandler(Handler):
         prefix = f"{self.ctx.owner.app}/{self.ctx.owner.env}/"
         wanted = {w.name: w for w in wants}
         found = []
-        repos = [
-            repo
+        repos = {
+            repo["repositoryName"]: repo
             for repo in ecr.pages("DescribeRepositories", "repositories")
             if repo["repositoryName"].startswith(prefix)
-        ]
+        }
 
-        def tags_of(repo: dict[str, Any]) -> dict[str, str]:
-            want = self.vouched(wanted, repo["repositoryName"])
-            if want is not None:  # the applied record names it: the tags ecsdeploy gave it
-                return self.tags(want)
+        def read_tags(repo: dict[str, Any]) -> dict[str, str]:
             listed = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])
             return tags_to_dict(listed.get("tags"))
 
@@ -69,13 +65,17 @@ class RepositoryHandler(Handler):
             except (NotFound, KeyError, IndexError, ValueError):
                 return None
 
-        # a repository's tags and lifecycle policy are a call each: all read concurrently
-        # (a policy read for a repository that is not ours is one read too many, and rare)
-        reads = [functools.partial(read, repo) for repo in repos for read in (tags_of, keep_of)]
-        answers: list[Any] = read_each(lambda read: read(), reads)
-        for repo, tags, keep in zip(repos, answers[::2], answers[1::2], strict=True):
-            name = repo["repositoryName"]
-            key = owned_key(self.ctx.owner, tags)
+        # whose each repository is (its tags: a call each) and its lifecycle policy (a call
+        # each) are read side by side, each concurrently (a policy read for a repository
+        # that is not ours is one read too many, and rare)
+        reads: list[Callable[[], Any]] = [
+            lambda: self.ownership(wanted, repos, read_tags),
+            lambda: dict(zip(repos, read_each(keep_of, list(repos.values())), strict=True)),
+        ]
+        owned, keeps = read_each(lambda read: read(), reads)
+        for name, repo in repos.items():
+            key, tags = owned[name]
+            keep = keeps[name]
             if key is None:
                 found += self.taken(wanted, name, repo["repositoryArn"], tags)
                 continue

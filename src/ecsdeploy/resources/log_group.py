@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
-from ecsdeploy.resources.reads import read_each
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed
 
 
 class LogGroupHandler(Handler):
@@ -29,20 +28,16 @@ class LogGroupHandler(Handler):
         arns = {
             g["logGroupName"]: g.get("logGroupArn") or g["arn"].removesuffix(":*") for g in groups
         }
-        # tags cost a call per log group: read concurrently, and only for the groups the
-        # applied record does not vouch for
-        vouched = {name: self.vouched(wanted, name) for name in arns}
-        unknown = [name for name in arns if vouched[name] is None]
-        listed = read_each(lambda n: logs.list_tags_for_resource(resourceArn=arns[n]), unknown)
-        tags_of = {
-            n: dict(answer.get("tags", {})) for n, answer in zip(unknown, listed, strict=True)
-        }
+
+        def read_tags(arn: str) -> dict[str, str]:
+            return dict(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+
+        # tags cost a call per log group
+        owners = self.ownership(wanted, arns, read_tags)
         for group in groups:
             name = group["logGroupName"]
             arn = arns[name]
-            want = vouched[name]
-            tags: dict[str, str] = self.tags(want) if want is not None else tags_of[name]
-            key = want.key if want is not None else owned_key(self.ctx.owner, tags)
+            key, tags = owners[name]
             if key is None:
                 found += self.taken(wanted, name, name, tags)
                 continue
