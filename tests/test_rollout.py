@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -639,6 +640,18 @@ class StubClient:
         self.replies = replies
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
+    def pages(self, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+        """``Client.pages`` over the stubbed replies: each page's nextToken asks for the next."""
+        from botocore import xform_name
+
+        call = getattr(self, xform_name(operation))
+        while True:
+            page = call(**kwargs)
+            yield from page.get(result_key, [])
+            if not page.get("nextToken"):
+                return
+            kwargs = {**kwargs, "nextToken": page["nextToken"]}
+
     def __getattr__(self, operation: str) -> Any:
         def call(**kwargs: Any) -> Any:
             self.calls.append((operation, kwargs))
@@ -713,7 +726,7 @@ def test_aws_source_reads_every_running_task_in_pages_of_100() -> None:
     source = AwsRolloutSource(StubAws(ecs=ecs))  # type: ignore[arg-type]
 
     assert [t["taskArn"] for t in source.running_tasks("c", "api")] == arns
-    query = {"cluster": "c", "serviceName": "api", "desiredStatus": "RUNNING", "maxResults": 100}
+    query = {"cluster": "c", "serviceName": "api", "desiredStatus": "RUNNING"}
     assert ecs.calls[:2] == [
         ("list_tasks", query),
         ("list_tasks", {**query, "nextToken": "p2"}),

@@ -128,20 +128,16 @@ class AwsRolloutSource:
 
     def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
         ecs = self.aws.client("ecs")
-        query: dict[str, Any] = {
-            "cluster": cluster,
-            "serviceName": service,
-            "desiredStatus": "RUNNING",
-            "maxResults": _MAX_TASKS,
-        }
         try:
-            arns: list[str] = []
-            while True:  # a page per 100 tasks
-                page = ecs.list_tasks(**query)
-                arns += page.get("taskArns", [])
-                if not page.get("nextToken"):
-                    break
-                query["nextToken"] = page["nextToken"]
+            arns = list(
+                ecs.pages(
+                    "ListTasks",
+                    "taskArns",
+                    cluster=cluster,
+                    serviceName=service,
+                    desiredStatus="RUNNING",
+                )
+            )
             tasks: list[dict[str, Any]] = []
             for i in range(0, len(arns), _MAX_TASKS):
                 chunk = arns[i : i + _MAX_TASKS]
