@@ -295,7 +295,7 @@ def _poll_one(
     if ours is not None:
         tracker.seen_ours = True
     state = _rollout_state(svc, deployments, ours, primary)
-    healthy = sum(1 for t in targets if (t.get("TargetHealth") or {}).get("State") == "healthy")
+    healthy = sum(1 for t in targets if _state(t) == "healthy")
     progress = Progress(
         service=w.service,
         running=int(ours.get("runningCount", 0)) if ours else 0,
@@ -348,7 +348,7 @@ def _poll_one(
         if _serving(w, targets, tasks):
             # a first deploy has no old tasks: nothing to say
             old = any(d is not ours and d.get("runningCount") for d in deployments) or any(
-                (t.get("TargetHealth") or {}).get("State") == "draining" for t in targets
+                _state(t) == "draining" for t in targets
             )
             note = DRAINING if old else ""
             tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed, note=note)
@@ -365,11 +365,14 @@ def _serving(w: Watch, targets: list[dict[str, Any]], tasks: list[dict[str, Any]
     }
     ours.discard("")
     healthy = {
-        str((t.get("Target") or {}).get("Id", ""))
-        for t in targets
-        if (t.get("TargetHealth") or {}).get("State") == "healthy"
+        str((t.get("Target") or {}).get("Id", "")) for t in targets if _state(t) == "healthy"
     }
     return len(ours) == w.desired and healthy == ours
+
+
+def _state(target: dict[str, Any]) -> str:
+    """A DescribeTargetHealth description's state: initial, healthy, draining, ..."""
+    return str((target.get("TargetHealth") or {}).get("State") or "")
 
 
 def _address(task: dict[str, Any]) -> str:
