@@ -32,9 +32,9 @@ from typer.testing import CliRunner
 
 from ecsdeploy import ecs_exec
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.build import docker_ops
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
+from ecsdeploy.images import docker_ops
 from iam_actions import actions_for, allows
 from test_preflight import issued_certificate, put_image
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from ecsdeploy.build import docker_ops
-from ecsdeploy.build.context import content_tag
-from ecsdeploy.build.images import ImageRef
+from ecsdeploy.images import docker_ops
+from ecsdeploy.images.content_tag import content_tag
+from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.spec.models import Build
 
 from conftest import ROOT

@@ -32,7 +32,7 @@ def _with_exec() -> str:
 
 
 def test_exec_turns_on_the_service_flag_and_the_task_role_permissions() -> None:
-    from ecsdeploy.build.images import ImageRef
+    from ecsdeploy.images.refs import ImageRef
 
     spec = parse_spec(_with_exec(), "t.yaml")
     images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}

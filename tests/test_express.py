@@ -21,11 +21,11 @@ from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import Executor, Result
-from ecsdeploy.reconcile.wait import WaitTimeout
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Handler, Observed, Timing
 from ecsdeploy.resources.express_service import ExpressServiceFailed, ExpressServiceHandler
 from ecsdeploy.resources.iam_role import trust_policy
+from ecsdeploy.resources.waiting import WaitTimeout
 from ecsdeploy.spec.naming import Owner
 
 from express_fake import ExpressFake, check_output

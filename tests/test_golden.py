@@ -114,7 +114,7 @@ def test_golden_files_can_fail() -> None:
 def test_every_created_kind_says_what_it_is_and_sets(config: str) -> None:
     """Each kind a create can show has a plain label; the attributes of each render."""
     spec = load_spec(CONFIGS / config)
-    from ecsdeploy.build.images import resolve
+    from ecsdeploy.images.refs import resolve
 
     images = resolve(spec, CONFIGS, "123456789012.dkr.ecr.us-west-2.amazonaws.com")
     zones = ["us-west-2a", "us-west-2b", "us-west-2c"]

@@ -19,9 +19,9 @@ import pytest
 
 from ecsdeploy.aws.errors import AwsError, InvalidRequest
 from ecsdeploy.reconcile.executor import Event, State, build_graph
-from ecsdeploy.reconcile.wait import WaitTimeout
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Timing
+from ecsdeploy.resources.waiting import WaitTimeout
 
 from conftest import Harness, spec_text
 from faults import Fault, Provisioning, first_n, inject

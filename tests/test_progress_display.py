@@ -161,9 +161,9 @@ def test_phases_add_up_and_say_which_ran() -> None:
 def test_a_push_reports_layers_in_the_registry_not_every_state() -> None:
     from types import SimpleNamespace
 
-    from ecsdeploy.build import docker_ops
-    from ecsdeploy.build.images import ImageRef
-    from ecsdeploy.build.registry import Credentials
+    from ecsdeploy.images import docker_ops
+    from ecsdeploy.images.ecr_access import Credentials
+    from ecsdeploy.images.refs import ImageRef
 
     chunks = [
         {"status": "The push refers to repository [127.0.0.1:5001/mlapp/dev/api]"},

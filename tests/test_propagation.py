@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ecsdeploy.reconcile.executor import Event
-from ecsdeploy.reconcile.wait import WaitTimeout
+from ecsdeploy.resources.waiting import WaitTimeout
 
 from conftest import Harness, owned_anything, spec_text
 from faults import Fault, first_n, inject

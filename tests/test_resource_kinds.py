@@ -15,9 +15,9 @@ import boto3
 import pytest
 
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.build.artifacts import digest
 from ecsdeploy.desired.build import EXECUTION_POLICY
 from ecsdeploy.desired.hardening import log_bucket_policy
+from ecsdeploy.images.artifacts import digest
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import delete_all
 from ecsdeploy.resources import registry
@@ -487,9 +487,8 @@ CASES = [
 
 
 def _elbv2_cases() -> list[Case]:
-    from kind_cases_observe import CASES as OBSERVE
-
     from kind_cases_elbv2 import CASES as ELBV2
+    from kind_cases_monitoring import CASES as OBSERVE
 
     return [Case(**case) for case in ELBV2 + OBSERVE]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecsdeploy.reconcile.executor import Event
-from ecsdeploy.reconcile.wait import WaitTimeout
+from ecsdeploy.resources.waiting import WaitTimeout
 
 from conftest import Harness, owned_anything, spec_text
 from faults import Fault, Lingering, first_n, inject

@@ -19,15 +19,15 @@ from pathlib import Path
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.build import docker_ops
-from ecsdeploy.build.artifacts import ArtifactError, ArtifactRef
-from ecsdeploy.build.artifacts import resolve as resolve_artifacts
-from ecsdeploy.build.context import ContextError
-from ecsdeploy.build.images import ImageRef, registry_override
-from ecsdeploy.build.images import resolve as resolve_images
-from ecsdeploy.build.registry import ImageServices, Registry
 from ecsdeploy.desired.build import build, network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics
+from ecsdeploy.images import docker_ops
+from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
+from ecsdeploy.images.artifacts import resolve as resolve_artifacts
+from ecsdeploy.images.content_tag import BuildSourceError
+from ecsdeploy.images.ecr_access import ImageServices, Registry
+from ecsdeploy.images.refs import ImageRef, registry_override
+from ecsdeploy.images.refs import resolve as resolve_images
 from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_observed
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
@@ -183,7 +183,7 @@ class Deployment:
             ecr_host = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
         try:
             return resolve_images(spec, self._spec_dir(), ecr_host)
-        except ContextError as exc:
+        except BuildSourceError as exc:
             raise self._bad_path("services", exc) from None
 
     def desired(self) -> list[Desired]:

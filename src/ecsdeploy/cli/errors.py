@@ -41,7 +41,7 @@ class Diagnosis:
 def diagnose(exc: BaseException) -> Diagnosis:
     from ecsdeploy.aws.errors import AccessDenied, AwsError, CredentialsMissing
     from ecsdeploy.plan.planner import OwnershipConflict
-    from ecsdeploy.reconcile.wait import WaitTimeout
+    from ecsdeploy.resources.waiting import WaitTimeout
     from ecsdeploy.spec.errors import SpecError
 
     if isinstance(exc, SpecError):
@@ -62,7 +62,7 @@ def diagnose(exc: BaseException) -> Diagnosis:
             "change `app`/`env` in the spec",
             user_error=True,
         )
-    from ecsdeploy.build.docker_ops import BuildFailed, DockerUnavailable, PushFailed
+    from ecsdeploy.images.docker_ops import BuildFailed, DockerUnavailable, PushFailed
 
     if isinstance(exc, BuildFailed):
         return Diagnosis(

@@ -155,7 +155,7 @@ def title(target: Target) -> str:
 
 
 def warn_mutable_images(deployment: Deployment) -> None:
-    from ecsdeploy.build.images import mutable_tag
+    from ecsdeploy.images.refs import mutable_tag
 
     for ref in deployment.image_refs.values():
         if not ref.built and mutable_tag(ref.uri):

@@ -13,13 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecsdeploy.build.artifacts import ArtifactRef
-from ecsdeploy.build.images import ImageRef
 from ecsdeploy.desired.hardening import build_hardening, exec_policy, lb_attribute_props
 from ecsdeploy.desired.monitoring import build_alarms, build_dashboard
+from ecsdeploy.images.artifacts import ArtifactRef
+from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
+from ecsdeploy.resources.vpc_endpoint import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Network, Route, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -257,9 +258,6 @@ def _network(spec: Spec, owner: Owner, net: Network, zones: Sequence[str]) -> li
     if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
         out.append(_endpoint_group(spec, owner))
     return out
-
-
-GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
 
 
 def _endpoint_group(spec: Spec, owner: Owner) -> Desired:

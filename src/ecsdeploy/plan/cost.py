@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ecsdeploy.desired.build import network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics, build_alarms
+from ecsdeploy.resources.vpc_endpoint import GATEWAY_ENDPOINTS
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import Spec
 
@@ -30,7 +31,6 @@ CURRENCY = "USD"
 BASIS = "on-demand list prices, Linux/x86, USD, 730 hours/month"
 DEFAULT_REGION = "us-east-1"
 NOT_INCLUDED = ("data transfer", "NAT data processing", "LCUs")
-GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})  # free; every other endpoint is interface
 
 
 @dataclass(frozen=True)

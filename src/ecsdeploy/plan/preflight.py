@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AccessDenied, AwsError, CredentialsMissing, NotFound
-from ecsdeploy.build.images import mutable_tag
 from ecsdeploy.desired.build import network_of, owner_of
+from ecsdeploy.images.refs import mutable_tag
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import TAG_APP, TAG_ENV, tags_to_dict
@@ -74,7 +74,7 @@ class _NoCredentials(Exception):
 
 
 @dataclass(frozen=True)
-class _Context:
+class _Facts:
     aws: Aws
     account: str | None  # None when the credentials check failed
 
@@ -90,8 +90,8 @@ def run(spec: Spec, aws: Aws) -> list[Check]:
         out, account = _credentials(aws)
     except Exception as exc:  # e.g. a botocore error outside the Aws seam
         out, account = [Check(CREDENTIALS, "FAIL", f"cannot check the credentials: {exc}")], None
-    ctx = _Context(aws, account)
-    checks: list[tuple[str, Callable[[Spec, _Context], list[Check]]]] = [
+    ctx = _Facts(aws, account)
+    checks: list[tuple[str, Callable[[Spec, _Facts], list[Check]]]] = [
         (SECRETS, _secrets),
         (IMAGES, _images),
         (CERTIFICATE, _certificate),
@@ -106,7 +106,7 @@ def run(spec: Spec, aws: Aws) -> list[Check]:
 
 
 def _guarded(
-    name: str, check: Callable[[Spec, _Context], list[Check]], spec: Spec, ctx: _Context
+    name: str, check: Callable[[Spec, _Facts], list[Check]], spec: Spec, ctx: _Facts
 ) -> list[Check]:
     """Run one check; whatever it raises becomes a SKIP row of that check."""
     try:
@@ -186,7 +186,7 @@ def secret_id(arn: str) -> str:
     return ":".join(arn.split(":")[:7])
 
 
-def _secrets(spec: Spec, ctx: _Context) -> list[Check]:
+def _secrets(spec: Spec, ctx: _Facts) -> list[Check]:
     """Each secret exists: SSM GetParameters (10 a call) and Secrets Manager DescribeSecret."""
     secrets = [
         _Secret(name, key, arn)
@@ -295,7 +295,7 @@ def _describe_secret(aws: Aws, sid: str) -> Check:
 # --- images ----------------------------------------------------------------------------
 
 
-def _images(spec: Spec, ctx: _Context) -> list[Check]:
+def _images(spec: Spec, ctx: _Facts) -> list[Check]:
     """Each ``image:`` in ECR exists (ECR DescribeImages); other registries can't be checked."""
     given = {name: svc.image for name, svc in spec.services.items() if svc.image is not None}
     if not given:
@@ -306,7 +306,7 @@ def _images(spec: Spec, ctx: _Context) -> list[Check]:
     return out
 
 
-def _image(spec: Spec, ctx: _Context, service: str, image: str) -> Check:
+def _image(spec: Spec, ctx: _Facts, service: str, image: str) -> Check:
     mutable = (
         f"tag '{_tag_of(image)}' is mutable: a new push changes what runs on the next task "
         "start; pin a version tag or an @sha256: digest"
@@ -363,7 +363,7 @@ def _tag_of(image: str) -> str:
 # --- certificate -----------------------------------------------------------------------
 
 
-def _certificate(spec: Spec, ctx: _Context) -> list[Check]:
+def _certificate(spec: Spec, ctx: _Facts) -> list[Check]:
     """The load balancer's certificate exists and is ISSUED (ACM DescribeCertificate)."""
     arn = spec.load_balancer.certificate_arn if spec.load_balancer else None
     if arn is None:
@@ -397,7 +397,7 @@ def _certificate(spec: Spec, ctx: _Context) -> list[Check]:
 # --- health check vs route -------------------------------------------------------------
 
 
-def _health(spec: Spec, _ctx: _Context | None = None) -> list[Check]:
+def _health(spec: Spec, _ctx: _Facts | None = None) -> list[Check]:
     """Pure: a health check on / behind a prefix route usually never passes."""
     out: list[Check] = []
     for name, svc in spec.services.items():
@@ -425,7 +425,7 @@ def _health(spec: Spec, _ctx: _Context | None = None) -> list[Check]:
 # --- quotas ----------------------------------------------------------------------------
 
 
-def _quota_eip(spec: Spec, ctx: _Context) -> list[Check]:
+def _quota_eip(spec: Spec, ctx: _Facts) -> list[Check]:
     """Elastic IPs: addresses in the region plus the spec's new NAT gateways vs the limit."""
     net = network_of(spec)
     need = 0 if net is None else {"none": 0, "single": 1, "per_az": net.azs}[net.nat]
@@ -454,7 +454,7 @@ def _quota_eip(spec: Spec, ctx: _Context) -> list[Check]:
     return [Check(QUOTA_EIP, "OK", detail)]
 
 
-def _quota_alb(spec: Spec, ctx: _Context) -> list[Check]:
+def _quota_alb(spec: Spec, ctx: _Facts) -> list[Check]:
     """Application Load Balancers: existing ones plus the spec's vs DescribeAccountLimits."""
     needs = network_of(spec) is not None and any(
         s.mode == "classic" and s.route is not None for s in spec.services.values()

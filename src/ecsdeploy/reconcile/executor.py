@@ -48,8 +48,8 @@ from enum import Enum
 
 from ecsdeploy.aws.errors import DependencyViolation, NotFound
 from ecsdeploy.plan.model import Action, Plan, Step
-from ecsdeploy.reconcile.wait import retry_while
 from ecsdeploy.resources.base import Context, Handler, Observed, Ref, resolve
+from ecsdeploy.resources.waiting import retry_while
 
 DEFAULT_PARALLELISM = 8
 CHECK_EVERY = 0.2  # seconds between checks for Ctrl-C while steps run

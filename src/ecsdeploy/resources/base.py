@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Aws, Client
-from ecsdeploy.build.registry import ImageServices
+from ecsdeploy.images.ecr_access import ImageServices
 from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
 

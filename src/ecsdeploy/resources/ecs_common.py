@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AccessDenied, InvalidRequest, NotFound
-from ecsdeploy.reconcile.wait import retry_while
 from ecsdeploy.resources.base import Context
 from ecsdeploy.resources.reads import SharedReads, read_each, shared
+from ecsdeploy.resources.waiting import retry_while
 from ecsdeploy.spec.naming import Owner, tags_to_dict
 
 T = TypeVar("T")

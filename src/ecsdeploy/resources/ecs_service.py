@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ec2_common import client_token
 from ecsdeploy.resources.ecs_common import (
@@ -23,6 +22,7 @@ from ecsdeploy.resources.ecs_common import (
     ecs_tags,
     retry_until_propagated,
 )
+from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import tags_to_dict
 
 T = TypeVar("T")

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
-from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
@@ -36,6 +35,7 @@ from ecsdeploy.resources.ecs_common import (
     ecs_tags,
     retry_until_propagated,
 )
+from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import TAG_KEY, tags_to_dict
 
 T = TypeVar("T")

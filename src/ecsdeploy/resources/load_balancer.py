@@ -22,9 +22,9 @@ from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.reads import SharedReads, shared
+from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 
 TAGS_PER_CALL = 20  # DescribeTags takes at most 20 resource ARNs

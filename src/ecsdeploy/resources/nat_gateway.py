@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Desired, Observed
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
+from ecsdeploy.resources.waiting import wait_for
 
 LIVE_STATES = ("pending", "available")
 

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import classify
-from ecsdeploy.reconcile.wait import wait_for
 from ecsdeploy.resources.base import Change, Desired, Observed
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
+from ecsdeploy.resources.waiting import wait_for
 
-GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+# free gateway endpoints (a route in each private route table); every other is interface
+GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
 LIVE_STATES = ("pendingacceptance", "pending", "available")
 
 

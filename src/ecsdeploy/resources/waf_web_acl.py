@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import InvalidRequest
-from ecsdeploy.reconcile.wait import retry_while
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.waiting import retry_while
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 SCOPE = "REGIONAL"  # an ALB's web ACL; CloudFront's would be CLOUDFRONT in us-east-1

@@ -50,10 +50,6 @@ class Source:
                 return self.file_of(key), line
         return self.file, None
 
-    def line_of(self, path: Path) -> int | None:
-        """Line of ``path``, or of its nearest ancestor that has one."""
-        return self.where(path)[1]
-
     def file_of(self, path: Path) -> str:
         """The file that set ``path`` exactly."""
         return self.files.get(path, self.file)

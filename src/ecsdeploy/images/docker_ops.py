@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ecsdeploy.build.images import ImageRef
-from ecsdeploy.build.registry import Credentials
+from ecsdeploy.images.ecr_access import Credentials
+from ecsdeploy.images.refs import ImageRef
 
 Line = Callable[[str], None]
 TAIL = 25

@@ -16,7 +16,7 @@ from pathlib import Path
 from ecsdeploy.spec.models import Build
 
 
-class ContextError(Exception):
+class BuildSourceError(Exception):
     """The build context cannot be read."""
 
 
@@ -54,7 +54,7 @@ def _prefixes(rel: str) -> list[str]:
 def context_files(root: Path) -> list[Path]:
     """The files a build of ``root`` sends, sorted, .dockerignore applied."""
     if not root.is_dir():
-        raise ContextError(f"build context {root} is not a directory")
+        raise BuildSourceError(f"build context {root} is not a directory")
     patterns = _ignore_patterns(root)
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -79,7 +79,7 @@ def content_tag(root: Path, build: Build) -> str:
         try:
             digest.update(path.read_bytes())
         except OSError as exc:
-            raise ContextError(f"cannot read {path}: {exc.strerror}") from exc
+            raise BuildSourceError(f"cannot read {path}: {exc.strerror}") from exc
     return f"c-{digest.hexdigest()[:16]}"
 
 

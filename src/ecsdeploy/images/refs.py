@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecsdeploy.build.context import content_tag, repository_name
+from ecsdeploy.images.content_tag import content_tag, repository_name
 from ecsdeploy.spec.models import Build, Spec
 
 REGISTRY_ENV = "ECSDEPLOY_REGISTRY"
