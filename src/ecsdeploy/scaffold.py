@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecsdeploy.spec.checks import REGION_RE
+from ecsdeploy.aws.regions import REGION_RE
 from ecsdeploy.spec.naming import MAX_APP, MAX_SERVICE, name_problem
 
 DOCKERFILE = "Dockerfile"

@@ -116,7 +116,7 @@ class Aws:
     ) -> None:
         from botocore.config import Config
 
-        from ecsdeploy.spec.checks import REGION_RE
+        from ecsdeploy.aws.regions import REGION_RE
 
         if not REGION_RE.match(region):  # --region, AWS_REGION: checked like the spec's
             raise AwsError(
@@ -187,7 +187,7 @@ class Aws:
     @property
     def partition(self) -> str:
         """The ARN partition of the region: aws, aws-cn or aws-us-gov."""
-        from ecsdeploy.spec.naming import partition
+        from ecsdeploy.aws.regions import partition
 
         return partition(self.region)
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecsdeploy.aws.regions import partition
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.resources.waf_association import association_key
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import LoadBalancer, Spec
-from ecsdeploy.spec.naming import Owner, fit, partition
+from ecsdeploy.spec.naming import Owner, fit
 
 LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
 ELB_ACCOUNTS = {

@@ -112,12 +112,3 @@ def tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
 
 def dict_to_tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def partition(region: str) -> str:
-    """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws"
