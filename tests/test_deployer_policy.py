@@ -297,7 +297,7 @@ def test_role_arn_parameters_imply_pass_role() -> None:
 
 
 def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
-    """Every statement on `*` is one the README lists as broad; the rest name the app."""
+    """Every statement on `*` is one docs/ci.md lists as broad; the rest name the app."""
     broad = {
         "ReadOnlyEverywhere",
         "Ec2CreatesCannotBeScoped",
@@ -306,13 +306,13 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "EcsTaskDefinitionsCannotBeScoped",
         "ScalingOfTheAppsServices",
     }
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:
         resources = statement["Resource"]
         resources = [resources] if isinstance(resources, str) else resources
         if resources == ["*"]:
             assert statement["Sid"] in broad, statement["Sid"]
-            assert statement["Sid"] in readme, f"README does not explain {statement['Sid']}"
+            assert statement["Sid"] in readme, f"docs/ci.md does not explain {statement['Sid']}"
         else:
             # AWS's managed rule groups are what the web ACL references
             scoped = ("mlapp", "aws-service-role", "managedruleset/AWSManagedRules")
@@ -392,4 +392,4 @@ def test_exec_into_a_task(aws: None) -> None:
     assert "ecs:ExecuteCommand" in wanted
     assert {a: why for a, why in wanted.items() if not allows(POLICY, a)} == {}
     exec_statement = next(s for s in POLICY["Statement"] if "ecs:ExecuteCommand" in s["Action"])
-    assert exec_statement["Sid"].startswith("Optional")  # the README says it can go
+    assert exec_statement["Sid"].startswith("Optional")  # docs/ci.md says it can go

@@ -1,4 +1,4 @@
-"""The JSON of ``plan``, ``status``, ``up`` and ``verify`` has the shape README's "Machine
+"""The JSON of ``plan``, ``status``, ``up`` and ``verify`` has the shape docs/output.md's "Machine
 output" section documents: the examples there are parsed and compared, key by key and type
 by type, with real output, so documentation and code cannot drift apart. Also: JSON on
 stdout only, the human text on stderr.
@@ -26,8 +26,8 @@ runner = CliRunner()
 
 
 def documented() -> dict[str, Any]:
-    """command -> the JSON example README gives for ``ecsdeploy COMMAND --output json``."""
-    readme = (ROOT / "README.md").read_text()
+    """command -> the JSON example docs/output.md gives for ``ecsdeploy COMMAND --output json``."""
+    readme = (ROOT / "docs" / "output.md").read_text()
     section = readme.split("\n## Machine output\n", 1)[1].split("\n## ", 1)[0]
     found = re.findall(r"### `ecsdeploy (\w+) --output json`\n.*?```json\n(.*?)```", section, re.S)
     return {command: json.loads(example) for command, example in found}
