@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from ecsdeploy.aws.catch_up import CatchingUp, Patience
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.images.ecr_access import ImageServices
 from ecsdeploy.resources.reads import SharedReads, read_each
@@ -159,6 +160,7 @@ class Timing:
     resource_ready: float = 600.0  # NAT gateways ~1-2 min, load balancers ~2-3 min
     dependency_retry: float = 900.0  # lingering ENIs after NAT/ALB/task deletion
     iam_propagation: float = 60.0
+    catch_up: float = 1.0  # multiplies the windows of aws.catch_up.LAGS (tests shrink it)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -213,7 +215,11 @@ class Handler:
         self.ctx = ctx
 
     def client(self, service: str) -> Client:
-        return self.ctx.aws.client(service)
+        """The service's client, its calls retried while AWS catches up with a resource
+        made a moment ago (``aws.catch_up``), with progress on this step's line."""
+        timing = self.ctx.timing
+        patience = Patience(scale=timing.catch_up, sleep=timing.sleep, clock=timing.clock)
+        return CatchingUp(self.ctx.aws.client(service), service, self.ctx.note, patience)
 
     def tags(self, want: Desired) -> dict[str, str]:
         return self.ctx.owner.tags(want.key, want.name)
