@@ -80,6 +80,14 @@ def _names(spec: Spec) -> Found:
     # Security-group names are "APP-ENV-..." and AWS reserves the "sg-" prefix for ids.
     if spec.app.startswith("sg-"):
         yield ("app",), f"'{spec.app}' must not start with 'sg-' (AWS reserves it); rename the app"
+    # The load balancer is named "APP-ENV"; ELB refuses names that start with "internal-"
+    # (CreateLoadBalancer: "must not begin with 'internal-'").
+    if f"{spec.app}-{spec.env}".startswith("internal-"):
+        yield (
+            ("app",),
+            f"'{spec.app}' makes the load balancer's name start with 'internal-', which AWS "
+            "refuses; rename the app",
+        )
     for name in spec.services:
         why = name_problem(name, MAX_SERVICE)
         if why:

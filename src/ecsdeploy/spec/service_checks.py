@@ -134,6 +134,8 @@ def _health(base: Path, svc: Service) -> Found:
             yield (*path, key), f"{value}; choose 2-10"
     if not re.match(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$", hc.matcher):
         yield (*path, "matcher"), f"'{hc.matcher}' is not an HTTP code list (e.g. 200 or 200-399)"
+    else:
+        yield from _matcher_codes((*path, "matcher"), hc.matcher)
     if not 0 <= hc.grace_period <= 7200:
         yield (*path, "grace_period"), f"{hc.grace_period}s; choose 0-7200 seconds"
     if hc.command is not None and (not hc.command or hc.command[0] not in ("CMD", "CMD-SHELL")):
@@ -142,6 +144,17 @@ def _health(base: Path, svc: Service) -> Found:
             "must start with CMD or CMD-SHELL, "
             "e.g. [CMD-SHELL, 'curl -f http://localhost/ || exit 1']",
         )
+
+
+def _matcher_codes(path: Path, matcher: str) -> Found:
+    """An ALB target group's success codes are 200-499 (CreateTargetGroup's Matcher), each
+    range low to high."""
+    for part in matcher.split(","):
+        low, _, high = part.partition("-")
+        first, last = int(low), int(high or low)
+        if not 200 <= first <= last <= 499:
+            yield path, f"'{part}': a load balancer's health check accepts codes 200-499, low-high"
+            return
 
 
 def _autoscaling(base: Path, svc: Service) -> Found:
