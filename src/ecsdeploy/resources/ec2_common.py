@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Handler, Observed, owned_key
@@ -23,9 +24,16 @@ def tag_spec(resource_type: str, tags: dict[str, str]) -> list[dict[str, Any]]:
     return [{"ResourceType": resource_type, "Tags": dict_to_tags(tags)}]
 
 
-def client_token(owner: Owner, key: str, *parts: str) -> str:
-    """An idempotency token: a retried or re-run create returns the same resource."""
-    raw = "/".join((owner.app, owner.env, key, *parts))
+def client_token(owner: Owner, key: str, request: Mapping[str, Any]) -> str:
+    """An idempotency token for a create: the same request (a retry, a re-run after a
+    crash) gets the same token, and so the same resource; a different request gets another.
+
+    AWS refuses a token it has seen with other parameters (EC2's
+    IdempotentParameterMismatch) or answers with the resource it made then, which may be
+    gone by now (a service deleted by ``down`` or by hand): so the request's arguments are
+    part of the token, not only the resource's app/env/key."""
+    args = json.dumps(request, sort_keys=True, default=str, separators=(",", ":"))
+    raw = "/".join((owner.app, owner.env, key, args))
     return hashlib.sha256(raw.encode()).hexdigest()[:64]
 
 

@@ -148,10 +148,11 @@ class ServiceHandler(Handler):
             "propagateTags": "SERVICE",
             "enableECSManagedTags": True,
             "tags": ecs_tags(self.tags(want)),
-            # a create re-run after a crash returns the same service instead of failing
-            "clientToken": client_token(self.ctx.owner, want.key)[:36],
         }
         args.setdefault("desiredCount", want.initial.get("desired_count", 1))
+        # a create re-run after a crash returns the same service instead of failing; another
+        # request (after `down`, or a service deleted by hand) gets another token
+        args["clientToken"] = client_token(self.ctx.owner, want.key, args)[:36]
 
         def attempt() -> dict[str, Any]:
             out: dict[str, Any] = self.client("ecs").create_service(**args)["service"]

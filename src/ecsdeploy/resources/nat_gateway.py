@@ -53,16 +53,15 @@ class NatGatewayHandler(Ec2Handler):
 
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
         tags = self.tags(want)
-        nat = self.client("ec2").create_nat_gateway(
-            SubnetId=props["subnet"],
-            AllocationId=props["allocation"],
-            ConnectivityType="public",
-            # Same token for the same NAT: a create re-run after a crash returns the first one.
-            ClientToken=client_token(
-                self.ctx.owner, want.key, props["subnet"], props["allocation"]
-            ),
-            TagSpecifications=tag_spec("natgateway", tags),
-        )["NatGateway"]
+        args = {
+            "SubnetId": props["subnet"],
+            "AllocationId": props["allocation"],
+            "ConnectivityType": "public",
+            "TagSpecifications": tag_spec("natgateway", tags),
+        }
+        # Same token for the same request: a create re-run after a crash returns the first one.
+        token = client_token(self.ctx.owner, want.key, args)
+        nat = self.client("ec2").create_nat_gateway(**args, ClientToken=token)["NatGateway"]
         nat_id = nat["NatGatewayId"]
         ready = wait_for(
             self.ctx,

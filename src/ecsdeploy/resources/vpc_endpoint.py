@@ -59,7 +59,6 @@ class VpcEndpointHandler(Ec2Handler):
             "VpcEndpointType": props["type"],
             "VpcId": props["vpc"],
             "ServiceName": props["service"],
-            "ClientToken": client_token(self.ctx.owner, want.key, props["vpc"]),
             "TagSpecifications": tag_spec("vpc-endpoint", self.tags(want)),
         }
         if props["type"] == "Gateway":
@@ -68,6 +67,7 @@ class VpcEndpointHandler(Ec2Handler):
             args["SubnetIds"] = sorted(props["subnets"])
             args["SecurityGroupIds"] = sorted(props["security_groups"])
             args["PrivateDnsEnabled"] = bool(props["private_dns"])
+        args["ClientToken"] = client_token(self.ctx.owner, want.key, args)
         ep = self.client("ec2").create_vpc_endpoint(**args)["VpcEndpoint"]
         ep_id = ep["VpcEndpointId"]
         if props["type"] == "Interface":
