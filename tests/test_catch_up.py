@@ -16,7 +16,7 @@ from ecsdeploy.aws.catch_up import LAGS, CatchingUp, Lag, NotCaughtUp, Patience,
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
 
-from conftest import CONFIGS, FakeClock, Harness
+from conftest import CONFIGS, ROOT, FakeClock, Harness
 from faults import Fault, first_n, inject
 
 # AWS's wording for each entry's code, where the table matches on a phrase of it
@@ -168,3 +168,13 @@ def test_up_succeeds_in_one_run_while_aws_catches_up(
     if config == "hardened.yaml":
         assert ("wafv2", "AssociateWebACL", "WAFUnavailableEntityException") in fired
     harness.assert_up_changes_nothing(_prebuilt(config, tmp_path))
+
+
+def test_the_docs_list_every_window() -> None:
+    """docs/failures.md states each error of the table with its window."""
+    lines = (ROOT / "docs" / "failures.md").read_text().splitlines()
+    for lag in LAGS:
+        rows = [line for line in lines if f"`{lag.code}`" in line]
+        assert rows, f"docs/failures.md does not list {lag.code}"
+        window = f"{lag.window / 60:g} min"
+        assert any(window in row for row in rows), f"{lag.code}: not listed with {window}"
