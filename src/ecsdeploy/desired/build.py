@@ -20,7 +20,7 @@ from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
 from ecsdeploy.resources.iam_role import canonical, trust_policy
-from ecsdeploy.resources.vpc_endpoint import GATEWAY_ENDPOINTS
+from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Network, Route, Service, Spec
 from ecsdeploy.spec.naming import Owner
 

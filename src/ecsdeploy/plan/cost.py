@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from ecsdeploy.desired.build import network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics, build_alarms
-from ecsdeploy.resources.vpc_endpoint import GATEWAY_ENDPOINTS
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
+from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Spec
 
 PRICES_AS_OF = "2026-11-01"

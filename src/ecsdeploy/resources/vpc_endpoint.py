@@ -14,8 +14,6 @@ from ecsdeploy.resources.base import Change, Desired, Observed
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
 
-# free gateway endpoints (a route in each private route table); every other is interface
-GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
 LIVE_STATES = ("pendingacceptance", "pending", "available")
 
 

@@ -17,13 +17,14 @@ from ecsdeploy.spec.limits import (
     BUCKET_RE,
     CERT_ARN_RE,
     EMAIL_RE,
+    GATEWAY_ENDPOINTS,
     KNOWN_ENDPOINTS,
     TOPIC_ARN_RE,
     WAF_RATE_LIMIT,
     Found,
     Path,
 )
-from ecsdeploy.spec.models import Spec
+from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
 from ecsdeploy.spec.service_checks import check_service, check_thresholds, suggest
 
@@ -115,6 +116,8 @@ def _network(spec: Spec) -> Found:
                 f"/{cidr.prefixlen} is outside what a VPC allows here; use a /16 to /24 "
                 "(e.g. 10.0.0.0/16)",
             )
+    if cidr is not None and cidr.version == 4 and 16 <= cidr.prefixlen <= 24 and net.azs >= 1:
+        yield from _subnet_room(spec, net, cidr.prefixlen)
     if not 1 <= net.azs <= 6:
         yield ("network", "azs"), f"{net.azs} zones; choose 1 to 6 (2 or more for a load balancer)"
     elif net.azs < 2 and any(s.routed for s in spec.services.values()):
@@ -133,6 +136,60 @@ def _network(spec: Spec) -> Found:
                 f"'{ep}' is not a VPC endpoint service name; use e.g. "
                 + suggest(ep, sorted(KNOWN_ENDPOINTS), "s3, ecr.api, ecr.dkr, logs"),
             )
+
+
+# The VPC is split in 16 equal subnets (desired/network.py); AWS keeps 5 addresses of each.
+SUBNET_SPLIT_BITS = 4
+RESERVED_PER_SUBNET = 5
+ALB_SUBNET_PREFIX = 27  # an ALB's subnets: at least /27 with 8 free addresses
+ALB_FREE_ADDRESSES = 8
+
+
+def _subnet_room(spec: Spec, net: Network, vpc_prefix: int) -> Found:
+    """Each subnet holds what runs in it: refuse a VPC too small, with the arithmetic.
+
+    During a rolling deploy a service runs up to twice its tasks (maximumPercent 200), each
+    with an address of its own (awsvpc); an interface endpoint takes one address per zone;
+    a NAT gateway one in its public subnet; an ALB at least 8 in subnets of /27 or more."""
+    prefix = vpc_prefix + SUBNET_SPLIT_BITS
+    usable = 2 ** (32 - prefix) - RESERVED_PER_SUBNET
+    classic = [s for s in spec.services.values() if s.mode == "classic"]
+    azs = net.azs
+    layout = (
+        f"a /{vpc_prefix} VPC is split into 16 subnets of /{prefix} "
+        f"({usable} usable addresses each)"
+    )
+    bigger = f"use a /{max(16, vpc_prefix - 1)} or larger VPC (network.cidr)"
+    if any(s.routed for s in classic) and prefix > ALB_SUBNET_PREFIX:
+        yield (
+            ("network", "cidr"),
+            f"{layout}; a load balancer needs subnets of /{ALB_SUBNET_PREFIX} or larger; "
+            f"use a /{ALB_SUBNET_PREFIX - SUBNET_SPLIT_BITS} or larger VPC (network.cidr)",
+        )
+        return
+    for kind in ("private", "public"):
+        tasks = sum(2 * _most_tasks(s) for s in classic if s.subnets == kind)
+        needs = -(-tasks // azs)  # the tasks spread over the zones, rounded up
+        parts = [f"{tasks} task addresses over {azs} zones (twice each service's most tasks, "
+                 "during a rolling deploy)"]  # fmt: skip
+        if kind == "private":
+            interface = [e for e in dict.fromkeys(net.endpoints) if e not in GATEWAY_ENDPOINTS]
+            needs += len(interface)
+            parts.append(f"{len(interface)} interface endpoints")
+        else:
+            nat = 0 if net.nat == "none" else 1
+            alb = ALB_FREE_ADDRESSES if any(s.routed for s in classic) else 0
+            needs += nat + alb
+            parts.append(f"{nat} NAT gateway and {alb} for the load balancer")
+        if needs > usable:
+            yield (
+                ("network", "cidr"),
+                f"{layout}, but each {kind} subnet needs {needs}: {', '.join(parts)}; {bigger}",
+            )
+
+
+def _most_tasks(svc: Service) -> int:
+    return max(svc.desired_count, svc.autoscaling.max if svc.autoscaling else 0)
 
 
 def _without_nat(spec: Spec) -> Found:

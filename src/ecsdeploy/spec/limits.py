@@ -35,6 +35,8 @@ def describe_choices(cpu: int) -> str:
     return f"choose {low}-{high} in steps of {step}"
 
 
+# free gateway endpoints (a route in each private route table); every other is interface
+GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
 KNOWN_ENDPOINTS = {
     "s3",
     "dynamodb",

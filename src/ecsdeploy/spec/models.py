@@ -24,7 +24,11 @@ class Network(BaseModel):
 
     model_config = _STRICT
 
-    cidr: str = Field("10.0.0.0/16", description="VPC CIDR block, /16 to /24.")
+    cidr: str = Field(
+        "10.0.0.0/16",
+        description="VPC CIDR block, /16 to /24, split into 16 subnets: a load balancer "
+        "needs /23 or larger, and every subnet room for its tasks.",
+    )
     azs: int = Field(2, description="Availability zones; one public and one private subnet each.")
     nat: Nat = Field("single", description="NAT gateways: none, single (cheapest) or per_az.")
     endpoints: list[str] = Field(
