@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji off: ":secret:" in a Secrets Manager ARN must print as written, not as an emoji
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_json(data: Any) -> None:
