@@ -7,7 +7,9 @@ first (``spec.extends``) and validated as a whole.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import os
 import types
 import typing
 from pathlib import Path as FsPath
@@ -19,6 +21,7 @@ from pydantic_core import ErrorDetails
 from ecsdeploy.spec import checks
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.extends import load_source, resolve
+from ecsdeploy.spec.interpolate import interpolate
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.yaml_source import Path, Source, dotted, read_yaml
 
@@ -39,15 +42,69 @@ def parse_spec(raw: bytes | str, file: str = "<spec>") -> Spec:
     return _validate(resolve(source, FsPath(file).parent))
 
 
+MAX_PASSES = 5  # of model validation, each without the keys the one before refused
+
+
 def _validate(source: Source) -> Spec:
-    try:
-        spec = Spec.model_validate(source.data)
-    except ValidationError as exc:
-        raise SpecError(_sorted(_pydantic_problems(exc, source))) from None
-    found = [_problem(source, path, message) for path, message in checks.check(spec)]
-    if found:
+    """Every problem in one pass over the spec: ``${env.X}`` first, then the models; keys
+    the models refuse are set aside (the rest validated again, at most ``MAX_PASSES``
+    times) so that the cross-field checks still run on all else."""
+    data, unset = interpolate(source.data, os.environ)
+    found = [_problem(source, path, message) for path, message in unset]
+    scopes: list[Path] = [path for path, _ in unset]  # where checks may be misled
+    spec: Spec | None = None
+    for _ in range(MAX_PASSES):
+        try:
+            spec = Spec.model_validate(data)
+            break
+        except ValidationError as exc:
+            found += _pydantic_problems(exc, source)
+            refused = _refused(exc, source)
+            if any(not key for key, _ in refused):
+                break  # the root itself is wrong (e.g. a list): nothing to set aside
+            scopes += [scope for _, scope in refused]
+            data = _without(data, [key for key, _ in refused])
+    if spec is not None:
+        found += [
+            _problem(source, path, message)
+            for path, message in checks.check(spec)
+            if not any(_within(path, scope) for scope in scopes)
+        ]
+    if found or spec is None:
         raise SpecError(_sorted(found))
     return spec
+
+
+def _refused(exc: ValidationError, source: Source) -> list[tuple[Path, Path]]:
+    """(the mapping key to set aside, the scope whose checks it may mislead) of each
+    problem: a refused value goes, and its siblings take defaults in its place (scope: its
+    parent); a block missing a required key goes whole (scope: the block). A list item
+    takes its whole list, so that later passes report the same indexes."""
+    out = []
+    for err in exc.errors(include_url=False):
+        path = _data_path(err["loc"], source.data)
+        key = path[:-1] if err["type"] == "missing" else path
+        while key and isinstance(key[-1], int):
+            key = key[:-1]
+        out.append((key, key if err["type"] == "missing" else key[:-1]))
+    return out
+
+
+def _without(data: Any, paths: list[Path]) -> Any:
+    """A copy of ``data`` without the keys at ``paths``."""
+    data = copy.deepcopy(data)
+    for path in paths:
+        parent = data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return data
+
+
+def _within(path: Path, scope: Path) -> bool:
+    """``path`` is in ``scope`` or above it (a check of the whole may count what went)."""
+    return path[: len(scope)] == scope or scope[: len(path)] == path
 
 
 def _problem(source: Source, path: Path, message: str) -> Problem:

@@ -238,8 +238,8 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
         if not ref:
             yield (
                 path,
-                f"unknown reference ${{{expr}}}; the supported forms are ${{services.NAME.url}} "
-                "and ${artifacts.NAME.uri}",
+                f"unknown reference ${{{expr}}}; the supported forms are ${{services.NAME.url}}, "
+                "${artifacts.NAME.uri} and ${env.NAME}",
             )
             continue
         target = ref.group(1)
