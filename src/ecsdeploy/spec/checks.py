@@ -9,14 +9,15 @@ each service; the limits both test against are in ``limits``.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import ipaddress
-import re
 
 from ecsdeploy.aws.regions import REGION_RE
 from ecsdeploy.spec.limits import (
     BUCKET_RE,
     CERT_ARN_RE,
     EMAIL_RE,
+    ENDPOINT_GROUPS,
     GATEWAY_ENDPOINTS,
     KNOWN_ENDPOINTS,
     TOPIC_ARN_RE,
@@ -26,7 +27,7 @@ from ecsdeploy.spec.limits import (
 )
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
-from ecsdeploy.spec.service_checks import check_service, check_thresholds, suggest
+from ecsdeploy.spec.service_checks import check_service, check_thresholds
 
 
 def check(spec: Spec) -> Found:
@@ -130,15 +131,26 @@ def _network(spec: Spec) -> Found:
         if ep in seen:
             yield ("network", "endpoints", i), f"'{ep}' is listed twice"
         seen.add(ep)
-        if ep not in KNOWN_ENDPOINTS and not re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$", ep):
+        if ep in ENDPOINT_GROUPS:
             yield (
                 ("network", "endpoints", i),
-                f"'{ep}' is not a VPC endpoint service name; use e.g. "
-                + suggest(ep, sorted(KNOWN_ENDPOINTS), "s3, ecr.api, ecr.dkr, logs"),
+                f"'{ep}' is not one endpoint service; list {ENDPOINT_GROUPS[ep]}",
+            )
+        elif ep not in KNOWN_ENDPOINTS:
+            yield (
+                ("network", "endpoints", i),
+                f"'{ep}' is not a VPC endpoint service ecsdeploy knows; " + _endpoint_hint(ep),
             )
 
 
-# The VPC is split in 16 equal subnets (desired/network.py); AWS keeps 5 addresses of each.
+def _endpoint_hint(name: str) -> str:
+    close = difflib.get_close_matches(name, sorted(KNOWN_ENDPOINTS), n=1, cutoff=0.5)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known ones include s3, ecr.api, ecr.dkr, logs, ssm, secretsmanager (docs/guide.md)"
+
+
+# The VPC is split in 16 equal subnets (desired/); AWS keeps 5 addresses of each.
 SUBNET_SPLIT_BITS = 4
 RESERVED_PER_SUBNET = 5
 ALB_SUBNET_PREFIX = 27  # an ALB's subnets: at least /27 with 8 free addresses

@@ -37,25 +37,29 @@ def describe_choices(cpu: int) -> str:
 
 # free gateway endpoints (a route in each private route table); every other is interface
 GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
-KNOWN_ENDPOINTS = {
-    "s3",
-    "dynamodb",
-    "ecr.api",
-    "ecr.dkr",
-    "logs",
-    "secretsmanager",
-    "ssm",
-    "ssmmessages",
-    "ec2messages",
-    "sts",
-    "kms",
-    "sagemaker.runtime",
-    "sagemaker.api",
-    "monitoring",
-    "elasticloadbalancing",
-    "ecs",
-    "ecs-agent",
-    "ecs-telemetry",
+# The endpoint services (com.amazonaws.REGION.NAME) a Fargate app commonly reaches from
+# private subnets; a name outside this list is refused at validate time, with a suggestion,
+# instead of failing CreateVpcEndpoint in the middle of `up`.
+KNOWN_ENDPOINTS = frozenset(
+    {
+        "s3", "dynamodb",  # gateway endpoints (free)
+        "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "ec2messages",
+        "sts", "kms", "monitoring", "elasticloadbalancing", "ecs", "ecs-agent",
+        "ecs-telemetry", "ec2", "autoscaling", "application-autoscaling", "events",
+        "sagemaker.runtime", "sagemaker.api", "bedrock", "bedrock-runtime",
+        "bedrock-agent-runtime", "sqs", "sns", "execute-api", "xray", "elasticfilesystem",
+        "kinesis-streams", "kinesis-firehose", "states", "lambda", "athena", "glue", "rds",
+        "rds-data", "elasticache", "servicediscovery", "appconfig", "appconfigdata",
+        "codeartifact.api", "codeartifact.repositories", "textract", "comprehend",
+        "rekognition", "translate", "transcribe", "polly", "email-smtp", "cloudtrail",
+        "aps-workspaces", "airflow.api", "airflow.env",
+    }
+)  # fmt: skip
+# Shorthands people write for what takes several endpoints.
+ENDPOINT_GROUPS = {
+    "ecr": "ecr.api and ecr.dkr (and s3: ECR keeps image layers in S3)",
+    "sagemaker": "sagemaker.runtime (invoking endpoints) or sagemaker.api",
+    "cloudwatch": "logs (CloudWatch Logs) or monitoring (metrics)",
 }
 SECRET_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+"
