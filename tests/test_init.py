@@ -149,3 +149,25 @@ def test_without_a_terminal_nothing_is_asked(tmp_path: Path) -> None:
     code, out = run_init(str(tmp_path), stdin="ignored\n")
     assert code == 0, out
     assert "App name" not in out
+
+
+def test_the_template_says_what_omitting_network_builds(tmp_path: Path) -> None:
+    """The network comment is true: without the block, the spec builds the same VPC (a NAT
+    gateway included) without endpoints, not the default VPC."""
+    from ecsdeploy.desired.build import network_of
+    from ecsdeploy.spec import parse_spec
+
+    dockerfile(tmp_path, "FROM scratch\nEXPOSE 8000\n")
+    code, _ = run_init(str(tmp_path))
+    assert code == 0
+    text = (tmp_path / "ecsdeploy.yaml").read_text()
+    assert "default VPC" not in text
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("network:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    with_block = parse_spec(text, str(tmp_path / "ecsdeploy.yaml"))
+    without = parse_spec("\n".join(lines[:start] + lines[end:]), str(tmp_path / "x.yaml"))
+    built, written = network_of(without), network_of(with_block)
+    assert built is not None and written is not None
+    assert built.model_copy(update={"endpoints": written.endpoints}) == written
+    assert built.nat == "single" and built.endpoints == []
