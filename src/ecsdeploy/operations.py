@@ -19,7 +19,7 @@ from pathlib import Path
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.desired.build import build, network_of, owner_of
+from ecsdeploy.desired import desired_resources, network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics
 from ecsdeploy.images import docker_ops
 from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
@@ -193,7 +193,7 @@ class Deployment:
         needs_zones = network_of(spec) is not None
         self.image_refs = self.images()
         logs = spec.load_balancer is not None and spec.load_balancer.access_logs is not None
-        return build(
+        return desired_resources(
             spec,
             self.zones() if needs_zones else [],
             self.image_refs,

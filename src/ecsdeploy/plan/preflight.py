@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AccessDenied, AwsError, CredentialsMissing, NotFound
-from ecsdeploy.desired.build import network_of, owner_of
+from ecsdeploy.desired import network_of, owner_of
 from ecsdeploy.images.refs import mutable_tag
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.models import Spec
