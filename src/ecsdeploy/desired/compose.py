@@ -21,6 +21,7 @@ from ecsdeploy.desired.services import classic_services, cluster, log_groups
 from ecsdeploy.desired.uploads import artifact_resources, image_resources
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.spec.models import Spec
 
@@ -61,7 +62,7 @@ def desired_resources(
         ecs_services: dict[str, Ref | str] = {}
         if net is not None and classic:
             out += classic_services(spec, owner, net, classic, images, artifacts)
-            ecs_services.update({n: Ref(f"service/{n}", "name") for n in classic})
+            ecs_services.update({n: Ref(keys.ecs_service(n), "name") for n in classic})
         out += express_services(spec, owner, net, express, images, artifacts)
         ecs_services.update({n: n for n in express})
         out += build_alarms(spec, owner, has_lb)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ecsdeploy.desired.env import artifacts_used, env_value
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import Owner
@@ -46,13 +47,13 @@ def express_services(
         out.append(
             Desired(
                 "ecs.express_service",
-                f"express/{name}",
+                keys.express_service(name),
                 name,
                 {
                     "cluster": owner.prefix,
-                    "execution_role": Ref("role/execution", "arn"),
-                    "infrastructure_role": Ref("role/infrastructure", "arn"),
-                    "task_role": Ref(f"role/{name}-task", "arn"),
+                    "execution_role": Ref(keys.EXECUTION_ROLE, "arn"),
+                    "infrastructure_role": Ref(keys.INFRASTRUCTURE_ROLE, "arn"),
+                    "task_role": Ref(keys.task_role(name), "arn"),
                     "image": images[name].uri,
                     "port": svc.port,
                     "cpu": str(svc.cpu),
@@ -63,18 +64,18 @@ def express_services(
                     "log_group": owner.log_group(name),
                     # no network block: the account's default VPC, as Express Mode does
                     "subnets": (
-                        frozenset(Ref(f"subnet/public-{i}") for i in range(net.azs))
+                        frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs))
                         if net
                         else None
                     ),
-                    "security_groups": frozenset({Ref(f"sg/{name}")}) if net else None,
+                    "security_groups": frozenset({Ref(keys.service_group(name))}) if net else None,
                     "scaling": scaling,
                 },
                 depends_on=(
-                    "cluster",
-                    f"logs/{name}",
-                    *((f"image/{name}",) if images[name].built else ()),
-                    *(f"artifact/{a}" for a in sorted(artifacts_used(svc, artifacts))),
+                    keys.CLUSTER,
+                    keys.log_group(name),
+                    *((keys.image(name),) if images[name].built else ()),
+                    *(keys.artifact(a) for a in sorted(artifacts_used(svc, artifacts))),
                 ),
             )
         )

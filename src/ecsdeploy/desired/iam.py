@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ecsdeploy.desired.env import artifacts_used
 from ecsdeploy.desired.hardening import exec_policy
 from ecsdeploy.images.artifacts import ArtifactRef
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired
 from ecsdeploy.resources.iam_role import canonical, trust_policy
 from ecsdeploy.spec.models import Spec
@@ -30,7 +31,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
     out = [
         Desired(
             "iam.role",
-            "role/execution",
+            keys.EXECUTION_ROLE,
             owner.role_name("execution"),
             {
                 "path": path,
@@ -44,7 +45,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
         out.append(
             Desired(
                 "iam.role",
-                "role/infrastructure",
+                keys.INFRASTRUCTURE_ROLE,
                 owner.role_name("infrastructure"),
                 {
                     "path": path,
@@ -88,7 +89,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
         out.append(
             Desired(
                 "iam.role",
-                f"role/{name}-task",
+                keys.task_role(name),
                 owner.role_name(name, "task"),
                 {"path": path, "trust": tasks, "managed": frozenset(), "inline": policy},
             )

@@ -10,6 +10,7 @@ from typing import Any
 
 from ecsdeploy.desired.common import default_service, routed
 from ecsdeploy.desired.hardening import lb_attribute_props
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.spec.models import Network, Route, Spec
 from ecsdeploy.spec.naming import Owner
@@ -19,11 +20,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 def main_listener(spec: Spec) -> str:
     """Key of the listener the services' rules hang off: HTTPS with a certificate."""
-    return (
-        "listener/https"
-        if spec.load_balancer and spec.load_balancer.certificate_arn
-        else "listener/http"
-    )
+    cert = spec.load_balancer and spec.load_balancer.certificate_arn
+    return keys.HTTPS_LISTENER if cert else keys.HTTP_LISTENER
 
 
 def rule_priority(route: Route, name: str, taken: set[int]) -> int:
@@ -57,13 +55,13 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
     out = [
         Desired(
             "elbv2.load_balancer",
-            "lb",
+            keys.LOAD_BALANCER,
             owner.alb_name(),
             {
                 "name": owner.alb_name(),
                 "scheme": "internet-facing" if public else "internal",
-                "subnets": frozenset(Ref(f"subnet/{tier}-{i}") for i in range(net.azs)),
-                "security_groups": frozenset({Ref("sg/lb")}),
+                "subnets": frozenset(Ref(keys.subnet(tier, i)) for i in range(net.azs)),
+                "security_groups": frozenset({Ref(keys.LOAD_BALANCER_GROUP)}),
                 "idle_timeout": lb_spec.idle_timeout if lb_spec else 60,
                 **lb_attribute_props(lb_spec),
             },
@@ -75,13 +73,13 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         out.append(
             Desired(
                 "elbv2.target_group",
-                f"tg/{name}",
+                keys.target_group(name),
                 owner.target_group_name(name),
                 {
                     "name": owner.target_group_name(name),
                     "port": svc.port,
                     "protocol": "HTTP",
-                    "vpc": Ref("vpc"),
+                    "vpc": Ref(keys.VPC),
                     "target_type": "ip",  # Fargate tasks register by IP
                     "health_path": hc.path,
                     "health_interval": hc.interval,
@@ -95,7 +93,7 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         )
     fallback = default_service(spec)
     default_action: dict[str, Any] = (
-        {"type": "forward", "target_group": Ref(f"tg/{fallback}", "arn")}
+        {"type": "forward", "target_group": Ref(keys.target_group(fallback), "arn")}
         if fallback
         else {
             "type": "fixed-response",
@@ -110,9 +108,9 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         if cert
         else default_action
     )
-    out.append(_listener(owner, "listener/http", 80, "HTTP", None, http_action))
+    out.append(_listener(owner, "http", 80, None, http_action))
     if cert:
-        out.append(_listener(owner, "listener/https", 443, "HTTPS", cert, default_action))
+        out.append(_listener(owner, "https", 443, cert, default_action))
     taken: set[int] = set()
     for name in sorted(routes):
         route = routes[name]
@@ -121,14 +119,14 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         out.append(
             Desired(
                 "elbv2.listener_rule",
-                f"rule/{name}",
+                keys.listener_rule(name),
                 owner.name(name, "rule"),
                 {
                     "listener": Ref(main, "arn"),
                     "priority": rule_priority(route, name, taken),
                     "paths": frozenset({route.path} if route.path else ()),
                     "hosts": frozenset({route.host} if route.host else ()),
-                    "target_group": Ref(f"tg/{name}", "arn"),
+                    "target_group": Ref(keys.target_group(name), "arn"),
                 },
             )
         )
@@ -136,16 +134,16 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
 
 
 def _listener(
-    owner: Owner, key: str, port: int, protocol: str, cert: str | None, action: dict[str, Any]
+    owner: Owner, protocol: str, port: int, cert: str | None, action: dict[str, Any]
 ) -> Desired:
     return Desired(
         "elbv2.listener",
-        key,
-        owner.name(key.split("/")[1]),
+        keys.listener(protocol),
+        owner.name(protocol),
         {
-            "load_balancer": Ref("lb", "arn"),
+            "load_balancer": Ref(keys.LOAD_BALANCER, "arn"),
             "port": port,
-            "protocol": protocol,
+            "protocol": protocol.upper(),
             "certificate": cert,
             "ssl_policy": TLS_POLICY if cert else None,
             "default_action": action,
@@ -161,4 +159,4 @@ def service_url(spec: Spec, name: str) -> Joined | str:
     prefix = re.split(r"[*?]", route.path or "")[0].rstrip("/")
     if route.host:
         return f"{scheme}://{route.host}{prefix}"
-    return Joined((f"{scheme}://", Ref("lb", "dns_name"), prefix))
+    return Joined((f"{scheme}://", Ref(keys.LOAD_BALANCER, "dns_name"), prefix))

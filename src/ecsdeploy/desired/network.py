@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ecsdeploy.desired.common import ANYWHERE
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.vpc_endpoint import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Network, Service, Spec
@@ -31,15 +32,15 @@ def network_resources(
         raise ValueError(
             f"network.azs is {net.azs} but region {spec.region} offers only {len(zones)} zones"
         )
-    vpc = Ref("vpc")
+    vpc = Ref(keys.VPC)
     out = [
         Desired(
             "ec2.vpc",
-            "vpc",
+            keys.VPC,
             owner.name("vpc"),
             {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True},
         ),
-        Desired("ec2.internet_gateway", "igw", owner.name("igw"), {"vpc": vpc}),
+        Desired("ec2.internet_gateway", keys.INTERNET_GATEWAY, owner.name("igw"), {"vpc": vpc}),
     ]
     public, private = subnet_cidrs(net.cidr, net.azs)
     for i in range(net.azs):
@@ -47,33 +48,33 @@ def network_resources(
             out.append(
                 Desired(
                     "ec2.subnet",
-                    f"subnet/{tier}-{i}",
+                    keys.subnet(tier, i),
                     owner.name(tier, zones[i]),
                     {"vpc": vpc, "cidr": cidrs[i], "az": zones[i]},
                 )
             )
     nat_count = {"none": 0, "single": 1, "per_az": net.azs}[net.nat]
     for i in range(nat_count):
-        out.append(Desired("ec2.elastic_ip", f"eip/nat-{i}", owner.name("nat", str(i)), {}))
+        out.append(Desired("ec2.elastic_ip", keys.nat_address(i), owner.name("nat", str(i)), {}))
         out.append(
             Desired(
                 "ec2.nat_gateway",
-                f"nat/{i}",
+                keys.nat_gateway(i),
                 owner.name("nat", zones[i]),
-                {"subnet": Ref(f"subnet/public-{i}"), "allocation": Ref(f"eip/nat-{i}")},
+                {"subnet": Ref(keys.subnet("public", i)), "allocation": Ref(keys.nat_address(i))},
                 # a public NAT gateway needs the VPC's internet gateway to be attached
-                depends_on=("igw",),
+                depends_on=(keys.INTERNET_GATEWAY,),
             )
         )
     out.append(
         Desired(
             "ec2.route_table",
-            "rt/public",
+            keys.PUBLIC_ROUTE_TABLE,
             owner.name("public"),
             {
                 "vpc": vpc,
-                "routes": {ANYWHERE: Ref("igw")},
-                "subnets": frozenset(Ref(f"subnet/public-{i}") for i in range(net.azs)),
+                "routes": {ANYWHERE: Ref(keys.INTERNET_GATEWAY)},
+                "subnets": frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs)),
             },
         )
     )
@@ -82,16 +83,20 @@ def network_resources(
     for i in range(net.azs):
         routes = {}
         if nat_count:
-            routes[ANYWHERE] = Ref(f"nat/{i if nat_count > 1 else 0}")
+            routes[ANYWHERE] = Ref(keys.nat_gateway(i if nat_count > 1 else 0))
         out.append(
             Desired(
                 "ec2.route_table",
-                f"rt/private-{i}",
+                keys.private_route_table(i),
                 owner.name("private", zones[i]),
-                {"vpc": vpc, "routes": routes, "subnets": frozenset({Ref(f"subnet/private-{i}")})},
+                {
+                    "vpc": vpc,
+                    "routes": routes,
+                    "subnets": frozenset({Ref(keys.subnet("private", i))}),
+                },
             )
         )
-    private_tables = frozenset(Ref(f"rt/private-{i}") for i in range(net.azs))
+    private_tables = frozenset(Ref(keys.private_route_table(i)) for i in range(net.azs))
     for name in net.endpoints:
         props: dict[str, Any] = {"vpc": vpc, "service": f"com.amazonaws.{spec.region}.{name}"}
         if name in GATEWAY_ENDPOINTS:  # free; a route in each private route table
@@ -101,12 +106,14 @@ def network_resources(
             # DNS on so the usual service host names resolve to it
             props.update(
                 type="Interface",
-                subnets=frozenset(Ref(f"subnet/private-{i}") for i in range(net.azs)),
-                security_groups=frozenset({Ref("sg/endpoints")}),
+                subnets=frozenset(Ref(keys.subnet("private", i)) for i in range(net.azs)),
+                security_groups=frozenset({Ref(keys.ENDPOINTS_GROUP)}),
                 private_dns=True,
             )
         out.append(
-            Desired("ec2.vpc_endpoint", f"endpoint/{name}", owner.name("endpoint", name), props)
+            Desired(
+                "ec2.vpc_endpoint", keys.vpc_endpoint(name), owner.name("endpoint", name), props
+            )
         )
     out += _security_groups(spec, owner, net)
     if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
@@ -118,14 +125,14 @@ def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
     """HTTPS to the interface endpoints, from the services' security groups only."""
     return Desired(
         "ec2.security_group",
-        "sg/endpoints",
+        keys.ENDPOINTS_GROUP,
         owner.name("endpoints"),
         {
-            "vpc": Ref("vpc"),
+            "vpc": Ref(keys.VPC),
             "group_name": owner.name("endpoints"),
             "description": f"ecsdeploy {owner.prefix}: VPC interface endpoints",
             "ingress": frozenset(
-                ("tcp", 443, 443, Ref(f"sg/{name}"))
+                ("tcp", 443, 443, Ref(keys.service_group(name)))
                 for name, svc in spec.services.items()
                 if svc.mode == "classic"
             ),
@@ -134,7 +141,7 @@ def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
 
 
 def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
-    vpc = Ref("vpc")
+    vpc = Ref(keys.VPC)
     out = []
     routed = [name for name, svc in spec.services.items() if svc.routed]
     if routed:
@@ -144,7 +151,7 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
         out.append(
             Desired(
                 "ec2.security_group",
-                "sg/lb",
+                keys.LOAD_BALANCER_GROUP,
                 owner.name("lb"),
                 {
                     "vpc": vpc,
@@ -160,13 +167,13 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
             # Express Mode's own load balancer sits in the VPC: the port from inside it
             ingress = frozenset({("tcp", svc.port, svc.port, net.cidr)})
         elif svc.routed:
-            ingress = frozenset({("tcp", svc.port, svc.port, Ref("sg/lb"))})
+            ingress = frozenset({("tcp", svc.port, svc.port, Ref(keys.LOAD_BALANCER_GROUP))})
         else:
             ingress = frozenset()
         out.append(
             Desired(
                 "ec2.security_group",
-                f"sg/{name}",
+                keys.service_group(name),
                 owner.name(name),
                 {
                     "vpc": vpc,
@@ -182,8 +189,8 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
 def task_network(svc: Service, net: Network) -> tuple[str, ...]:
     """Keys of the route tables (and VPC endpoints) a service's tasks reach AWS through."""
     if svc.subnets == "public":
-        return ("rt/public",)
+        return (keys.PUBLIC_ROUTE_TABLE,)
     return (
-        *(f"rt/private-{i}" for i in range(net.azs)),
-        *(f"endpoint/{name}" for name in net.endpoints),
+        *(keys.private_route_table(i) for i in range(net.azs)),
+        *(keys.vpc_endpoint(name) for name in net.endpoints),
     )

@@ -12,8 +12,10 @@ from ecsdeploy.desired.load_balancer import main_listener
 from ecsdeploy.desired.network import task_network
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_task_definition import container_health
+from ecsdeploy.resources.scaling_target import resource_id
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -21,7 +23,7 @@ from ecsdeploy.spec.naming import Owner
 def cluster(owner: Owner) -> Desired:
     """The app's ECS cluster, Container Insights on."""
     return Desired(
-        "ecs.cluster", "cluster", owner.prefix, {"name": owner.prefix, "insights": "enabled"}
+        "ecs.cluster", keys.CLUSTER, owner.prefix, {"name": owner.prefix, "insights": "enabled"}
     )
 
 
@@ -30,7 +32,7 @@ def log_groups(spec: Spec, owner: Owner) -> list[Desired]:
     return [
         Desired(
             "logs.log_group",
-            f"logs/{name}",
+            keys.log_group(name),
             owner.log_group(name),
             {"retention_days": spec.logs.retention_days},
         )
@@ -55,13 +57,13 @@ def classic_services(
         out.append(
             Desired(
                 "ecs.task_definition",
-                f"taskdef/{name}",
+                keys.task_definition(name),
                 owner.name(name),
                 {
                     "cpu": str(svc.cpu),
                     "memory": str(svc.memory),
-                    "execution_role": Ref("role/execution", "arn"),
-                    "task_role": Ref(f"role/{name}-task", "arn"),
+                    "execution_role": Ref(keys.EXECUTION_ROLE, "arn"),
+                    "task_role": Ref(keys.task_role(name), "arn"),
                     "container": name,
                     "image": images[name].uri,
                     "port": svc.port,
@@ -72,18 +74,18 @@ def classic_services(
                 },
                 # awslogs needs the group to exist first; a built image must be pushed
                 depends_on=(
-                    f"logs/{name}",
-                    *((f"image/{name}",) if images[name].built else ()),
-                    *(f"artifact/{a}" for a in sorted(artifacts_used(svc, artifacts))),
+                    keys.log_group(name),
+                    *((keys.image(name),) if images[name].built else ()),
+                    *(keys.artifact(a) for a in sorted(artifacts_used(svc, artifacts))),
                 ),
             )
         )
         props: dict[str, Any] = {
-            "cluster": Ref("cluster", "arn"),
+            "cluster": Ref(keys.CLUSTER, "arn"),
             "launch_type": "FARGATE",
-            "task_definition": Ref(f"taskdef/{name}", "arn"),
-            "subnets": frozenset(Ref(f"subnet/{svc.subnets}-{i}") for i in range(net.azs)),
-            "security_groups": frozenset({Ref(f"sg/{name}")}),
+            "task_definition": Ref(keys.task_definition(name), "arn"),
+            "subnets": frozenset(Ref(keys.subnet(svc.subnets, i)) for i in range(net.azs)),
+            "security_groups": frozenset({Ref(keys.service_group(name))}),
             "public_ip": svc.subnets == "public",
             "load_balancers": frozenset(),
             "grace_period": None,
@@ -97,16 +99,20 @@ def classic_services(
         # endpoints: those must be in place first, or the tasks fail to start
         depends: tuple[str, ...] = task_network(svc, net)
         if svc.route is not None:
-            props["load_balancers"] = frozenset({(Ref(f"tg/{name}", "arn"), name, svc.port)})
+            props["load_balancers"] = frozenset(
+                {(Ref(keys.target_group(name), "arn"), name, svc.port)}
+            )
             props["grace_period"] = hc.grace_period
             # AWS refuses a target group that no listener or rule forwards to yet
-            depends += (main,) if name == fallback else (f"rule/{name}",)
+            depends += (main,) if name == fallback else (keys.listener_rule(name),)
         initial: dict[str, Any] = {}
         if svc.autoscaling is None:
             props["desired_count"] = svc.desired_count
         else:
             initial["desired_count"] = svc.desired_count
-        out.append(Desired("ecs.service", f"service/{name}", name, props, depends, initial=initial))
+        out.append(
+            Desired("ecs.service", keys.ecs_service(name), name, props, depends, initial=initial)
+        )
         if svc.autoscaling is not None:
             out += _scaling(owner, name, svc)
     return out
@@ -115,14 +121,14 @@ def classic_services(
 def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
     auto = svc.autoscaling
     assert auto is not None
-    rid = f"service/{owner.prefix}/{name}"
+    rid = resource_id(owner.prefix, name)
     out = [
         Desired(
             "autoscaling.target",
-            f"scaling/{name}",
+            keys.scaling_target(name),
             rid,
             {"resource_id": rid, "min": auto.min, "max": auto.max},
-            depends_on=(f"service/{name}",),
+            depends_on=(keys.ecs_service(name),),
         )
     ]
     targets = {"cpu": auto.cpu, "memory": auto.memory, "requests": auto.requests}
@@ -136,11 +142,17 @@ def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
             continue
         label: Joined | None = None
         if metric == "requests":
-            label = Joined((Ref("lb", "full_name"), "/", Ref(f"tg/{name}", "full_name")))
+            label = Joined(
+                (
+                    Ref(keys.LOAD_BALANCER, "full_name"),
+                    "/",
+                    Ref(keys.target_group(name), "full_name"),
+                )
+            )
         out.append(
             Desired(
                 "autoscaling.policy",
-                f"scaling/{name}/{metric}",
+                keys.scaling_policy(name, metric),
                 owner.name(name, metric),
                 {
                     "resource_id": rid,
@@ -149,11 +161,11 @@ def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
                     "resource_label": label,
                     "target": float(value),
                 },
-                depends_on=(f"scaling/{name}",),
+                depends_on=(keys.scaling_target(name),),
                 # Application Auto Scaling checks the target group's load balancer behind
                 # a request-count label; whether it accepts one still provisioning is not
                 # documented, so that policy waits for it to be active
-                needs_ready=("lb",) if metric == "requests" else (),
+                needs_ready=(keys.LOAD_BALANCER,) if metric == "requests" else (),
             )
         )
     return out

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired
 from ecsdeploy.spec.naming import Owner
 
@@ -23,7 +24,7 @@ def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desire
         out.append(
             Desired(
                 "ecr.repository",
-                f"repo/{name}",
+                keys.repository(name),
                 ref.repository,
                 {"name": ref.repository, "scan_on_push": True, "keep": KEEP_IMAGES},
             )
@@ -31,10 +32,10 @@ def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desire
         out.append(
             Desired(
                 "ecr.image",
-                f"image/{name}",
+                keys.image(name),
                 f"{ref.repository}:{ref.tag}",
                 {"registry": ref.registry, "repository": ref.repository, "tag": ref.tag},
-                depends_on=(f"repo/{name}",),
+                depends_on=(keys.repository(name),),
             )
         )
     return out
@@ -48,7 +49,7 @@ def artifact_resources(owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> li
         out.append(
             Desired(
                 "s3.bucket",
-                "bucket/artifacts",
+                keys.ARTIFACTS_BUCKET,
                 bucket,
                 {"name": bucket, "private": True, "encryption": "AES256"},
             )
@@ -57,10 +58,10 @@ def artifact_resources(owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> li
         out.append(
             Desired(
                 "s3.object",
-                f"artifact/{name}",
+                keys.artifact(name),
                 ref.uri,
                 {"bucket": ref.bucket, "key": ref.key, "sha256": ref.sha256},
-                depends_on=("bucket/artifacts",) if ref.created_bucket else (),
+                depends_on=(keys.ARTIFACTS_BUCKET,) if ref.created_bucket else (),
                 initial={"path": str(ref.path)},
             )
         )
