@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import specs
-from ecsdeploy.desired.build import owner_of
+from ecsdeploy.desired import owner_of
 from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.spec.loader import load_spec
 

@@ -47,7 +47,7 @@ from bench.proxy import SLOW_SECONDS, Proxy, ProxyCall, SlowAws
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import make_plan
 from ecsdeploy.reconcile.executor import build_graph
-from ecsdeploy.resources import registry
+from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Timing
 from ecsdeploy.spec.loader import load_spec
 from ecsdeploy.spec.models import Spec
@@ -120,7 +120,7 @@ def slow_waits(spec_path: Path) -> SlowWaits:
     return SlowWaits(
         critical=total / 1000,
         chain=[n for n, w in chain if w],
-        before_lb=before("apply:lb"),
+        before_lb=before(f"apply:{keys.LOAD_BALANCER}"),
         before_services=max((before(n) for n in services), default=0.0),
     )
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import boto3
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.cloudwatch_alarm import dimensions
 from ecsdeploy.resources.cloudwatch_dashboard import dashboard_name
-from ecsdeploy.resources.sns_subscription import subscription_key
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.naming import Owner, dict_to_tags
 
@@ -113,7 +113,7 @@ CASES: list[dict[str, Any]] = [
     dict(
         kind="sns.subscription",
         name="ops@example.com",
-        key=subscription_key("email", "ops@example.com"),
+        key=keys.subscription("email", "ops@example.com"),
         setup=_topic,
         props=lambda r: {"topic": r["topic"], "protocol": "email", "endpoint": "ops@example.com"},
         replace=lambda r: {

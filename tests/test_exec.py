@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from ecsdeploy import ecs_exec
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli.commands.execute import split_arguments
-from ecsdeploy.desired.build import build
+from ecsdeploy.desired import desired_resources
 from ecsdeploy.desired.hardening import EXEC_ACTIONS
 from ecsdeploy.spec import parse_spec
 
@@ -36,7 +36,7 @@ def test_exec_turns_on_the_service_flag_and_the_task_role_permissions() -> None:
 
     spec = parse_spec(_with_exec(), "t.yaml")
     images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}
-    desired = {d.key: d for d in build(spec, ["us-west-2a", "us-west-2b"], images)}
+    desired = {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
     assert desired["service/api"].props["exec"] is True
     assert desired["service/ui"].props["exec"] is False
     grant = json.loads(desired["role/api-task"].props["inline"]["exec"])

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ecsdeploy.desired.build import build
+from ecsdeploy.desired import desired_resources
 from ecsdeploy.output.cost_view import show_cost
 from ecsdeploy.output.plan_details import DETAILS, LABELS, attributes
 from ecsdeploy.output.plan_view import names_of, show_plan
@@ -118,7 +118,7 @@ def test_every_created_kind_says_what_it_is_and_sets(config: str) -> None:
 
     images = resolve(spec, CONFIGS, "123456789012.dkr.ecr.us-west-2.amazonaws.com")
     zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
-    desired = build(spec, zones, images, {}, account="123456789012")
+    desired = desired_resources(spec, zones, images, {}, account="123456789012")
     names = {d.key: d.name for d in desired}
     for want in desired:
         assert want.kind in LABELS

@@ -154,7 +154,7 @@ def test_without_a_terminal_nothing_is_asked(tmp_path: Path) -> None:
 def test_the_template_says_what_omitting_network_builds(tmp_path: Path) -> None:
     """The network comment is true: without the block, the spec builds the same VPC (a NAT
     gateway included) without endpoints, not the default VPC."""
-    from ecsdeploy.desired.build import network_of
+    from ecsdeploy.desired import network_of
     from ecsdeploy.spec import parse_spec
 
     dockerfile(tmp_path, "FROM scratch\nEXPOSE 8000\n")

@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.desired.build import EXECUTION_POLICY
 from ecsdeploy.desired.hardening import log_bucket_policy
+from ecsdeploy.desired.iam import EXECUTION_POLICY
 from ecsdeploy.images.artifacts import digest
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.planner import delete_all

@@ -19,7 +19,7 @@ from pathlib import Path
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.desired.build import build, network_of, owner_of
+from ecsdeploy.desired import desired_resources, network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics
 from ecsdeploy.images import docker_ops
 from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
@@ -41,7 +41,7 @@ from ecsdeploy.reconcile.rollout import (
     Watch,
     watch,
 )
-from ecsdeploy.resources import registry
+from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.load_balancer import DeletionProtected
@@ -193,7 +193,7 @@ class Deployment:
         needs_zones = network_of(spec) is not None
         self.image_refs = self.images()
         logs = spec.load_balancer is not None and spec.load_balancer.access_logs is not None
-        return build(
+        return desired_resources(
             spec,
             self.zones() if needs_zones else [],
             self.image_refs,
@@ -242,7 +242,7 @@ class Deployment:
         """Built images the plan must push (``build``) or finds in the registry already."""
         wanted = (Action.CREATE, Action.REPLACE) if build else (Action.NOOP,)
         return [
-            self.image_refs[step.key.removeprefix("image/")]
+            self.image_refs[keys.image_service(step.key)]
             for step in plan.steps
             if step.kind == "ecr.image" and step.action in wanted
         ]
@@ -347,10 +347,10 @@ class Deployment:
                 continue
             name = step.name  # the service, its container and its task family share it
             service = result.resources.get(step.key)
-            task = result.resources.get(f"taskdef/{name}")
+            task = result.resources.get(keys.task_definition(name))
             if service is None or task is None:
                 continue
-            target_group = result.resources.get(f"tg/{name}")
+            target_group = result.resources.get(keys.target_group(name))
             desired = service.props.get("desired_count")
             watches.append(
                 Watch(
@@ -380,10 +380,10 @@ class Deployment:
         """What runs: per service counts, revision, rollout, target health; and the URL."""
         found = self.inventory()
         by_key = {o.key: o for o in found}
-        lb = by_key.get("lb")
+        lb = by_key.get(keys.LOAD_BALANCER)
         url = ""
         if lb is not None and lb.attrs.get("dns_name"):
-            https = any(o.key == "listener/https" for o in found)
+            https = any(o.key == keys.HTTPS_LISTENER for o in found)
             url = f"{'https' if https else 'http'}://{lb.attrs['dns_name']}"
         services = []
         for item in found:
@@ -407,7 +407,7 @@ class Deployment:
                 continue
             task = str(item.props.get("task_definition") or "")
             healthy = total = 0
-            tg = by_key.get(f"tg/{item.name}")
+            tg = by_key.get(keys.target_group(item.name))
             if tg is not None:
                 health = self.aws.client("elbv2").describe_target_health(
                     TargetGroupArn=tg.attr("arn")
@@ -435,9 +435,9 @@ class Deployment:
     def urls(self, resources: Mapping[str, Observed]) -> list[str]:
         """Where the app answers: the load balancer, and each Express Mode service."""
         out = []
-        lb = resources.get("lb")
+        lb = resources.get(keys.LOAD_BALANCER)
         if lb is not None and lb.attrs.get("dns_name"):
-            https = "listener/https" in resources
+            https = keys.HTTPS_LISTENER in resources
             out.append(f"{'https' if https else 'http'}://{lb.attrs['dns_name']}")
         out += [
             f"{o.name}: {o.attrs['url']}"
@@ -466,7 +466,7 @@ class Deployment:
             elif have.kind == "cloudwatch.dashboard":
                 kinds["cloudwatch.dashboard"] += 1
             elif have.kind == "ecs.service":
-                task = plan.observed.get(f"taskdef/{have.name}")
+                task = plan.observed.get(keys.task_definition(have.name))
                 count = int(have.attrs.get("desired", props.get("desired_count") or 0))
                 if task is not None:
                     cpu, memory = int(task.props["cpu"]), int(task.props["memory"])

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from ecsdeploy.aws.regions import partition
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.iam_role import canonical
-from ecsdeploy.resources.waf_association import association_key
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import LoadBalancer, Spec
 from ecsdeploy.spec.naming import Owner, fit
@@ -51,7 +51,6 @@ ELB_ACCOUNTS = {
     "cn-north-1": "638102146993",
     "cn-northwest-1": "037604701340",
 }
-LOG_BUCKET_KEY = "bucket/lb-logs"
 EXEC_ACTIONS = [
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
@@ -105,7 +104,7 @@ def lb_attribute_props(lb: LoadBalancer | None) -> dict[str, Any]:
     return {
         "drop_invalid_headers": True,
         "deletion_protection": bool(lb and lb.deletion_protection),
-        "access_logs": Ref(LOG_BUCKET_KEY, "name") if lb and lb.access_logs else None,
+        "access_logs": Ref(keys.LOG_BUCKET, "name") if lb and lb.access_logs else None,
     }
 
 
@@ -120,7 +119,7 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
         out.append(
             Desired(
                 "wafv2.web_acl",
-                "waf",
+                keys.WEB_ACL,
                 name,
                 {"name": name, "managed": MANAGED_RULE_GROUPS, "rate_limit": lb.waf.rate_limit},
             )
@@ -128,12 +127,12 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
         out.append(
             Desired(
                 "wafv2.association",
-                association_key("lb"),
+                keys.waf_association(keys.LOAD_BALANCER),
                 name,
-                {"web_acl": Ref("waf", "arn"), "resource": Ref("lb", "arn")},
+                {"web_acl": Ref(keys.WEB_ACL, "arn"), "resource": Ref(keys.LOAD_BALANCER, "arn")},
                 # WAF refuses a load balancer that is still provisioning
                 # (WAFUnavailableEntityException): associate once it is active
-                needs_ready=("lb",),
+                needs_ready=(keys.LOAD_BALANCER,),
             )
         )
     if lb.access_logs is not None:
@@ -143,7 +142,7 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
         out.append(
             Desired(
                 "s3.bucket",
-                LOG_BUCKET_KEY,
+                keys.LOG_BUCKET,
                 bucket,
                 {
                     "name": bucket,

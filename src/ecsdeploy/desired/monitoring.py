@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.cloudwatch_alarm import dimensions, normalise_query
 from ecsdeploy.resources.cloudwatch_dashboard import dashboard_name
 from ecsdeploy.resources.ecs_common import cluster_name
-from ecsdeploy.resources.sns_subscription import subscription_key
 from ecsdeploy.spec.models import Alarms, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -37,7 +37,6 @@ PERIOD = 60  # seconds; AWS/ECS and ALB metrics are per minute
 SUSTAINED = 5  # minutes a utilisation or latency breach must last
 MIN_REQUESTS = 10  # per minute, below which the 5xx rate is not judged
 TASKS_SHORT_MINUTES = 10
-TOPIC_KEY = "topic/alarms"
 ALB = "AWS/ApplicationELB"
 
 
@@ -59,7 +58,7 @@ def _actions(alarms: Alarms) -> list[Any]:
     if alarms.sns_topic_arn:
         return [alarms.sns_topic_arn]
     if alarms.email:
-        return [Ref(TOPIC_KEY, "arn")]
+        return [Ref(keys.ALARM_TOPIC, "arn")]
     return []
 
 
@@ -120,19 +119,23 @@ def build_alarms(spec: Spec, owner: Owner, has_lb: bool) -> list[Desired]:
         return []
     out: list[Desired] = []
     if alarms.email and not alarms.sns_topic_arn:
-        out.append(Desired("sns.topic", TOPIC_KEY, owner.name("alarms"),
+        out.append(Desired("sns.topic", keys.ALARM_TOPIC, owner.name("alarms"),
                            {"name": owner.name("alarms")}))  # fmt: skip
         for address in alarms.email:
-            props = {"topic": Ref(TOPIC_KEY, "arn"), "protocol": "email", "endpoint": address}
-            out.append(Desired("sns.subscription", subscription_key("email", address),
+            props = {
+                "topic": Ref(keys.ALARM_TOPIC, "arn"),
+                "protocol": "email",
+                "endpoint": address,
+            }
+            out.append(Desired("sns.subscription", keys.subscription("email", address),
                                address, props))  # fmt: skip
     actions = _actions(alarms)
     if has_lb:
-        lb = {"LoadBalancer": Ref("lb", "full_name")}
+        lb = {"LoadBalancer": Ref(keys.LOAD_BALANCER, "full_name")}
         out.append(
             _alarm(
                 owner,
-                "alarm/lb/5xx",
+                keys.LOAD_BALANCER_ALARM,
                 "lb/5xx-rate",
                 f"5xx responses above {threshold(spec, None, 'error_rate'):g}% of requests "
                 f"(at {MIN_REQUESTS}+ requests a minute)",
@@ -164,14 +167,17 @@ def _target_alarms(
     spec: Spec, owner: Owner, name: str, svc: Service, actions: list[Any]
 ) -> list[Desired]:
     dims = dimensions(
-        {"LoadBalancer": Ref("lb", "full_name"), "TargetGroup": Ref(f"tg/{name}", "full_name")}
+        {
+            "LoadBalancer": Ref(keys.LOAD_BALANCER, "full_name"),
+            "TargetGroup": Ref(keys.target_group(name), "full_name"),
+        }
     )
     p95 = threshold(spec, svc, "p95_ms")
     minutes = int(threshold(spec, svc, "unhealthy_minutes"))
     return [
         _alarm(
             owner,
-            f"alarm/{name}/p95",
+            keys.service_alarm(name, "p95"),
             f"{name}/p95-latency",
             f"{name}: p95 response time above {p95:g} ms for {SUSTAINED} minutes",
             actions,
@@ -183,7 +189,7 @@ def _target_alarms(
         ),
         _alarm(
             owner,
-            f"alarm/{name}/unhealthy",
+            keys.service_alarm(name, "unhealthy"),
             f"{name}/unhealthy-targets",
             f"{name}: a target failing health checks for {minutes} minutes",
             actions,
@@ -211,7 +217,7 @@ def _service_alarms(
         out.append(
             _alarm(
                 owner,
-                f"alarm/{name}/{key}",
+                keys.service_alarm(name, key),
                 f"{name}/{key}-high",
                 f"{name}: average {key} above {limit:g}% for {SUSTAINED} minutes",
                 actions,
@@ -226,7 +232,7 @@ def _service_alarms(
     out.append(
         _alarm(
             owner,
-            f"alarm/{name}/tasks",
+            keys.service_alarm(name, "tasks"),
             f"{name}/tasks-short",
             f"{name}: fewer tasks running than desired for {TASKS_SHORT_MINUTES} minutes",
             actions,
@@ -243,7 +249,8 @@ def _service_alarms(
     )
     if express:  # the alarms wait for the service to exist
         out = [
-            Desired(d.kind, d.key, d.name, d.props, depends_on=(f"express/{name}",)) for d in out
+            Desired(d.kind, d.key, d.name, d.props, depends_on=(keys.express_service(name),))
+            for d in out
         ]
     return out
 
@@ -282,7 +289,7 @@ def build_dashboard(
     if not spec.dashboard or not ecs_services:
         return []
     region = spec.region
-    lb = Ref("lb", "full_name")
+    lb = Ref(keys.LOAD_BALANCER, "full_name")
     widgets: list[dict[str, Any]] = []
     if routed:
         widgets.append(
@@ -302,7 +309,13 @@ def build_dashboard(
             )
         )
         per_target = [
-            ("LoadBalancer", lb, "TargetGroup", Ref(f"tg/{n}", "full_name"), {"label": n})
+            (
+                "LoadBalancer",
+                lb,
+                "TargetGroup",
+                Ref(keys.target_group(n), "full_name"),
+                {"label": n},
+            )
             for n in routed
         ]
         widgets.append(
@@ -324,7 +337,7 @@ def build_dashboard(
                 12,
             )
         )
-    cluster = Ref("cluster", "name")
+    cluster = Ref(keys.CLUSTER, "name")
     y = 12
 
     def per_service(namespace: str, metric: str) -> list[list[Any]]:
@@ -342,6 +355,8 @@ def build_dashboard(
                 region, "Average", y + 6)
     )  # fmt: skip
     name = dashboard_name(owner)
-    depends = tuple(f"express/{n}" for n, s in spec.services.items() if s.mode == "express")
-    return [Desired("cloudwatch.dashboard", "dashboard", name, {"body": {"widgets": widgets}},
+    depends = tuple(
+        keys.express_service(n) for n, s in spec.services.items() if s.mode == "express"
+    )
+    return [Desired("cloudwatch.dashboard", keys.DASHBOARD, name, {"body": {"widgets": widgets}},
                     depends_on=depends)]  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ecsdeploy.desired.build import network_of, owner_of
+from ecsdeploy.desired import network_of, owner_of
 from ecsdeploy.desired.monitoring import billed_metrics, build_alarms
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS

@@ -60,7 +60,7 @@ def make_plan(
     conflicts: list[Conflict] = []
     wanted = {d.key: d for d in desired}
     if len(wanted) != len(desired):
-        raise ValueError("duplicate desired keys")  # a bug in desired.build, not user input
+        raise ValueError("duplicate desired keys")  # a bug in desired, not user input
     for seen in observed:
         if not seen.owned:
             if seen.key in wanted:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
 from ecsdeploy.spec.naming import Owner
 
@@ -49,7 +50,7 @@ class DashboardHandler(UpsertHandler):
     def _observed(self, name: str, body: Any) -> Observed:
         return Observed(
             kind=self.kind,
-            key="dashboard",
+            key=keys.DASHBOARD,
             id=name,
             name=name,
             props={"body": body},

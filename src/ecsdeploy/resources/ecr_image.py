@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed
 
 
@@ -42,7 +43,7 @@ class ImageHandler(Handler):
             raise ImageMissing(
                 f"{want.name} is not in the registry, and this command builds no images"
             )
-        images.pusher(want.key.removeprefix("image/"), self.ctx.note)
+        images.pusher(keys.image_service(want.key), self.ctx.note)
         return self._observed(want, props)
 
     def delete(self, have: Observed) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import NotFound
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ec2_common import client_token
 from ecsdeploy.resources.ecs_common import (
@@ -47,7 +48,7 @@ class ServiceHandler(Handler):
             tags = tags_to_dict(svc.get("tags"))
             key = owned_key(self.ctx.owner, tags)
             # an Express Mode service is an ECS service too: ecs.express_service owns it
-            if key is not None and not key.startswith("express/"):
+            if key is not None and not keys.is_express_service(key):
                 found.append(self._observed(key, svc, tags))
         return found
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
@@ -100,7 +101,7 @@ class ExpressServiceHandler(Handler):
         classic = {
             svc["serviceArn"]
             for svc in described
-            if not tags_to_dict(svc.get("tags")).get(TAG_KEY, "").startswith("express/")
+            if not keys.is_express_service(tags_to_dict(svc.get("tags")).get(TAG_KEY, ""))
             and svc.get("serviceName") not in wanted
         }
         return [arn for arn in arns if arn not in classic]

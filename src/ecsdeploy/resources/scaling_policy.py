@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
 from ecsdeploy.resources.scaling_target import DIMENSION, NAMESPACE, app_items
 
@@ -40,7 +41,7 @@ class ScalingPolicyHandler(UpsertHandler):
             found.append(
                 Observed(
                     kind=self.kind,
-                    key=f"scaling/{service}/{metric}",
+                    key=keys.scaling_policy(service, metric),
                     id=policy["PolicyARN"],
                     name=policy["PolicyName"],
                     props={

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed, UpsertHandler
 from ecsdeploy.resources.ecs_common import cluster_name, owns_cluster
 
@@ -50,7 +51,7 @@ class ScalingTargetHandler(UpsertHandler):
             found.append(
                 Observed(
                     kind=self.kind,
-                    key=f"scaling/{service}",
+                    key=keys.scaling_target(service),
                     id=rid,
                     name=rid,
                     props={

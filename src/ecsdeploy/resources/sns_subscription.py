@@ -14,14 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed
 from ecsdeploy.resources.sns_topic import owned_topics
 
 PENDING = "PendingConfirmation"
-
-
-def subscription_key(protocol: str, endpoint: str) -> str:
-    return f"subscription/{protocol}/{endpoint}"
 
 
 class SubscriptionHandler(Handler):
@@ -46,7 +43,7 @@ class SubscriptionHandler(Handler):
         pending = arn == PENDING or not arn.startswith("arn:")
         return Observed(
             kind=self.kind,
-            key=subscription_key(protocol, endpoint),
+            key=keys.subscription(protocol, endpoint),
             id=arn,
             name=endpoint,
             props={"topic": topic, "protocol": protocol, "endpoint": endpoint},

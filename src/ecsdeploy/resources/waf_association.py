@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.load_balancer import owned_load_balancers, wait_active
 from ecsdeploy.resources.waf_web_acl import acl_tags
-
-
-def association_key(lb_key: str) -> str:
-    return f"waf/{lb_key}"
 
 
 class WebAclAssociationHandler(Handler):
@@ -41,7 +38,7 @@ class WebAclAssociationHandler(Handler):
             acl = wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
             if not acl:
                 continue
-            key = association_key(lb_key)
+            key = keys.waf_association(lb_key)
             tags = acl_tags(wafv2, acl["ARN"])
             if owned_key(self.ctx.owner, tags) is None:
                 if key in wanted:  # the plan must not replace someone else's web ACL

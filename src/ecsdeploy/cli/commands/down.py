@@ -25,8 +25,9 @@ from ecsdeploy.cli.shared import (
     title,
 )
 from ecsdeploy.output.console import err
+from ecsdeploy.resources import keys
 
-DATA_BUCKETS = frozenset({"bucket/artifacts"})  # kept unless --purge-data
+DATA_BUCKETS = frozenset({keys.ARTIFACTS_BUCKET})  # kept unless --purge-data
 
 if TYPE_CHECKING:
     from ecsdeploy.reconcile.executor import Event

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ecsdeploy.desired.build import network_of, owner_of
+from ecsdeploy.desired import network_of, owner_of
 from ecsdeploy.plan.preflight.base import (
     QUOTA_ALB,
     QUOTA_EIP,

@@ -1,0 +1,120 @@
+"""spec -> the IAM layer: the tasks' execution role, Express Mode's infrastructure role,
+and a task role per service with exactly the permissions the spec grants it. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ecsdeploy.desired.env import artifacts_used
+from ecsdeploy.desired.hardening import exec_policy
+from ecsdeploy.images.artifacts import ArtifactRef
+from ecsdeploy.resources import keys
+from ecsdeploy.resources.base import Desired
+from ecsdeploy.resources.iam_role import canonical, trust_policy
+from ecsdeploy.spec.models import Spec
+from ecsdeploy.spec.naming import Owner
+
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+INFRASTRUCTURE_POLICY = (
+    "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRoleforExpressGatewayServices"
+)
+
+
+def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> list[Desired]:
+    """The execution role, the infrastructure role (with Express services), task roles."""
+    path = owner.iam_path()
+    tasks = trust_policy("ecs-tasks.amazonaws.com")
+    secret_arns = sorted({arn for svc in spec.services.values() for arn in svc.secrets.values()})
+    inline: dict[str, str] = {}
+    if secret_arns:
+        inline["read-secrets"] = canonical(_secrets_policy(secret_arns))
+    out = [
+        Desired(
+            "iam.role",
+            keys.EXECUTION_ROLE,
+            owner.role_name("execution"),
+            {
+                "path": path,
+                "trust": tasks,
+                "managed": frozenset({EXECUTION_POLICY}),
+                "inline": inline,
+            },
+        )
+    ]
+    if any(svc.mode == "express" for svc in spec.services.values()):
+        out.append(
+            Desired(
+                "iam.role",
+                keys.INFRASTRUCTURE_ROLE,
+                owner.role_name("infrastructure"),
+                {
+                    "path": path,
+                    "trust": trust_policy("ecs.amazonaws.com"),
+                    "managed": frozenset({INFRASTRUCTURE_POLICY}),
+                    "inline": {},
+                },
+            )
+        )
+    for name, svc in spec.services.items():
+        policy: dict[str, str] = {}
+        if svc.permissions:
+            policy["permissions"] = canonical(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": p.effect, "Action": list(p.actions), "Resource": p.resources}
+                        for p in svc.permissions
+                    ],
+                }
+            )
+        if svc.exec:
+            policy["exec"] = exec_policy()
+        used = sorted(artifacts_used(svc, artifacts))
+        if used:  # read access to exactly the artifacts its env names, every version
+            policy["artifacts"] = canonical(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": [
+                                f"arn:aws:s3:::{artifacts[a].bucket}/{artifacts[a].prefix}/*"
+                                for a in used
+                            ],
+                        }
+                    ],
+                }
+            )
+        out.append(
+            Desired(
+                "iam.role",
+                keys.task_role(name),
+                owner.role_name(name, "task"),
+                {"path": path, "trust": tasks, "managed": frozenset(), "inline": policy},
+            )
+        )
+    return out
+
+
+def _secrets_policy(arns: list[str]) -> dict[str, object]:
+    statements: list[dict[str, object]] = []
+    ssm = [a for a in arns if ":ssm:" in a]
+    sm = [a for a in arns if ":secretsmanager:" in a]
+    if ssm:
+        statements.append({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm})
+    if sm:
+        # ``valueFrom`` may add ":json-key::" to a secret ARN; the grant is on the secret.
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": sorted({_secret_base(a) for a in sm}),
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _secret_base(arn: str) -> str:
+    parts = arn.split(":")
+    return ":".join(parts[:7])

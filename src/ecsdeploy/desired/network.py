@@ -1,0 +1,196 @@
+"""spec -> the network layer: VPC, internet gateway, subnets, NAT gateways and their
+addresses, route tables, VPC endpoints and security groups. Pure."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+from ecsdeploy.desired.common import ANYWHERE
+from ecsdeploy.resources import keys
+from ecsdeploy.resources.base import Desired, Ref
+from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
+from ecsdeploy.spec.models import Network, Service, Spec
+from ecsdeploy.spec.naming import Owner
+
+
+def subnet_cidrs(cidr: str, azs: int) -> tuple[list[str], list[str]]:
+    """Public and private subnet CIDRs: the VPC split in 16; public first, private from 8."""
+    net = ipaddress.ip_network(cidr)
+    parts = list(net.subnets(prefixlen_diff=4))
+    public = [str(parts[i]) for i in range(azs)]
+    private = [str(parts[8 + i]) for i in range(azs)]
+    return public, private
+
+
+def network_resources(
+    spec: Spec, owner: Owner, net: Network, zones: Sequence[str]
+) -> list[Desired]:
+    """The VPC and everything in it, security groups included, in creation order."""
+    if len(zones) < net.azs:
+        raise ValueError(
+            f"network.azs is {net.azs} but region {spec.region} offers only {len(zones)} zones"
+        )
+    vpc = Ref(keys.VPC)
+    out = [
+        Desired(
+            "ec2.vpc",
+            keys.VPC,
+            owner.name("vpc"),
+            {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True},
+        ),
+        Desired("ec2.internet_gateway", keys.INTERNET_GATEWAY, owner.name("igw"), {"vpc": vpc}),
+    ]
+    public, private = subnet_cidrs(net.cidr, net.azs)
+    for i in range(net.azs):
+        for tier, cidrs in (("public", public), ("private", private)):
+            out.append(
+                Desired(
+                    "ec2.subnet",
+                    keys.subnet(tier, i),
+                    owner.name(tier, zones[i]),
+                    {"vpc": vpc, "cidr": cidrs[i], "az": zones[i]},
+                )
+            )
+    nat_count = {"none": 0, "single": 1, "per_az": net.azs}[net.nat]
+    for i in range(nat_count):
+        out.append(Desired("ec2.elastic_ip", keys.nat_address(i), owner.name("nat", str(i)), {}))
+        out.append(
+            Desired(
+                "ec2.nat_gateway",
+                keys.nat_gateway(i),
+                owner.name("nat", zones[i]),
+                {"subnet": Ref(keys.subnet("public", i)), "allocation": Ref(keys.nat_address(i))},
+                # a public NAT gateway needs the VPC's internet gateway to be attached
+                depends_on=(keys.INTERNET_GATEWAY,),
+            )
+        )
+    out.append(
+        Desired(
+            "ec2.route_table",
+            keys.PUBLIC_ROUTE_TABLE,
+            owner.name("public"),
+            {
+                "vpc": vpc,
+                "routes": {ANYWHERE: Ref(keys.INTERNET_GATEWAY)},
+                "subnets": frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs)),
+            },
+        )
+    )
+    # One private table per zone, whatever the NAT mode, so changing the mode only
+    # changes routes.
+    for i in range(net.azs):
+        routes = {}
+        if nat_count:
+            routes[ANYWHERE] = Ref(keys.nat_gateway(i if nat_count > 1 else 0))
+        out.append(
+            Desired(
+                "ec2.route_table",
+                keys.private_route_table(i),
+                owner.name("private", zones[i]),
+                {
+                    "vpc": vpc,
+                    "routes": routes,
+                    "subnets": frozenset({Ref(keys.subnet("private", i))}),
+                },
+            )
+        )
+    private_tables = frozenset(Ref(keys.private_route_table(i)) for i in range(net.azs))
+    for name in net.endpoints:
+        props: dict[str, Any] = {"vpc": vpc, "service": f"com.amazonaws.{spec.region}.{name}"}
+        if name in GATEWAY_ENDPOINTS:  # free; a route in each private route table
+            props.update(type="Gateway", route_tables=private_tables)
+        else:
+            # an interface endpoint: a network interface in each private subnet, private
+            # DNS on so the usual service host names resolve to it
+            props.update(
+                type="Interface",
+                subnets=frozenset(Ref(keys.subnet("private", i)) for i in range(net.azs)),
+                security_groups=frozenset({Ref(keys.ENDPOINTS_GROUP)}),
+                private_dns=True,
+            )
+        out.append(
+            Desired(
+                "ec2.vpc_endpoint", keys.vpc_endpoint(name), owner.name("endpoint", name), props
+            )
+        )
+    out += _security_groups(spec, owner, net)
+    if any(name not in GATEWAY_ENDPOINTS for name in net.endpoints):
+        out.append(_endpoint_group(spec, owner))
+    return out
+
+
+def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
+    """HTTPS to the interface endpoints, from the services' security groups only."""
+    return Desired(
+        "ec2.security_group",
+        keys.ENDPOINTS_GROUP,
+        owner.name("endpoints"),
+        {
+            "vpc": Ref(keys.VPC),
+            "group_name": owner.name("endpoints"),
+            "description": f"ecsdeploy {owner.prefix}: VPC interface endpoints",
+            "ingress": frozenset(
+                ("tcp", 443, 443, Ref(keys.service_group(name)))
+                for name, svc in spec.services.items()
+                if svc.mode == "classic"
+            ),
+        },
+    )
+
+
+def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
+    vpc = Ref(keys.VPC)
+    out = []
+    routed = [name for name, svc in spec.services.items() if svc.routed]
+    if routed:
+        ports = [80]
+        if spec.load_balancer and spec.load_balancer.certificate_arn:
+            ports.append(443)
+        out.append(
+            Desired(
+                "ec2.security_group",
+                keys.LOAD_BALANCER_GROUP,
+                owner.name("lb"),
+                {
+                    "vpc": vpc,
+                    "group_name": owner.name("lb"),
+                    "description": f"ecsdeploy {owner.prefix}: load balancer",
+                    "ingress": frozenset(("tcp", p, p, ANYWHERE) for p in ports),
+                },
+            )
+        )
+    for name, svc in spec.services.items():
+        ingress: frozenset[tuple[str, int, int, str | Ref]]
+        if svc.mode == "express":
+            # Express Mode's own load balancer sits in the VPC: the port from inside it
+            ingress = frozenset({("tcp", svc.port, svc.port, net.cidr)})
+        elif svc.routed:
+            ingress = frozenset({("tcp", svc.port, svc.port, Ref(keys.LOAD_BALANCER_GROUP))})
+        else:
+            ingress = frozenset()
+        out.append(
+            Desired(
+                "ec2.security_group",
+                keys.service_group(name),
+                owner.name(name),
+                {
+                    "vpc": vpc,
+                    "group_name": owner.name(name),
+                    "description": f"ecsdeploy {owner.prefix}: service {name}",
+                    "ingress": ingress,
+                },
+            )
+        )
+    return out
+
+
+def task_network(svc: Service, net: Network) -> tuple[str, ...]:
+    """Keys of the route tables (and VPC endpoints) a service's tasks reach AWS through."""
+    if svc.subnets == "public":
+        return (keys.PUBLIC_ROUTE_TABLE,)
+    return (
+        *(keys.private_route_table(i) for i in range(net.azs)),
+        *(keys.vpc_endpoint(name) for name in net.endpoints),
+    )
