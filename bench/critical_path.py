@@ -208,7 +208,7 @@ class Profiler:
             result = deployment.apply(plan, attribution.on_event)
             if not result.ok:
                 raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
-        graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
+        graph = build_graph(plan, registry.ordering())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
         weights = attribution.weights()
         apply_depth, chain = longest_path(deps, weights)

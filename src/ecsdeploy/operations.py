@@ -318,9 +318,7 @@ class Deployment:
         listener: Listener | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
     ) -> Result:
-        executor = Executor(
-            self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
-        )
+        executor = Executor(self.ctx, self.handlers, listener, parallelism=parallelism)
         result = executor.run(plan)
         # what was set now, for the next plan to tell drift apart (reconcile.applied);
         # rewritten after every apply, as the sign that this app changed
@@ -480,7 +478,7 @@ class Deployment:
 
     def inventory(self) -> list[Observed]:
         """What this app owns now, in creation order (for ``status``)."""
-        rank = registry.kind_rank()
+        rank = registry.ordering().rank
         layers = [cls.layer for cls in registry.KINDS]
         layer_of = {cls.kind: cls.layer for cls in registry.KINDS}
         found = [o for o in self.observe([]) if o.owned]

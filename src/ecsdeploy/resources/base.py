@@ -21,7 +21,7 @@ the same app, known only once that resource exists. The planner and executor res
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -190,7 +190,9 @@ class Handler:
 
     kind: ClassVar[str]
     layer: ClassVar[str]  # network | iam | logs | load_balancer | services (for display)
-    rank: ClassVar[int]  # creation order between kinds; deletes run in reverse
+    # the order between kinds: a delete waits for those of higher ranks (what sits on top
+    # of it); creates follow the Refs between resources (see ``Ordering``)
+    rank: ClassVar[int]
     services: ClassVar[tuple[str, ...]]  # AWS clients this kind uses
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # attrs that an update changes (a task definition's revision ARN): what refers to them
@@ -290,6 +292,21 @@ class Handler:
     def retag(self, have: Observed, tags: dict[str, str]) -> None:
         """Set ``tags`` on the resource (only for kinds with ``retags``)."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The order between kinds, as the executor needs it: the ``rank`` of each kind
+    (deletes of higher ranks first) and the kinds that ``settle`` (a create followed by a
+    wait for readiness). Order between resources comes from their Refs."""
+
+    rank: Mapping[str, int]
+    settles: frozenset[str]
+
+    @classmethod
+    def of(cls, kinds: Iterable[type[Handler] | Handler]) -> Ordering:
+        found = list(kinds)
+        return cls({k.kind: k.rank for k in found}, frozenset(k.kind for k in found if k.settles))
 
 
 class UpsertHandler(Handler):

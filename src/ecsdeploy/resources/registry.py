@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecsdeploy.resources.base import Context, Handler
+from ecsdeploy.resources.base import Context, Handler, Ordering
 from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler
 from ecsdeploy.resources.cloudwatch_dashboard import DashboardHandler
 from ecsdeploy.resources.ecr_image import ImageHandler
@@ -73,10 +73,6 @@ def handlers(ctx: Context) -> dict[str, Handler]:
     return {cls.kind: cls(ctx) for cls in KINDS}
 
 
-def kind_rank() -> dict[str, int]:
-    return {cls.kind: cls.rank for cls in KINDS}
-
-
-def settling_kinds() -> frozenset[str]:
-    """Kinds whose create is followed by a wait for readiness (``Handler.settles``)."""
-    return frozenset(cls.kind for cls in KINDS if cls.settles)
+def ordering() -> Ordering:
+    """The order between the kinds (the executor's, for tests and the benchmark)."""
+    return Ordering.of(KINDS)
