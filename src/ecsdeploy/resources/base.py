@@ -16,6 +16,11 @@ its own that runs beside the rest of the apply. Only what names the resource in
 
 ``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of another resource of
 the same app, known only once that resource exists. The planner and executor resolve them.
+
+Besides the calls, a kind declares what the rest of ecsdeploy shows and decides about it,
+so that nothing else switches on kind names: its ``label`` and ``delete_note`` and what
+``describe`` says of a create (the plan), and its place in the order (``rank``,
+``settles``: ``Ordering``) and on screen (``layer``).
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.images.ecr_access import ImageServices
 from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
+
+if TYPE_CHECKING:
+    from ecsdeploy.resources.describe import Line, Names
 
 
 @dataclass(frozen=True)
@@ -189,7 +197,12 @@ class Handler:
     """Base of every resource kind; see the module docstring for the contract."""
 
     kind: ClassVar[str]
-    layer: ClassVar[str]  # network | iam | logs | load_balancer | services (for display)
+    label: ClassVar[str]  # what it is, in plain words: "NAT gateway"
+    # what deleting one also ends, beyond the resource itself ("" for nothing more)
+    delete_note: ClassVar[str] = ""
+    # where status and the plan show it: network | iam | logs | images | data |
+    # load_balancer | services | monitoring (display only)
+    layer: ClassVar[str]
     # the order between kinds: a delete waits for those of higher ranks (what sits on top
     # of it); creates follow the Refs between resources (see ``Ordering``)
     rank: ClassVar[int]
@@ -213,6 +226,13 @@ class Handler:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    # --- what the rest of ecsdeploy shows and decides -----------------------------------
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        """The main attributes a create sets, one ``(label, value)`` each, for the plan;
+        ``names`` gives the name of each logical key a Ref points at."""
+        return []
 
     def client(self, service: str) -> Client:
         return self.ctx.aws.client(service)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 PARAMS = (
@@ -83,9 +84,18 @@ def alarm_props(alarm: Mapping[str, Any]) -> dict[str, Any]:
 
 class AlarmHandler(UpsertHandler):
     kind: ClassVar[str] = "cloudwatch.alarm"
+    label: ClassVar[str] = "alarm"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 11
     services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        actions = props.get("AlarmActions") or []
+        notifies = (
+            value(actions, names) if actions else "nobody (set alarms.email or sns_topic_arn)"
+        )
+        return [("alarms when", str(props["AlarmDescription"])), ("notifies", notifies)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         cw = self.client("cloudwatch")

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import client_token
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
@@ -31,10 +32,21 @@ LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, contai
 
 class ServiceHandler(Handler):
     kind: ClassVar[str] = "ecs.service"
+    label: ClassVar[str] = "ECS service"
+    delete_note: ClassVar[str] = "stops its running tasks"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 8
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        lines = [("tasks", str(props.get("desired_count", "set by autoscaling")))]
+        lines.append(("runs", value(props["task_definition"], names)))
+        lines.append(("subnets", value(props["subnets"], names)))
+        for target_group, container, port in sorted(props.get("load_balancers") or (), key=str):
+            lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
+        return lines
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

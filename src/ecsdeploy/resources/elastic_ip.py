@@ -12,6 +12,8 @@ from ecsdeploy.spec.naming import tags_to_dict
 
 class ElasticIpHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.elastic_ip"
+    label: ClassVar[str] = "Elastic IP address"
+    delete_note: ClassVar[str] = "the address is released"
     rank: ClassVar[int] = 1
     held_by_dependents: ClassVar[bool] = True
 

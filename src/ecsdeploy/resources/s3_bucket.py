@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -27,11 +28,20 @@ PRIVATE = {
 
 class BucketHandler(Handler):
     kind: ClassVar[str] = "s3.bucket"
+    label: ClassVar[str] = "S3 bucket"
+    delete_note: ClassVar[str] = "with every object in it"
     layer: ClassVar[str] = "data"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("s3",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     held_by_dependents: ClassVar[bool] = True
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("private", value(props.get("private"), names)),
+            ("encryption", str(props.get("encryption"))),
+        ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         s3 = self.client("s3")

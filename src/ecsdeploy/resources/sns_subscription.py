@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.sns_topic import owned_topics
 
 PENDING = "PendingConfirmation"
@@ -26,10 +27,16 @@ def subscription_key(protocol: str, endpoint: str) -> str:
 
 class SubscriptionHandler(Handler):
     kind: ClassVar[str] = "sns.subscription"
+    label: ClassVar[str] = "notification subscription"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 1
     services: ClassVar[tuple[str, ...]] = ("sns",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"topic", "protocol", "endpoint"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        confirm = " (the address must confirm it)" if props["protocol"] == "email" else ""
+        return [("sends to", f"{props['protocol']} {props['endpoint']}{confirm}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         sns = self.client("sns")

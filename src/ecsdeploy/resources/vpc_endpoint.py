@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import classify
 from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
 
@@ -21,9 +22,14 @@ LIVE_STATES = ("pendingacceptance", "pending", "available")
 
 class VpcEndpointHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.vpc_endpoint"
+    label: ClassVar[str] = "VPC endpoint"
     rank: ClassVar[int] = 4
     slow: ClassVar[float] = 90.0  # an interface endpoint: pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "service", "type"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("service", f"{props['service']} ({str(props.get('type', '')).lower()})")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         states = {"Name": "vpc-endpoint-state", "Values": list(LIVE_STATES)}
