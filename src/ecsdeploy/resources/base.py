@@ -19,8 +19,8 @@ the same app, known only once that resource exists. The planner and executor res
 
 Besides the calls, a kind declares what the rest of ecsdeploy shows and decides about it,
 so that nothing else switches on kind names: its ``label`` and ``delete_note`` and what
-``describe`` says of a create (the plan), and its place in the order (``rank``,
-``settles``: ``Ordering``) and on screen (``layer``).
+``describe`` says of a create (the plan), what one resource ``bills`` (the cost), and its
+place in the order (``rank``, ``settles``: ``Ordering``) and on screen (``layer``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.images.ecr_access import ImageServices
+from ecsdeploy.resources.billing import Bill
 from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
 
@@ -232,6 +233,12 @@ class Handler:
     def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
         """The main attributes a create sets, one ``(label, value)`` each, for the plan;
         ``names`` gives the name of each logical key a Ref points at."""
+        return []
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """What ``have`` is billed for by the month, as meter quantities (none: free);
+        ``observed`` holds the app's other resources by logical key."""
         return []
 
     def client(self, service: str) -> Client:

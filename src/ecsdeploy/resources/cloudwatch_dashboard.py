@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.spec.naming import Owner
 
@@ -39,6 +40,10 @@ class DashboardHandler(UpsertHandler):
     @classmethod
     def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
         return [("graphs", str(len(props["body"].get("widgets", []))))]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.DASHBOARD, 1)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         cw = self.client("cloudwatch")

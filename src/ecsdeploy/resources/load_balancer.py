@@ -23,6 +23,7 @@ from typing import Any, ClassVar, TypeVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.resources.waiting import wait_for
@@ -238,6 +239,14 @@ class LoadBalancerHandler(Elbv2Handler):
         public = props["scheme"] == "internet-facing"
         reach = "public (internet-facing)" if public else "internal only"
         return [("reachable", reach), ("subnets", value(props["subnets"], names))]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """The balancer; internet-facing, a public IPv4 address in each of its subnets."""
+        out: list[Bill] = [Usage(Meter.LOAD_BALANCER, 1)]
+        if have.props.get("scheme") == "internet-facing":
+            out.append(Usage(Meter.PUBLIC_IPV4, len(have.props.get("subnets") or ())))
+        return out
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
@@ -32,6 +33,10 @@ class NatGatewayHandler(Ec2Handler):
             ("in subnet", value(props["subnet"], names)),
             ("address", value(props["allocation"], names)),
         ]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.NAT_GATEWAY, 1)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         states = {"Name": "state", "Values": [*LIVE_STATES, "deleting"]}

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import InvalidRequest
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.waiting import retry_while
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -114,6 +115,12 @@ class WebAclHandler(Handler):
             ("rules", ", ".join(props["managed"])),
             ("rate limit", f"{props['rate_limit']} requests per IP per 5 minutes"),
         ]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """The web ACL, and its rules: each managed group, and the rate limit."""
+        rules = len(have.props.get("managed") or ()) + 1
+        return [Usage(Meter.WAF_WEB_ACL, 1), Usage(Meter.WAF_RULE, rules)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wafv2 = self.client("wafv2")
