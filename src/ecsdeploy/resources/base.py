@@ -19,14 +19,15 @@ the same app, known only once that resource exists. The planner and executor res
 
 Besides the calls, a kind declares what the rest of ecsdeploy shows and decides about it,
 so that nothing else switches on kind names: its ``label`` and ``delete_note`` and what
-``describe`` says of a create (the plan), what one resource ``bills`` (the cost), and its
-place in the order (``rank``, ``settles``: ``Ordering``) and on screen (``layer``).
+``describe`` says of a create (the plan), what one resource ``bills`` (the cost), whether
+``down`` keeps it (``down_keeps``), and its place in the order (``rank``, ``settles``:
+``Ordering``) and on screen (``layer``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -191,6 +192,21 @@ class Context:
     recorded: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class DownKeeps:
+    """How ``down`` treats a resource that holds more than its configuration (logs, data):
+    it keeps it ``by_default`` (data) or deletes it (logs), and ``flag``, given to
+    ``down``, turns that around. ``note`` (with ``{name}``) is said when it is kept."""
+
+    flag: str
+    by_default: bool
+    note: str = ""
+
+    def keeps(self, flags: Collection[str]) -> bool:
+        """Whether ``down`` run with ``flags`` keeps the resource."""
+        return self.by_default != (self.flag in flags)
+
+
 Item = TypeVar("Item")
 
 
@@ -240,6 +256,11 @@ class Handler:
         """What ``have`` is billed for by the month, as meter quantities (none: free);
         ``observed`` holds the app's other resources by logical key."""
         return []
+
+    @classmethod
+    def down_keeps(cls, have: Observed) -> DownKeeps | None:
+        """Whether ``down`` may keep ``have``, and on which flag (None: it deletes it)."""
+        return None
 
     def client(self, service: str) -> Client:
         return self.ctx.aws.client(service)

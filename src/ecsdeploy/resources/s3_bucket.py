@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed, owned_key
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -24,6 +24,14 @@ PRIVATE = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
+
+
+DATA_BUCKETS = frozenset({"bucket/artifacts"})  # hold data (models): kept by ``down``
+KEEP_DATA = DownKeeps(
+    "--purge-data",
+    by_default=True,
+    note="Keeping bucket {name}: it holds data. `down --purge-data` deletes it.",
+)
 
 
 class BucketHandler(Handler):
@@ -42,6 +50,11 @@ class BucketHandler(Handler):
             ("private", value(props.get("private"), names)),
             ("encryption", str(props.get("encryption"))),
         ]
+
+    @classmethod
+    def down_keeps(cls, have: Observed) -> DownKeeps | None:
+        # the access-log bucket goes with the load balancer: its logs expire anyway
+        return KEEP_DATA if have.key in DATA_BUCKETS else None
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         s3 = self.client("s3")
