@@ -40,6 +40,7 @@ from typing import Any
 from ecsdeploy.aws.recorder import Call, CallRecorder
 from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.planner import set_aside_kept
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, State, build_graph
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Observed
@@ -194,7 +195,7 @@ class Profiler:
     def down(self, spec_path: Path) -> Depth:
         deployment, attribution, recorder = self._deployment(spec_path)
         plan = deployment.plan_down()
-        plan.steps = [s for s in plan.steps if s.kind != "s3.bucket"]  # as `down` keeps it
+        set_aside_kept(plan, ())  # what `down` keeps (without flags)
         return self._apply(deployment, plan, attribution, recorder)
 
     def _apply(
@@ -208,7 +209,7 @@ class Profiler:
             result = deployment.apply(plan, attribution.on_event)
             if not result.ok:
                 raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
-        graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
+        graph = build_graph(plan, registry.ordering())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
         weights = attribution.weights()
         apply_depth, chain = longest_path(deps, weights)

@@ -97,7 +97,7 @@ def slow_waits(spec_path: Path) -> SlowWaits:
     spec = load_spec(spec_path)
     deployment = Deployment.connect(Target.of(spec, spec_path=spec_path))
     plan = make_plan(deployment.desired(), [], deployment.handlers)
-    graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
+    graph = build_graph(plan, registry.ordering())
     weights: dict[str, int] = {}
     for node, (step, phase, _) in graph.items():
         what = {

@@ -21,7 +21,6 @@ from ecsdeploy.operations import Deployment, Target
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import Executor, Result
-from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Handler, Observed, Timing
 from ecsdeploy.resources.express_service import ExpressServiceFailed, ExpressServiceHandler
 from ecsdeploy.resources.iam_role import trust_policy
@@ -78,8 +77,7 @@ class Env:
     def run(self, plan: Plan) -> Result:
         """The executor, as ``up``/``down`` run it (with this kind's rank known)."""
         handlers = {**self.dep.handlers, KIND: self.handler}
-        ranks = {**registry.kind_rank(), KIND: ExpressServiceHandler.rank}
-        return Executor(self.dep.ctx, handlers, ranks).run(plan)
+        return Executor(self.dep.ctx, handlers).run(plan)
 
     def sent(self, operation: str) -> list[dict[str, Any]]:
         return [params for op, params in self.fake.requests if op == operation]

@@ -159,7 +159,7 @@ def _plan(keys_deps: dict[str, tuple[str, ...]]) -> Plan:
 
 def _executor(listener: Callable[[Event], None]) -> Executor:
     ctx = Context(aws=None, owner=Owner("t", "dev"))  # type: ignore[arg-type]
-    return Executor(ctx, {"test.waiter": Waiter(ctx)}, {"test.waiter": 1}, listener, 4)
+    return Executor(ctx, {"test.waiter": Waiter(ctx)}, listener, 4)
 
 
 def test_a_waiting_step_stops_at_its_next_poll_and_nothing_new_starts() -> None:

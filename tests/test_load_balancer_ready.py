@@ -31,7 +31,7 @@ WAF_SPEC = spec_text() + "load_balancer:\n  waf: true\n"
 
 def _graph(harness: Harness, text: str) -> dict[str, set[str]]:
     plan = harness.deployment(text).plan_up()  # type: ignore[attr-defined]
-    graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
+    graph = build_graph(plan, registry.ordering())
     return {node: deps for node, (_, _, deps) in graph.items()}
 
 
@@ -134,7 +134,7 @@ def test_a_web_acl_added_while_an_earlier_runs_load_balancer_provisions_waits_fo
     harness.recorder.listeners.append(lambda c: calls.append((c.operation, provisioning.active)))
     dep = harness.deployment(WAF_SPEC)
     plan = dep.plan_up()
-    assert not [n for n in build_graph(plan, {}, registry.settling_kinds()) if "ready:" in n]
+    assert not [n for n in build_graph(plan, registry.ordering()) if "ready:" in n]
     threading.Timer(0.5, opened.set).start()
     assert dep.apply(plan).ok
     assert [active for op, active in calls if op == "AssociateWebACL"] == [True]

@@ -15,7 +15,7 @@ from conftest import Harness, spec_text
 def test_the_chains_in_front_of_slow_resources_come_first(harness: Harness) -> None:
     dep: Any = harness.deployment(spec_text())
     plan = dep.plan_up()
-    graph = build_graph(plan, registry.kind_rank(), registry.settling_kinds())
+    graph = build_graph(plan, registry.ordering())
     urgency = priorities(graph, {k: h.slow for k, h in dep.handlers.items()})
     alarms = [n for n in graph if n.startswith("apply:alarm/")]
     assert alarms and max(urgency[n] for n in alarms) < 1  # nothing waits on an alarm

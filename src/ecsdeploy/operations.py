@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.desired import desired_resources, network_of, owner_of
-from ecsdeploy.desired.monitoring import billed_metrics
 from ecsdeploy.images import docker_ops
 from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
 from ecsdeploy.images.artifacts import resolve as resolve_artifacts
@@ -28,7 +26,7 @@ from ecsdeploy.images.content_tag import BuildSourceError
 from ecsdeploy.images.ecr_access import ImageServices, Registry
 from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
-from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_observed
+from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_now
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
@@ -101,9 +99,6 @@ OBSERVE_WORKERS = 8  # kinds observed at once
 # seconds a plan made before the lock is applied without observing again (see
 # Deployment.plan_still_holds)
 PLAN_FRESH = 30.0
-
-# kinds billed by the hour, one each (see plan.cost)
-HOURLY_KINDS = frozenset({"ec2.nat_gateway", "ec2.elastic_ip", "elbv2.load_balancer"})
 
 # a service update that changes any of these starts new tasks: watch the rollout
 ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers", "subnets",
@@ -318,9 +313,7 @@ class Deployment:
         listener: Listener | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
     ) -> Result:
-        executor = Executor(
-            self.ctx, self.handlers, registry.kind_rank(), listener, parallelism=parallelism
-        )
+        executor = Executor(self.ctx, self.handlers, listener, parallelism=parallelism)
         result = executor.run(plan)
         # what was set now, for the next plan to tell drift apart (reconcile.applied);
         # rewritten after every apply, as the sign that this app changed
@@ -448,39 +441,14 @@ class Deployment:
 
     def cost_now(self, plan: Plan) -> CostEstimate:
         """The fixed monthly cost of what this app runs now (from what the plan observed)."""
-        kinds: Counter[str] = Counter()
-        services: list[tuple[int, int, int]] = []
-        for have in plan.observed.values():
-            props = have.props
-            if have.kind in HOURLY_KINDS:
-                kinds[have.kind] += 1
-            if have.kind == "ec2.vpc_endpoint" and props.get("type") == "Interface":
-                kinds["ec2.vpc_endpoint"] += len(props.get("subnets") or ())  # billed per zone
-            elif have.kind == "elbv2.load_balancer" and props.get("scheme") == "internet-facing":
-                kinds["ec2.public_ipv4"] += len(props.get("subnets") or ())
-            elif have.kind == "wafv2.web_acl":
-                kinds["wafv2.web_acl"] += 1
-                kinds["wafv2.rule"] += len(props.get("managed") or ()) + 1
-            elif have.kind == "cloudwatch.alarm":
-                kinds["cloudwatch.alarm_metric"] += billed_metrics(props)
-            elif have.kind == "cloudwatch.dashboard":
-                kinds["cloudwatch.dashboard"] += 1
-            elif have.kind == "ecs.service":
-                task = plan.observed.get(keys.task_definition(have.name))
-                count = int(have.attrs.get("desired", props.get("desired_count") or 0))
-                if task is not None:
-                    cpu, memory = int(task.props["cpu"]), int(task.props["memory"])
-                    services.append((cpu, memory, count))
-                if props.get("public_ip"):
-                    kinds["ec2.public_ipv4"] += count
-        return estimate_observed(kinds, services, self.target.region)
+        return estimate_now(plan.observed, self.target.region)
 
     def cost_after(self) -> CostEstimate:
         return estimate(self.target.spec)
 
     def inventory(self) -> list[Observed]:
         """What this app owns now, in creation order (for ``status``)."""
-        rank = registry.kind_rank()
+        rank = registry.ordering().rank
         layers = [cls.layer for cls in registry.KINDS]
         layer_of = {cls.kind: cls.layer for cls in registry.KINDS}
         found = [o for o in self.observe([]) if o.owned]

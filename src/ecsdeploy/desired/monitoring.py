@@ -49,11 +49,6 @@ def threshold(spec: Spec, svc: Service | None, key: str) -> float:
     return float(DEFAULTS[key])
 
 
-def billed_metrics(props: Mapping[str, Any]) -> int:
-    """How many metrics CloudWatch bills an alarm for: each one it reads."""
-    return sum(1 for q in props.get("Metrics") or [] if "MetricStat" in q) or 1
-
-
 def _actions(alarms: Alarms) -> list[Any]:
     if alarms.sns_topic_arn:
         return [alarms.sns_topic_arn]

@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ecsdeploy.output.console import short_id
-from ecsdeploy.output.plan_details import Names, attributes, delete_note, label
+from ecsdeploy.output.plan_details import attributes, delete_note, label
 from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.resources.base import Unknown
+from ecsdeploy.resources.describe import Names
 
 LAYERS = ("network", "iam", "logs", "images", "data", "load_balancer", "services", "monitoring")
 INDENT = " " * 10

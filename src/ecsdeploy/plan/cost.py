@@ -10,17 +10,24 @@ processing per GB, load balancer LCUs, endpoint data processing, WAF requests, l
 access-log and image storage) depend on traffic and are left out and said so.
 
 Two entry points share one pricing path, so that "before" and "after" agree:
-``estimate(spec)`` for what a spec asks for, and ``estimate_observed(...)`` for what
-exists in AWS (ecsdeploy keeps no state file, so "before" is counted from resources).
+``estimate(spec)`` for what a spec asks for, and ``estimate_now(observed)`` for what
+exists in AWS (ecsdeploy keeps no state file, so "before" is counted from resources):
+each resource says what it bills (``Handler.bills``, in the meters of
+``resources.billing``), and ``estimate_observed`` prices the sums.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ecsdeploy.desired import network_of, owner_of
-from ecsdeploy.desired.monitoring import billed_metrics, build_alarms
+from ecsdeploy.desired.monitoring import build_alarms
+from ecsdeploy.resources import registry
+from ecsdeploy.resources.base import Observed
+from ecsdeploy.resources.billing import Meter, Tasks, Usage
+from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler, billed_metrics
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
 from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Spec
@@ -189,7 +196,12 @@ class _Tally:
 
 
 def estimate(spec: Spec | None) -> CostEstimate:
-    """The fixed monthly cost of what ``spec`` asks for (zero for no spec)."""
+    """The fixed monthly cost of what ``spec`` asks for (zero for no spec).
+
+    Counted from the spec rather than from the resources it makes: its lines name each
+    service and note autoscaling ranges and Express Mode, and making the desired resources
+    needs what only AWS says (zones, image digests). Alarms are the exception: their
+    metrics are billed as the alarm kind bills them (``billed_metrics``)."""
     if spec is None:
         return CostEstimate((), 0.0, DEFAULT_REGION, ())
     tally = _Tally(spec.region)
@@ -208,7 +220,7 @@ def estimate(spec: Spec | None) -> CostEstimate:
     has_lb = net is not None and any(s.route is not None for s in classic.values())
     if has_lb and spec.load_balancer and spec.load_balancer.waf:
         tally.waf(1, len(MANAGED_RULE_GROUPS) + 1)  # and the rate-based rule
-    alarms = [d for d in build_alarms(spec, owner_of(spec), has_lb) if d.kind == "cloudwatch.alarm"]
+    alarms = [d for d in build_alarms(spec, owner_of(spec), has_lb) if d.kind == AlarmHandler.kind]
     tally.monitoring(
         sum(billed_metrics(d.props) for d in alarms), 1 if spec.dashboard and spec.services else 0
     )
@@ -236,27 +248,42 @@ def estimate(spec: Spec | None) -> CostEstimate:
     return tally.done()
 
 
+def estimate_now(observed: Mapping[str, Observed], region: str) -> CostEstimate:
+    """The fixed monthly cost of what exists: what each observed resource ``bills``,
+    summed by meter (the tasks of each ECS service apart), and priced."""
+    meters: Counter[str] = Counter()
+    services: list[tuple[int, int, int]] = []
+    for have in observed.values():
+        kind = registry.kind_class(have.kind)
+        for bill in kind.bills(have, observed) if kind is not None else ():
+            if isinstance(bill, Usage):
+                meters[bill.meter] += bill.quantity
+            elif isinstance(bill, Tasks):
+                services.append((bill.cpu, bill.memory, bill.count))
+    return estimate_observed(meters, services, region)
+
+
 def estimate_observed(
     kinds: Mapping[str, int], services: Sequence[tuple[int, int, int]], region: str
 ) -> CostEstimate:
-    """The fixed monthly cost of what exists, from counts of observed resources.
+    """The fixed monthly cost of what exists, from the quantities of each meter.
 
-    ``kinds`` counts resources by kind: ``ec2.nat_gateway``, ``elbv2.load_balancer``,
-    ``ec2.elastic_ip``, ``ec2.vpc_endpoint`` (interface endpoints only, counted once per
-    zone they are in, as AWS bills them: one endpoint in two subnets counts 2) and
-    ``ec2.public_ipv4`` (other public IPv4 addresses: internet-facing load balancer
-    nodes, tasks with a public IP), ``wafv2.web_acl`` and ``wafv2.rule``,
-    ``cloudwatch.alarm_metric`` (metrics the alarms read) and ``cloudwatch.dashboard``.
-    Other kinds are free and ignored. ``services`` holds
+    ``kinds`` holds the quantity of each ``Meter`` by its value: ``ec2.nat_gateway``,
+    ``elbv2.load_balancer``, ``ec2.elastic_ip``, ``ec2.vpc_endpoint`` (interface endpoints
+    only, counted once per zone they are in, as AWS bills them: one endpoint in two
+    subnets counts 2) and ``ec2.public_ipv4`` (other public IPv4 addresses:
+    internet-facing load balancer nodes, tasks with a public IP), ``wafv2.web_acl`` and
+    ``wafv2.rule``, ``cloudwatch.alarm_metric`` (metrics the alarms read) and
+    ``cloudwatch.dashboard``. Other names are free and ignored. ``services`` holds
     (cpu units, memory MiB, running or desired tasks) of each ECS service.
     """
     tally = _Tally(region)
-    tally.nat(kinds.get("ec2.nat_gateway", 0), kinds.get("ec2.elastic_ip", 0))
-    tally.load_balancer(kinds.get("elbv2.load_balancer", 0))
-    tally.public_ips("Public IPv4 (load balancer, tasks)", kinds.get("ec2.public_ipv4", 0))
-    tally.endpoints(kinds.get("ec2.vpc_endpoint", 0))
-    tally.waf(kinds.get("wafv2.web_acl", 0), kinds.get("wafv2.rule", 0))
-    tally.monitoring(kinds.get("cloudwatch.alarm_metric", 0), kinds.get("cloudwatch.dashboard", 0))
+    tally.nat(kinds.get(Meter.NAT_GATEWAY, 0), kinds.get(Meter.ELASTIC_IP, 0))
+    tally.load_balancer(kinds.get(Meter.LOAD_BALANCER, 0))
+    tally.public_ips("Public IPv4 (load balancer, tasks)", kinds.get(Meter.PUBLIC_IPV4, 0))
+    tally.endpoints(kinds.get(Meter.INTERFACE_ENDPOINT_AZ, 0))
+    tally.waf(kinds.get(Meter.WAF_WEB_ACL, 0), kinds.get(Meter.WAF_RULE, 0))
+    tally.monitoring(kinds.get(Meter.ALARM_METRIC, 0), kinds.get(Meter.DASHBOARD, 0))
     for i, (cpu, memory, count) in enumerate(services, 1):
         tally.tasks(f"Fargate tasks: service {i}", cpu, memory, count)
     return tally.done()

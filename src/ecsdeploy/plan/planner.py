@@ -11,12 +11,22 @@ from __future__ import annotations
 import graphlib
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ecsdeploy.plan.model import Action, Plan, Step
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Ref, Unknown, resolve
+from ecsdeploy.resources import registry
+from ecsdeploy.resources.base import (
+    Change,
+    Desired,
+    DownKeeps,
+    Handler,
+    Observed,
+    Ref,
+    Unknown,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,21 @@ def _is_drift(step: Step, steps: Mapping[str, Step], last_set: str | None) -> bo
 def delete_all(observed: Iterable[Observed], handlers: Mapping[str, Handler]) -> Plan:
     """The plan of ``down``: every owned resource, deleted."""
     return make_plan([], [o for o in observed if o.owned], handlers)
+
+
+def set_aside_kept(plan: Plan, flags: Collection[str]) -> list[tuple[Step, DownKeeps]]:
+    """Take out of a ``down`` plan what ``down`` run with ``flags`` keeps (log groups
+    unless ``--keep-logs``, data unless ``--purge-data``: each kind's ``down_keeps``);
+    return those steps, with why."""
+    kept: list[tuple[Step, DownKeeps]] = []
+    for step in plan.steps:
+        kind = registry.kind_class(step.kind)
+        why = kind.down_keeps(step.have) if kind is not None and step.have is not None else None
+        if why is not None and why.keeps(flags):
+            kept.append((step, why))
+    aside = {id(step) for step, _ in kept}
+    plan.steps = [s for s in plan.steps if id(s) not in aside]
+    return kept
 
 
 def _lookup(

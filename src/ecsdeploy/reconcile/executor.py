@@ -40,7 +40,7 @@ import heapq
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +48,7 @@ from enum import Enum
 
 from ecsdeploy.aws.errors import DependencyViolation, NotFound
 from ecsdeploy.plan.model import Action, Plan, Step
-from ecsdeploy.resources.base import Context, Handler, Observed, Ref, resolve
+from ecsdeploy.resources.base import Context, Handler, Observed, Ordering, Ref, resolve
 from ecsdeploy.resources.waiting import retry_while
 
 DEFAULT_PARALLELISM = 8
@@ -102,11 +102,10 @@ def _node(step: Step, phase: str) -> str:
     return f"{phase}:{step.key}"
 
 
-def build_graph(
-    plan: Plan, rank: Mapping[str, int], settles: Collection[str] = ()
-) -> dict[str, tuple[Step, str, set[str]]]:
+def build_graph(plan: Plan, ordering: Ordering) -> dict[str, tuple[Step, str, set[str]]]:
     """node -> (step, phase, dependencies). Phase is "apply", "ready" (the wait of a
-    created resource of a kind in ``settles``) or "delete"."""
+    created resource of a kind that settles) or "delete"."""
+    rank, settles = ordering.rank, ordering.settles
     graph: dict[str, tuple[Step, str, set[str]]] = {}
     replaced = [s for s in plan.steps if s.action is Action.REPLACE]
     removed = [s for s in plan.steps if s.action is Action.DELETE]
@@ -169,19 +168,17 @@ class Executor:
         self,
         ctx: Context,
         handlers: Mapping[str, Handler],
-        rank: Mapping[str, int],
         listener: Listener | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
     ) -> None:
         self.ctx = ctx
         self.handlers = handlers
-        self.rank = rank
+        self.ordering = Ordering.of(handlers.values())
         self.listener = listener or (lambda event: None)
         self.parallelism = max(1, parallelism)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._settles = frozenset(kind for kind, h in handlers.items() if h.settles)
         self._started: dict[str, float] = {}  # step id -> when its create started
         ctx.note = self._note
 
@@ -198,7 +195,7 @@ class Executor:
             return self._run(plan)
 
     def _run(self, plan: Plan) -> Result:
-        graph = build_graph(plan, self.rank, self._settles)
+        graph = build_graph(plan, self.ordering)
         result = Result(resources=dict(plan.observed))
         sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
         sorter.prepare()

@@ -16,20 +16,30 @@ its own that runs beside the rest of the apply. Only what names the resource in
 
 ``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of another resource of
 the same app, known only once that resource exists. The planner and executor resolve them.
+
+Besides the calls, a kind declares what the rest of ecsdeploy shows and decides about it,
+so that nothing else switches on kind names: its ``label`` and ``delete_note`` and what
+``describe`` says of a create (the plan), what one resource ``bills`` (the cost), whether
+``down`` keeps it (``down_keeps``), and its place in the order (``rank``, ``settles``:
+``Ordering``) and on screen (``layer``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.catch_up import CatchingUp, Patience
 from ecsdeploy.aws.clients import Aws, Client
 from ecsdeploy.images.ecr_access import ImageServices
+from ecsdeploy.resources.billing import Bill
 from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
+
+if TYPE_CHECKING:
+    from ecsdeploy.resources.describe import Line, Names
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,21 @@ class Context:
     recorded: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class DownKeeps:
+    """How ``down`` treats a resource that holds more than its configuration (logs, data):
+    it keeps it ``by_default`` (data) or deletes it (logs), and ``flag``, given to
+    ``down``, turns that around. ``note`` (with ``{name}``) is said when it is kept."""
+
+    flag: str
+    by_default: bool
+    note: str = ""
+
+    def keeps(self, flags: Collection[str]) -> bool:
+        """Whether ``down`` run with ``flags`` keeps the resource."""
+        return self.by_default != (self.flag in flags)
+
+
 Item = TypeVar("Item")
 
 
@@ -191,8 +216,15 @@ class Handler:
     """Base of every resource kind; see the module docstring for the contract."""
 
     kind: ClassVar[str]
-    layer: ClassVar[str]  # network | iam | logs | load_balancer | services (for display)
-    rank: ClassVar[int]  # creation order between kinds; deletes run in reverse
+    label: ClassVar[str]  # what it is, in plain words: "NAT gateway"
+    # what deleting one also ends, beyond the resource itself ("" for nothing more)
+    delete_note: ClassVar[str] = ""
+    # where status and the plan show it: network | iam | logs | images | data |
+    # load_balancer | services | monitoring (display only)
+    layer: ClassVar[str]
+    # the order between kinds: a delete waits for those of higher ranks (what sits on top
+    # of it); creates follow the Refs between resources (see ``Ordering``)
+    rank: ClassVar[int]
     services: ClassVar[tuple[str, ...]]  # AWS clients this kind uses
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # attrs that an update changes (a task definition's revision ARN): what refers to them
@@ -213,6 +245,24 @@ class Handler:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    # --- what the rest of ecsdeploy shows and decides -----------------------------------
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        """The main attributes a create sets, one ``(label, value)`` each, for the plan;
+        ``names`` gives the name of each logical key a Ref points at."""
+        return []
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """What ``have`` is billed for by the month, as meter quantities (none: free);
+        ``observed`` holds the app's other resources by logical key."""
+        return []
+
+    @classmethod
+    def down_keeps(cls, have: Observed) -> DownKeeps | None:
+        """Whether ``down`` may keep ``have``, and on which flag (None: it deletes it)."""
+        return None
 
     def client(self, service: str) -> Client:
         """The service's client, its calls retried while AWS catches up with a resource
@@ -296,6 +346,21 @@ class Handler:
     def retag(self, have: Observed, tags: dict[str, str]) -> None:
         """Set ``tags`` on the resource (only for kinds with ``retags``)."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The order between kinds, as the executor needs it: the ``rank`` of each kind
+    (deletes of higher ranks first) and the kinds that ``settle`` (a create followed by a
+    wait for readiness). Order between resources comes from their Refs."""
+
+    rank: Mapping[str, int]
+    settles: frozenset[str]
+
+    @classmethod
+    def of(cls, kinds: Iterable[type[Handler] | Handler]) -> Ordering:
+        found = list(kinds)
+        return cls({k.kind: k.rank for k in found}, frozenset(k.kind for k in found if k.settles))
 
 
 class UpsertHandler(Handler):

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 PARAMS = (
@@ -83,9 +85,22 @@ def alarm_props(alarm: Mapping[str, Any]) -> dict[str, Any]:
 
 class AlarmHandler(UpsertHandler):
     kind: ClassVar[str] = "cloudwatch.alarm"
+    label: ClassVar[str] = "alarm"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 11
     services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        actions = props.get("AlarmActions") or []
+        notifies = (
+            value(actions, names) if actions else "nobody (set alarms.email or sns_topic_arn)"
+        )
+        return [("alarms when", str(props["AlarmDescription"])), ("notifies", notifies)]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.ALARM_METRIC, billed_metrics(have.props))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         cw = self.client("cloudwatch")
@@ -146,3 +161,8 @@ class AlarmHandler(UpsertHandler):
     def delete(self, have: Observed) -> None:
         # DeleteAlarms succeeds for names that do not exist
         self.client("cloudwatch").delete_alarms(AlarmNames=[have.name])
+
+
+def billed_metrics(props: Mapping[str, Any]) -> int:
+    """How many metrics CloudWatch bills an alarm for: each one it reads."""
+    return sum(1 for q in props.get("Metrics") or [] if "MetricStat" in q) or 1

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.spec.naming import Owner
 
 
@@ -31,9 +33,18 @@ def console_url(region: str, name: str) -> str:
 
 class DashboardHandler(UpsertHandler):
     kind: ClassVar[str] = "cloudwatch.dashboard"
+    label: ClassVar[str] = "dashboard"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 11
     services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("graphs", str(len(props["body"].get("widgets", []))))]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.DASHBOARD, 1)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         cw = self.client("cloudwatch")

@@ -13,14 +13,20 @@ from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names
 
 
 class ImageHandler(Handler):
     kind: ClassVar[str] = "ecr.image"
+    label: ClassVar[str] = "image push"
     layer: ClassVar[str] = "images"
     rank: ClassVar[int] = 1
     services: ClassVar[tuple[str, ...]] = ("ecr",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"registry", "repository", "tag"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("push to", f"{props['registry']}/{props['repository']}:{props['tag']}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         images = self.ctx.images

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -36,10 +37,19 @@ def lifecycle_policy(keep: int) -> str:
 
 class RepositoryHandler(Handler):
     kind: ClassVar[str] = "ecr.repository"
+    label: ClassVar[str] = "image repository"
+    delete_note: ClassVar[str] = "with every image in it"
     layer: ClassVar[str] = "images"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("ecr",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("scan on push", value(props.get("scan_on_push"), names)),
+            ("keeps", f"{props['keep']} images"),
+        ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         ecr = self.client("ecr")

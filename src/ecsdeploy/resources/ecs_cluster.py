@@ -6,17 +6,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ecs_common import ecs_tags
 from ecsdeploy.spec.naming import tags_to_dict
 
 
 class ClusterHandler(Handler):
     kind: ClassVar[str] = "ecs.cluster"
+    label: ClassVar[str] = "ECS cluster"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("container insights", str(props.get("insights")))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         ecs = self.client("ecs")

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, TypeVar
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Tasks, Usage
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import client_token
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
@@ -32,10 +34,34 @@ LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, contai
 
 class ServiceHandler(Handler):
     kind: ClassVar[str] = "ecs.service"
+    label: ClassVar[str] = "ECS service"
+    delete_note: ClassVar[str] = "stops its running tasks"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 8
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        lines = [("tasks", str(props.get("desired_count", "set by autoscaling")))]
+        lines.append(("runs", value(props["task_definition"], names)))
+        lines.append(("subnets", value(props["subnets"], names)))
+        for target_group, container, port in sorted(props.get("load_balancers") or (), key=str):
+            lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
+        return lines
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """Its tasks, at the size of its task definition; a public IPv4 address for each
+        task when they get one."""
+        count = int(have.attrs.get("desired", have.props.get("desired_count") or 0))
+        out: list[Bill] = []
+        task = observed.get(f"taskdef/{have.name}")
+        if task is not None:
+            out.append(Tasks(int(task.props["cpu"]), int(task.props["memory"]), count))
+        if have.props.get("public_ip"):
+            out.append(Usage(Meter.PUBLIC_IPV4, count))
+        return out
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

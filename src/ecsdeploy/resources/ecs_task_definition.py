@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
+from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import ROLE_NOT_ASSUMABLE, ecs_tags, retry_until_propagated
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import tags_to_dict
@@ -33,10 +34,15 @@ class TaskDefinitionHandler(UpsertHandler):
     """An update registers a new revision; the old ones stay for rollback."""
 
     kind: ClassVar[str] = "ecs.task_definition"
+    label: ClassVar[str] = "task definition"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 6
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     volatile_attrs: ClassVar[frozenset[str]] = frozenset({"arn", "revision"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return container(props, names)
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         ecs = self.client("ecs")

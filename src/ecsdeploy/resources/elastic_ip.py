@@ -6,14 +6,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.ec2_common import Ec2Handler, owner_filters, tag_spec
 from ecsdeploy.spec.naming import tags_to_dict
 
 
 class ElasticIpHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.elastic_ip"
+    label: ClassVar[str] = "Elastic IP address"
+    delete_note: ClassVar[str] = "the address is released"
     rank: ClassVar[int] = 1
     held_by_dependents: ClassVar[bool] = True
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.ELASTIC_IP, 1)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         # DescribeAddresses has no paginator; it returns every address in one answer.

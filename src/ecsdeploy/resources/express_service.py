@@ -29,6 +29,7 @@ from typing import Any, ClassVar, TypeVar
 from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
     cluster_name,
@@ -57,6 +58,8 @@ class ExpressServiceFailed(AwsError):
 
 class ExpressServiceHandler(Handler):
     kind: ClassVar[str] = "ecs.express_service"
+    label: ClassVar[str] = "ECS Express Mode service"
+    delete_note: ClassVar[str] = "stops its tasks and its URL"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 8
     services: ClassVar[tuple[str, ...]] = ("ecs",)
@@ -65,6 +68,18 @@ class ExpressServiceHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "infrastructure_role"})
 
     # --- reading -----------------------------------------------------------------------
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        lines = container(props, names)
+        lines.append(("health check", f"GET {props['health_path']}"))
+        scaling = props.get("scaling")
+        if scaling:
+            lines.append(
+                ("scaling", f"{scaling['min']}-{scaling['max']} tasks at {scaling['metric']} "
+                            f"{scaling['target']}")
+            )  # fmt: skip
+        return lines
+
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         cluster = cluster_name(self.ctx.owner)
         wanted = {w.name: w for w in wants}

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -50,10 +51,21 @@ def trust_policy(service: str) -> str:
 
 class IamRoleHandler(Handler):
     kind: ClassVar[str] = "iam.role"
+    label: ClassVar[str] = "IAM role"
     layer: ClassVar[str] = "iam"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("iam",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"path"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        lines = [("used by", _trust(str(props["trust"])))]
+        managed = sorted(str(m).rsplit("/", 1)[-1] for m in props.get("managed") or ())
+        if managed:
+            lines.append(("AWS policies", ", ".join(managed)))
+        for name, doc in sorted((props.get("inline") or {}).items()):
+            lines.append((f"allows ({name})", _policy_actions(str(doc))))
+        return lines
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         iam = self.client("iam")
@@ -210,3 +222,31 @@ class IamRoleHandler(Handler):
             except NotFound:
                 pass
         iam.delete_role(RoleName=have.name)
+
+
+def _policy_actions(doc: str) -> str:
+    """The actions an IAM policy document allows, on what (Allow statements only)."""
+    try:
+        statements = json.loads(doc).get("Statement", [])
+    except ValueError:
+        return doc
+    parts = []
+    for st in statements if isinstance(statements, list) else [statements]:
+        actions = st.get("Action", [])
+        resources = st.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        parts.append(f"{', '.join(actions)} on {', '.join(resources)}")
+    return "; ".join(parts)
+
+
+def _trust(doc: str) -> str:
+    try:
+        statements = json.loads(doc).get("Statement", [])
+    except ValueError:
+        return doc
+    found: list[str] = []
+    for st in statements:
+        service = st.get("Principal", {}).get("Service", [])
+        found += [service] if isinstance(service, str) else service
+    return ", ".join(found)

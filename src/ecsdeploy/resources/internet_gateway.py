@@ -12,6 +12,7 @@ from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 class InternetGatewayHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.internet_gateway"
+    label: ClassVar[str] = "internet gateway"
     rank: ClassVar[int] = 1
     # A new VPC means a new gateway: the old VPC can only be deleted once its gateway is
     # detached, which must happen in the delete half of the replace, not in a later update.

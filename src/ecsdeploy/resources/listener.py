@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.load_balancer import (
     Elbv2Handler,
     describe_tags,
@@ -128,8 +129,17 @@ def _owned_listeners(
 
 class ListenerHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.listener"
+    label: ClassVar[str] = "listener"
     rank: ClassVar[int] = 6
     replace_on: ClassVar[frozenset[str]] = frozenset({"load_balancer", "port"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        lines = [("port", f"{props['protocol']} {props['port']}")]
+        if props.get("certificate"):
+            lines.append(("certificate", value(props["certificate"], names)))
+        lines.append(("default", _action_text(props.get("default_action"), names)))
+        return lines
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         # A listener added by hand on our load balancer has no owner tags and is ignored;
@@ -216,3 +226,16 @@ class ListenerHandler(Elbv2Handler):
     def delete(self, have: Observed) -> None:
         # Deletes the listener's rules with it.
         self.client("elbv2").delete_listener(ListenerArn=have.id)
+
+
+def _action_text(action: Mapping[str, Any] | None, names: Names) -> str:
+    if not action:
+        return "(none)"
+    kind = action.get("type")
+    if kind == "forward":
+        return f"forward to {value(action.get('target_group'), names)}"
+    if kind == "redirect":
+        return f"redirect to {action.get('protocol')} port {action.get('port')}"
+    if kind == "fixed-response":
+        return f"answer {action.get('status')} {action.get('body', '')}".rstrip()
+    return value(action, names)

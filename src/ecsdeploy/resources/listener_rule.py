@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.listener import action_props, forward, owned_listeners
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, once_active
 from ecsdeploy.spec.naming import dict_to_tags
@@ -52,8 +53,20 @@ def _condition_props(aws: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[st
 
 class ListenerRuleHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.listener_rule"
+    label: ClassVar[str] = "routing rule"
+    delete_note: ClassVar[str] = "its path no longer reaches the service"
     rank: ClassVar[int] = 7
     replace_on: ClassVar[frozenset[str]] = frozenset({"listener"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        match = [f"path {x}" for x in sorted(props.get("paths") or ())]
+        match += [f"host {x}" for x in sorted(props.get("hosts") or ())]
+        return [
+            ("when", " and ".join(match) or "always"),
+            ("then", f"forward to {value(props['target_group'], names)}"),
+            ("priority", str(props["priority"])),
+        ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")

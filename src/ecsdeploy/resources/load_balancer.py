@@ -23,6 +23,8 @@ from typing import Any, ClassVar, TypeVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
@@ -225,10 +227,26 @@ class Elbv2Handler(Handler):
 # --- the kind ----------------------------------------------------------------------------
 class LoadBalancerHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.load_balancer"
+    label: ClassVar[str] = "load balancer"
+    delete_note: ClassVar[str] = "the app's URL stops answering"
     rank: ClassVar[int] = 5
     slow: ClassVar[float] = 150.0  # provisioning for 2-3 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
     settles: ClassVar[bool] = True
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        public = props["scheme"] == "internet-facing"
+        reach = "public (internet-facing)" if public else "internal only"
+        return [("reachable", reach), ("subnets", value(props["subnets"], names))]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """The balancer; internet-facing, a public IPv4 address in each of its subnets."""
+        out: list[Bill] = [Usage(Meter.LOAD_BALANCER, 1)]
+        if have.props.get("scheme") == "internet-facing":
+            out.append(Usage(Meter.PUBLIC_IPV4, len(have.props.get("subnets") or ())))
+        return out
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")

@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names
+
+# ``down`` deletes the services' logs unless asked to keep them
+KEEP_LOGS = DownKeeps("--keep-logs", by_default=False)
 
 
 class LogGroupHandler(Handler):
     kind: ClassVar[str] = "logs.log_group"
+    label: ClassVar[str] = "log group"
+    delete_note: ClassVar[str] = "its logs are deleted"
     layer: ClassVar[str] = "logs"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("logs",)
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("keeps logs", f"{props['retention_days']} days")]
+
+    @classmethod
+    def down_keeps(cls, have: Observed) -> DownKeeps | None:
+        return KEEP_LOGS
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         logs = self.client("logs")

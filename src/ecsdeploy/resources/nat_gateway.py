@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
 
@@ -19,9 +21,22 @@ LIVE_STATES = ("pending", "available")
 
 class NatGatewayHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.nat_gateway"
+    label: ClassVar[str] = "NAT gateway"
+    delete_note: ClassVar[str] = "private subnets lose outbound internet"
     rank: ClassVar[int] = 2
     slow: ClassVar[float] = 90.0  # pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"subnet", "allocation"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("in subnet", value(props["subnet"], names)),
+            ("address", value(props["allocation"], names)),
+        ]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        return [Usage(Meter.NAT_GATEWAY, 1)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         states = {"Name": "state", "Values": [*LIVE_STATES, "deleting"]}

@@ -1,8 +1,17 @@
-"""The resource kinds ecsdeploy knows, in creation order. Adding a kind = one line here."""
+"""The resource kinds ecsdeploy knows. Adding a kind = one line here.
+
+Everything ecsdeploy knows of a kind is declared by its handler class (see
+``resources.base``); the rest of ecsdeploy finds it here by kind name (``kind_class``)
+rather than keeping tables of its own. The order of ``KINDS`` is the order kinds are
+observed in, so the order of a plan's deletes; the order between kinds for creating and
+deleting is their ``rank`` (``ordering``).
+"""
 
 from __future__ import annotations
 
-from ecsdeploy.resources.base import Context, Handler
+import functools
+
+from ecsdeploy.resources.base import Context, Handler, Ordering
 from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler
 from ecsdeploy.resources.cloudwatch_dashboard import DashboardHandler
 from ecsdeploy.resources.ecr_image import ImageHandler
@@ -73,10 +82,16 @@ def handlers(ctx: Context) -> dict[str, Handler]:
     return {cls.kind: cls(ctx) for cls in KINDS}
 
 
-def kind_rank() -> dict[str, int]:
-    return {cls.kind: cls.rank for cls in KINDS}
+def kind_class(kind: str) -> type[Handler] | None:
+    """The handler class of ``kind``, or None for a kind ecsdeploy does not know."""
+    return _by_kind(KINDS).get(kind)
 
 
-def settling_kinds() -> frozenset[str]:
-    """Kinds whose create is followed by a wait for readiness (``Handler.settles``)."""
-    return frozenset(cls.kind for cls in KINDS if cls.settles)
+@functools.cache
+def _by_kind(kinds: tuple[type[Handler], ...]) -> dict[str, type[Handler]]:
+    return {cls.kind: cls for cls in kinds}
+
+
+def ordering() -> Ordering:
+    """The order between the kinds (the executor's, for tests and the benchmark)."""
+    return Ordering.of(KINDS)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 # props["routes"]: {destination CIDR: target id}; the target kind is read from its prefix.
@@ -27,8 +28,16 @@ def _target_param(target: str) -> str:
 
 class RouteTableHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.route_table"
+    label: ClassVar[str] = "route table"
     rank: ClassVar[int] = 3
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        routes = ", ".join(
+            f"{dest} via {value(to, names)}" for dest, to in sorted(props["routes"].items())
+        )
+        return [("routes", routes or "local only"), ("subnets", value(props["subnets"], names))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

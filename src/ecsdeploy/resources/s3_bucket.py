@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -25,13 +26,35 @@ PRIVATE = {
 }
 
 
+DATA_BUCKETS = frozenset({"bucket/artifacts"})  # hold data (models): kept by ``down``
+KEEP_DATA = DownKeeps(
+    "--purge-data",
+    by_default=True,
+    note="Keeping bucket {name}: it holds data. `down --purge-data` deletes it.",
+)
+
+
 class BucketHandler(Handler):
     kind: ClassVar[str] = "s3.bucket"
+    label: ClassVar[str] = "S3 bucket"
+    delete_note: ClassVar[str] = "with every object in it"
     layer: ClassVar[str] = "data"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("s3",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     held_by_dependents: ClassVar[bool] = True
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("private", value(props.get("private"), names)),
+            ("encryption", str(props.get("encryption"))),
+        ]
+
+    @classmethod
+    def down_keeps(cls, have: Observed) -> DownKeeps | None:
+        # the access-log bucket goes with the load balancer: its logs expire anyway
+        return KEEP_DATA if have.key in DATA_BUCKETS else None
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         s3 = self.client("s3")

@@ -12,14 +12,20 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
 from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names
 
 
 class ObjectHandler(Handler):
     kind: ClassVar[str] = "s3.object"
+    label: ClassVar[str] = "artifact upload"
     layer: ClassVar[str] = "data"
     rank: ClassVar[int] = 1
     services: ClassVar[tuple[str, ...]] = ("s3",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"bucket", "key", "sha256"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("upload to", f"s3://{props['bucket']}/{props['key']}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         s3 = self.client("s3")

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.scaling_target import DIMENSION, NAMESPACE, app_items
 
 METRICS = {
@@ -23,10 +24,15 @@ COOLDOWN_IN = 300
 
 class ScalingPolicyHandler(UpsertHandler):
     kind: ClassVar[str] = "autoscaling.policy"
+    label: ClassVar[str] = "autoscaling policy"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 10
     services: ClassVar[tuple[str, ...]] = ("application-autoscaling", "ecs")
     replace_on: ClassVar[frozenset[str]] = frozenset({"resource_id", "policy_name"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("keeps", f"{props['metric']} near {props['target']:g}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

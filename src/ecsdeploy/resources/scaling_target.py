@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed, UpsertHandler
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ecs_common import cluster_name, owns_cluster
 
 NAMESPACE = "ecs"
@@ -40,10 +41,15 @@ def app_items(
 
 class ScalingTargetHandler(UpsertHandler):
     kind: ClassVar[str] = "autoscaling.target"
+    label: ClassVar[str] = "autoscaling range"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 9
     services: ClassVar[tuple[str, ...]] = ("application-autoscaling", "ecs")
     replace_on: ClassVar[frozenset[str]] = frozenset({"resource_id"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("tasks", f"between {props['min']} and {props['max']}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

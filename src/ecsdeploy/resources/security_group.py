@@ -8,11 +8,12 @@ default allow-all egress rule is left as AWS creates it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AlreadyExists, NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 Rule = tuple[str, int, int, str]
@@ -47,9 +48,14 @@ def _permission(rule: Rule) -> dict[str, Any]:
 
 class SecurityGroupHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.security_group"
+    label: ClassVar[str] = "security group (firewall)"
     rank: ClassVar[int] = 2
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "group_name", "description"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("allows in", _ingress(props["ingress"], names))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -137,3 +143,11 @@ class SecurityGroupHandler(Ec2Handler):
                 pass
             have.props["ingress"] = frozenset()
         ec2.delete_security_group(GroupId=have.id)
+
+
+def _ingress(rules: Iterable[tuple[Any, ...]], names: Names) -> str:
+    out = []
+    for protocol, low, high, source in sorted(rules, key=str):
+        ports = str(low) if low == high else f"{low}-{high}"
+        out.append(f"{protocol} {ports} from {value(source, names)}")
+    return "; ".join(out) or "none"

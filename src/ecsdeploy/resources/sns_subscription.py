@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.sns_topic import owned_topics
 
 PENDING = "PendingConfirmation"
@@ -23,10 +24,16 @@ PENDING = "PendingConfirmation"
 
 class SubscriptionHandler(Handler):
     kind: ClassVar[str] = "sns.subscription"
+    label: ClassVar[str] = "notification subscription"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 1
     services: ClassVar[tuple[str, ...]] = ("sns",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"topic", "protocol", "endpoint"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        confirm = " (the address must confirm it)" if props["protocol"] == "email" else ""
+        return [("sends to", f"{props['protocol']} {props['endpoint']}{confirm}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         sns = self.client("sns")

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
 
@@ -42,10 +43,16 @@ def _owned_topics(sns: Client, owner: Owner) -> list[Topic]:
 
 class TopicHandler(Handler):
     kind: ClassVar[str] = "sns.topic"
+    label: ClassVar[str] = "notification topic"
+    delete_note: ClassVar[str] = "alarms stop notifying"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 0
     services: ClassVar[tuple[str, ...]] = ("sns",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("name", str(props["name"]))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wanted = {w.name: w for w in wants}

@@ -6,14 +6,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 
 class SubnetHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.subnet"
+    label: ClassVar[str] = "subnet"
     rank: ClassVar[int] = 1
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "cidr", "az"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("address range", f"{props['cidr']} in zone {props['az']}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

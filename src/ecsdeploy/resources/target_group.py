@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, full_name
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags
@@ -44,11 +45,23 @@ def _health_check(props: Mapping[str, Any]) -> dict[str, Any]:
 
 class TargetGroupHandler(Elbv2Handler):
     kind: ClassVar[str] = "elbv2.target_group"
+    label: ClassVar[str] = "target group"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "port", "protocol", "vpc", "target_type"}
     )
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("port", f"{props['protocol']} {props['port']}"),
+            (
+                "health check",
+                f"GET {props['health_path']} every {props['health_interval']}s, "
+                f"expects {props['matcher']}",
+            ),
+        ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         elbv2 = self.client("elbv2")

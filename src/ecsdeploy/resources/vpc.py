@@ -6,14 +6,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 
 class VpcHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.vpc"
+    label: ClassVar[str] = "VPC (private network)"
     rank: ClassVar[int] = 0
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"cidr"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("address range", str(props["cidr"]))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []

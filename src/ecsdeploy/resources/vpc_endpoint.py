@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import classify
 from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
 
@@ -19,9 +21,21 @@ LIVE_STATES = ("pendingacceptance", "pending", "available")
 
 class VpcEndpointHandler(Ec2Handler):
     kind: ClassVar[str] = "ec2.vpc_endpoint"
+    label: ClassVar[str] = "VPC endpoint"
     rank: ClassVar[int] = 4
     slow: ClassVar[float] = 90.0  # an interface endpoint: pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "service", "type"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [("service", f"{props['service']} ({str(props.get('type', '')).lower()})")]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """An interface endpoint is billed once per zone it is in (one subnet each)."""
+        if have.props.get("type") != "Interface":
+            return []
+        return [Usage(Meter.INTERFACE_ENDPOINT_AZ, len(have.props.get("subnets") or ()))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         states = {"Name": "vpc-endpoint-state", "Values": list(LIVE_STATES)}

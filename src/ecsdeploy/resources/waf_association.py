@@ -14,18 +14,28 @@ from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.load_balancer import owned_load_balancers, wait_active
 from ecsdeploy.resources.waf_web_acl import acl_tags
 
 
 class WebAclAssociationHandler(Handler):
     kind: ClassVar[str] = "wafv2.association"
+    label: ClassVar[str] = "firewall attachment"
+    delete_note: ClassVar[str] = "the load balancer is no longer filtered"
     layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 7
     services: ClassVar[tuple[str, ...]] = ("wafv2", "elbv2")
     # another web ACL or resource: disassociate, then associate (emulators do not
     # replace an association in place)
     replace_on: ClassVar[frozenset[str]] = frozenset({"web_acl", "resource"})
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("filters", value(props["resource"], names)),
+            ("with", value(props["web_acl"], names)),
+        ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wafv2 = self.client("wafv2")

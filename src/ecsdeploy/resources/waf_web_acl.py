@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import InvalidRequest
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.billing import Bill, Meter, Usage
+from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.waiting import retry_while
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
@@ -100,11 +102,25 @@ class _LockLost(InvalidRequest):
 
 class WebAclHandler(Handler):
     kind: ClassVar[str] = "wafv2.web_acl"
+    label: ClassVar[str] = "web application firewall (WAF)"
     layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 4
     services: ClassVar[tuple[str, ...]] = ("wafv2",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     held_by_dependents: ClassVar[bool] = True
+
+    @classmethod
+    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+        return [
+            ("rules", ", ".join(props["managed"])),
+            ("rate limit", f"{props['rate_limit']} requests per IP per 5 minutes"),
+        ]
+
+    @classmethod
+    def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
+        """The web ACL, and its rules: each managed group, and the rate limit."""
+        rules = len(have.props.get("managed") or ()) + 1
+        return [Usage(Meter.WAF_WEB_ACL, 1), Usage(Meter.WAF_RULE, rules)]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wafv2 = self.client("wafv2")

@@ -25,9 +25,6 @@ from ecsdeploy.cli.shared import (
     title,
 )
 from ecsdeploy.output.console import err
-from ecsdeploy.resources import keys
-
-DATA_BUCKETS = frozenset({keys.ARTIFACTS_BUCKET})  # kept unless --purge-data
 
 if TYPE_CHECKING:
     from ecsdeploy.reconcile.executor import Event
@@ -69,6 +66,7 @@ def down(
     from ecsdeploy.output.plan_view import show_plan
     from ecsdeploy.output.progress import display
     from ecsdeploy.output.summary import show_summary
+    from ecsdeploy.plan.planner import set_aside_kept
     from ecsdeploy.reconcile.lock import Lock
     from ecsdeploy.reconcile.report import Phases, StepLog
 
@@ -78,17 +76,11 @@ def down(
         deployment = connect(target)
         with phases.measure("plan"):
             the_plan = deployment.plan_down(disable_deletion_protection)
-        if keep_logs:
-            the_plan.steps = [s for s in the_plan.steps if s.kind != "logs.log_group"]
-        if not purge_data:
-            # the access-log bucket goes with the load balancer: logs expire anyway
-            for step in the_plan.steps:
-                if step.key in DATA_BUCKETS:
-                    err.print(
-                        f"Keeping bucket {step.name}: it holds data. "
-                        "`down --purge-data` deletes it."
-                    )
-            the_plan.steps = [s for s in the_plan.steps if s.key not in DATA_BUCKETS]
+        flags = {"--keep-logs"} if keep_logs else set()
+        flags |= {"--purge-data"} if purge_data else set()
+        for step, why in set_aside_kept(the_plan, flags):
+            if why.note:
+                err.print(why.note.format(name=step.name))
         if the_plan.empty:
             err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
             return
