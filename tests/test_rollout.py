@@ -13,13 +13,13 @@ from ecsdeploy.reconcile.rollout import (
     CIRCUIT_BREAKER,
     DRAINING,
     UNSEEN_GRACE,
-    AwsRolloutSource,
     Outcome,
     Progress,
     Watch,
     watch,
 )
 from ecsdeploy.resources.base import Timing
+from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 
 from conftest import FakeClock
 

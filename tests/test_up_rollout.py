@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
-from ecsdeploy.reconcile.rollout import AwsRolloutSource
+from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 
 from conftest import spec_text
 

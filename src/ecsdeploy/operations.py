@@ -32,7 +32,6 @@ from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
 from ecsdeploy.reconcile.rollout import (
-    AwsRolloutSource,
     Outcome,
     Progress,
     RolloutSource,
@@ -44,6 +43,7 @@ from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.load_balancer import DeletionProtected
 from ecsdeploy.resources.reads import SharedReads
+from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
