@@ -20,6 +20,7 @@ the same app, known only once that resource exists. The planner and executor res
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,9 +167,13 @@ class Timing:
 Emit = Callable[[str], None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """What resource kinds need: clients, the owner, the timing policy, a progress channel."""
+    """What resource kinds need: clients, the owner, the timing policy, a progress channel.
+
+    Never changed once made: a stage that needs other values (the observe's shared reads,
+    the executor's progress channel, the apply's flags) makes its own copy with
+    ``dataclasses.replace`` and acts through handlers bound to it (``Handler.using``)."""
 
     aws: Aws
     owner: Owner
@@ -183,6 +188,7 @@ class Context:
 
 
 Item = TypeVar("Item")
+AnyHandler = TypeVar("AnyHandler", bound="Handler")
 
 
 class Handler:
@@ -211,6 +217,12 @@ class Handler:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def using(self: AnyHandler, ctx: Context) -> AnyHandler:
+        """This handler acting with ``ctx`` (a stage's own context); ``self`` is unchanged."""
+        bound = copy.copy(self)
+        bound.ctx = ctx
+        return bound
 
     def client(self, service: str) -> Client:
         return self.ctx.aws.client(service)

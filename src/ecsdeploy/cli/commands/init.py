@@ -40,7 +40,7 @@ def init(
 
     Example: ecsdeploy init examples && ecsdeploy plan examples/ecsdeploy.yaml
     """
-    from ecsdeploy import scaffold
+    from ecsdeploy.ops import init as scaffold
     from ecsdeploy.spec import load_spec
     from ecsdeploy.spec.naming import MAX_APP, name_problem
 

@@ -1,4 +1,4 @@
-"""``ecsdeploy init``'s guesses: the services a directory holds, and the spec that runs them.
+"""The ``init`` use case's guesses: the services a directory holds, and the spec that runs them.
 
 Every directory under the root with a ``Dockerfile`` becomes a service named after the
 directory. From the Dockerfile (and, for the health path, the service's source) it reads:
