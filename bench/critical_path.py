@@ -33,17 +33,26 @@ import math
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ecsdeploy.aws.recorder import Call, CallRecorder
-from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.ops.down import DownOptions, DownRun, down
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
+from ecsdeploy.ops.up import UpOptions, UpRun, up
 from ecsdeploy.plan.model import Plan
-from ecsdeploy.plan.planner import set_aside_kept
-from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, State, build_graph
+from ecsdeploy.reconcile.executor import (
+    DEFAULT_PARALLELISM,
+    Event,
+    Result,
+    State,
+    build_graph,
+)
 from ecsdeploy.resources import registry
-from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.base import Desired, Handler, Observed
 from ecsdeploy.spec.loader import load_spec
 
 OUTSIDE = "outside"  # calls made by neither an observe nor a plan step
@@ -97,26 +106,31 @@ class _Attribution:
             phase = "delete" if event.state is State.DELETING else "apply"
             self.label.set(node_name(event.step.key, phase, event.step.have))
 
-    def wrap_observe(self, kind: str, observe: Callable[..., list[Observed]]) -> Any:
-        def observed(wants: Sequence[Desired]) -> list[Observed]:
-            label = f"observe:{kind}"
-            self.home[label] = threading.get_ident()
-            token = self.label.set(label)
+    def attributed(self, handler: Handler) -> Handler:
+        """``handler`` with its observe, and its wait for readiness, attributed; so is
+        every copy a stage binds to a context of its own (``Handler.using``)."""
+        base = type(handler)
+        label, home = self.label, self.home
+
+        def observe(bound: Handler, wants: Sequence[Desired]) -> list[Observed]:
+            name = f"observe:{base.kind}"
+            home[name] = threading.get_ident()
+            token = label.set(name)
             try:
-                return observe(wants)
+                return base.observe(bound, wants)
             finally:
-                self.label.reset(token)
+                label.reset(token)
 
-        return observed
+        def wait_ready(bound: Handler, have: Observed) -> Observed:
+            # a ready node reports no start of its own (its step started at the create)
+            label.set(node_name(have.key, "ready", have))
+            return base.wait_ready(bound, have)
 
-    def wrap_ready(self, wait_ready: Callable[[Observed], Observed]) -> Any:
-        """A ready node reports no start of its own (its step started at the create)."""
-
-        def ready(have: Observed) -> Observed:
-            self.label.set(node_name(have.key, "ready", have))
-            return wait_ready(have)
-
-        return ready
+        methods: dict[str, Any] = {"observe": observe}
+        if base.settles:
+            methods["wait_ready"] = wait_ready
+        cls: type[Handler] = type(f"Attributed{base.__name__}", (base,), methods)
+        return cls(handler.ctx)
 
     def depth(self, label: str) -> int:
         """Calls in sequence: those on the label's own thread + the busiest worker's."""
@@ -127,6 +141,13 @@ class _Attribution:
         if home is None:  # a graph node: one thread
             return sum(by_thread.values())
         return own + max(workers, default=0)
+
+    def observe_depth(self) -> int:
+        """The deepest kind's observe so far."""
+        return max(
+            (n for label, n in self.weights().items() if label.startswith("observe:")),
+            default=0,
+        )
 
     def weights(self) -> dict[str, int]:
         return {label: self.depth(label) for label in self.calls}
@@ -169,46 +190,72 @@ def longest_path(
     return best[end][0], chain[::-1]
 
 
+class _Quiet:
+    """The views of ``up`` and ``down`` for a profile run: nothing shown, each step's
+    events attributed."""
+
+    def __init__(self, attribution: _Attribution) -> None:
+        self.attribution = attribution
+        self.step = attribution.on_event
+        self.observe_depth: int | None = None  # taken once planned, before any apply
+
+    def planned(self, *_: Any) -> None:
+        # the observe's depth is that of the plan's observe: taken once the plan is
+        # made, before the lock, the apply and the record
+        self.observe_depth = self.attribution.observe_depth()
+
+    def phase(self, name: str, plan: Plan | None = None) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None  # the rest: told, not shown
+
+
 class Profiler:
     """Runs up / down in this process against an endpoint and measures each run's depth."""
 
     def __init__(self, spec_path: Path) -> None:
         self.spec_path = spec_path
 
-    def _deployment(self, spec_path: Path) -> tuple[Deployment, _Attribution, CallRecorder]:
+    def _stages(self, spec_path: Path) -> tuple[Stages, _Attribution, CallRecorder]:
         spec = load_spec(spec_path)
         recorder = CallRecorder()
         attribution = _Attribution()
         recorder.listeners.append(attribution.on_call)
-        deployment = Deployment.connect(Target.of(spec, spec_path=spec_path), recorder=recorder)
-        for kind, handler in deployment.handlers.items():
-            handler.observe = attribution.wrap_observe(kind, handler.observe)  # type: ignore[method-assign]
-            if handler.settles:
-                handler.wait_ready = attribution.wrap_ready(handler.wait_ready)  # type: ignore[method-assign]
-        return deployment, attribution, recorder
+        stages = Stages.connect(Target.of(spec, spec_path=spec_path), recorder=recorder)
+        stages.handlers = {k: attribution.attributed(h) for k, h in stages.handlers.items()}
+        return stages, attribution, recorder
 
     def up(self, spec_path: Path) -> Depth:
-        deployment, attribution, recorder = self._deployment(spec_path)
-        plan = deployment.plan_up()
-        return self._apply(deployment, plan, attribution, recorder)
+        """``up --yes --no-wait``, the use case the CLI runs (its checks left out: they
+        are outside the bound)."""
+        stages, attribution, recorder = self._stages(spec_path)
+        quiet = _Quiet(attribution)
+        options = UpOptions(yes=True, skip_verify=True, wait=False)
+        run = up(stages, UpRun(stages.target), options, quiet, preflight=list)
+        return self._depth(run.plan, run.result, quiet, recorder)
 
     def down(self, spec_path: Path) -> Depth:
-        deployment, attribution, recorder = self._deployment(spec_path)
-        plan = deployment.plan_down()
-        set_aside_kept(plan, ())  # what `down` keeps (without flags)
-        return self._apply(deployment, plan, attribution, recorder)
+        """``down --yes``, the use case the CLI runs."""
+        stages, attribution, recorder = self._stages(spec_path)
+        quiet = _Quiet(attribution)
+        run = down(stages, DownRun(stages.target), DownOptions(yes=True), quiet)
+        return self._depth(run.plan, run.result, quiet, recorder)
 
-    def _apply(
-        self, deployment: Deployment, plan: Plan, attribution: _Attribution, rec: CallRecorder
+    def _depth(
+        self,
+        plan: Plan | None,
+        result: Result | None,
+        quiet: _Quiet,
+        rec: CallRecorder,
     ) -> Depth:
-        observe_depth = max(
-            (n for label, n in attribution.weights().items() if label.startswith("observe:")),
-            default=0,
-        )
-        if not plan.empty:
-            result = deployment.apply(plan, attribution.on_event)
-            if not result.ok:
-                raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
+        assert plan is not None
+        attribution = quiet.attribution
+        observe_depth = quiet.observe_depth
+        if observe_depth is None:  # nothing to change: no apply after the observe
+            observe_depth = attribution.observe_depth()
+        if result is not None and not result.ok:
+            raise RuntimeError(f"profile run failed: {result.failed or result.not_started}")
         graph = build_graph(plan, registry.ordering())
         deps = {node: set(d) for node, (_, _, d) in graph.items()}
         weights = attribution.weights()

@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 from bench import specs
 from bench.critical_path import heaviest_to, longest_path
 from bench.proxy import SLOW_SECONDS, Proxy, ProxyCall, SlowAws
-from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.planner import make_plan
 from ecsdeploy.reconcile.executor import build_graph
 from ecsdeploy.resources import keys, registry
@@ -95,8 +96,8 @@ class SlowWaits:
 
 def slow_waits(spec_path: Path) -> SlowWaits:
     spec = load_spec(spec_path)
-    deployment = Deployment.connect(Target.of(spec, spec_path=spec_path))
-    plan = make_plan(deployment.desired(), [], deployment.handlers)
+    stages = Stages.connect(Target.of(spec, spec_path=spec_path))
+    plan = make_plan(stages.desired(), [], stages.handlers)
     graph = build_graph(plan, registry.ordering())
     weights: dict[str, int] = {}
     for node, (step, phase, _) in graph.items():

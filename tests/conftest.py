@@ -140,11 +140,12 @@ class Harness:
         self.timing = timing
 
     def deployment(self, text: str) -> object:
-        from ecsdeploy.operations import Deployment, Target
+        from ecsdeploy.ops.stages import Stages
+        from ecsdeploy.ops.target import Target
         from ecsdeploy.spec import parse_spec
 
         spec = parse_spec(text, "test.yaml")
-        return Deployment.connect(Target.of(spec), self.recorder, self.timing)  # type: ignore[arg-type]
+        return Stages.connect(Target.of(spec), self.recorder, self.timing)  # type: ignore[arg-type]
 
     def up(self, text: str) -> object:
         dep = self.deployment(text)

@@ -565,21 +565,20 @@ def install_on_every_deployment(monkeypatch: Any) -> ExpressFake:
     """One fake AWS-side Express state, installed on every deployment the CLI connects,
     with fake time that passes when the code under test sleeps (``monkeypatch``: pytest's
     fixture, undone at the end of the test)."""
-    from ecsdeploy.operations import Deployment
+    from ecsdeploy.ops.stages import Stages
+    from ecsdeploy.resources.base import Timing
 
     clock = [0.0]
     express = ExpressFake(clock=lambda: clock[0])
-    connect = Deployment.connect
+    connect = Stages.connect
 
-    def connect_with_fake(*args: Any, **kwargs: Any) -> Deployment:
-        dep = connect(*args, **kwargs)
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds  # Express services take minutes: let fake time pass
+
+    def connect_with_fake(target: Any, recorder: Any = None, timing: Any = None) -> Stages:
+        dep = connect(target, recorder, Timing(sleep=sleep, clock=lambda: clock[0]))
         express.install(dep.aws.client("ecs").raw)
-
-        def sleep(seconds: float) -> None:
-            clock[0] += seconds  # Express services take minutes: let fake time pass
-
-        dep.ctx.timing = type(dep.ctx.timing)(sleep=sleep, clock=lambda: clock[0])
         return dep
 
-    monkeypatch.setattr(Deployment, "connect", connect_with_fake)
+    monkeypatch.setattr(Stages, "connect", connect_with_fake)
     return express

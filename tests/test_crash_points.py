@@ -21,6 +21,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ecsdeploy.ops.status import inventory
 from ecsdeploy.resources.base import Timing
 
 from conftest import CONFIGS, FakeClock, Harness, owned_anything
@@ -85,7 +86,7 @@ def _failures(result: Any) -> list[tuple[str, str]]:
 def _signature(dep: Any) -> Signature:
     """What the app owns, as ecsdeploy reads it: kind, logical key, name and tags (ids
     differ between runs). A duplicate shows as a repeated entry."""
-    found = dep.inventory()
+    found = inventory(dep)
     return sorted((o.kind, o.key, o.name, tuple(sorted(o.tags.items()))) for o in found)
 
 

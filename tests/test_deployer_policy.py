@@ -30,11 +30,11 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from ecsdeploy import ecs_exec
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
 from ecsdeploy.images import docker_ops
+from ecsdeploy.ops import execute as ecs_exec
 from iam_actions import actions_for, allows
 from test_preflight import issued_certificate, put_image
 

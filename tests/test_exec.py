@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ecsdeploy import ecs_exec
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli.commands.execute import split_arguments
 from ecsdeploy.desired import desired_resources
 from ecsdeploy.desired.hardening import EXEC_ACTIONS
+from ecsdeploy.ops import execute as ecs_exec
 from ecsdeploy.spec import parse_spec
 
 from conftest import spec_text

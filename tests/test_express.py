@@ -1,7 +1,7 @@
 """ECS Express Mode services, on moto plus ``express_fake`` (moto has no Express API).
 
 The cluster, the roles, subnets and security groups are real moto resources; the Express
-calls are answered by the fake, installed on the Deployment's own ECS client.
+calls are answered by the fake, installed on the Stages' own ECS client.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from botocore.exceptions import ParamValidationError
 
 from ecsdeploy.aws.errors import AccessDenied, InvalidRequest, NotFound
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import Executor, Result
@@ -39,7 +40,7 @@ UPDATE = "UpdateExpressGatewayService"
 
 @dataclass
 class Env:
-    dep: Deployment
+    dep: Stages
     recorder: CallRecorder
     fake: ExpressFake
     handler: Handler
@@ -109,7 +110,7 @@ def _cluster() -> None:
 @pytest.fixture
 def env(aws: None, fast_timing: Timing) -> Iterator[Env]:
     recorder = CallRecorder()
-    dep = Deployment.connect(Target(OWNER, REGION), recorder, fast_timing)
+    dep = Stages.connect(Target(OWNER, REGION), recorder, fast_timing)
     fake = ExpressFake(REGION, clock=fast_timing.clock).install(dep.aws.client("ecs").raw)
     handler = dep.handlers.get(KIND) or ExpressServiceHandler(dep.ctx)
     _cluster()

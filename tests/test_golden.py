@@ -21,6 +21,8 @@ import pytest
 from rich.console import Console
 
 from ecsdeploy.desired import desired_resources
+from ecsdeploy.ops.plan import cost_after, cost_now
+from ecsdeploy.ops.status import status as current_status
 from ecsdeploy.output.cost_view import show_cost
 from ecsdeploy.output.plan_details import attributes
 from ecsdeploy.output.plan_view import names_of, show_plan
@@ -76,7 +78,7 @@ def plan_text(dep: Any, title: str) -> Console:
     the_plan = dep.plan_up()
     mask_ids([s.have for s in the_plan.steps if s.have is not None])
     show_plan(out, the_plan, title)
-    show_cost(out, dep.cost_now(the_plan), dep.cost_after())
+    show_cost(out, cost_now(the_plan, dep.target.region), cost_after(dep.target.spec))
     return out
 
 
@@ -90,7 +92,7 @@ def test_plan_of_changes_and_the_status_table(harness: Harness) -> None:
     dep: Any = harness.deployment(spec_text())
     out = console()
     layers = {cls.kind: cls.layer for cls in registry.KINDS}
-    status = dep.status()
+    status = current_status(dep)
     mask_ids(status.resources)
     show_status(out, "mlapp/dev in us-west-2", status, layers)
     check("status.txt", out)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli.commands import init as init_command
-from ecsdeploy.scaffold import service_name
+from ecsdeploy.ops.init import service_name
 from ecsdeploy.spec import Spec, load_spec
 
 from conftest import ROOT

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -254,8 +255,7 @@ def _create(
     dep: Any = harness.deployment(spec_text())
     inject(dep.aws, "elbv2", fault)
     notes: list[str] = []
-    dep.ctx.note = notes.append
-    handler = dep.handlers[want.kind]
+    handler = dep.handlers[want.kind].using(replace(dep.ctx, note=notes.append))
     return lambda: handler.create(want, want.props), provisioning, notes
 
 

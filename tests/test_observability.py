@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from ecsdeploy.desired.hardening import ELB_ACCOUNTS, LOG_DELIVERY
+from ecsdeploy.ops.plan import cost_after, cost_now
 from ecsdeploy.plan.model import Action
 from ecsdeploy.resources.load_balancer import DeletionProtected, full_name
 
@@ -158,7 +159,7 @@ def test_hardened_config_deploys_stays_put_and_goes(harness: Harness) -> None:
 
     # what runs is priced as the spec was
     dep: Any = harness.deployment(text)
-    now, after = dep.cost_now(dep.plan_up()), dep.cost_after()
+    now, after = cost_now(dep.plan_up(), dep.target.region), cost_after(dep.target.spec)
     priced = ("WAF", "CloudWatch")
     assert {x.item: x.monthly for x in now.lines if x.item.startswith(priced)} == {
         x.item: x.monthly for x in after.lines if x.item.startswith(priced)
@@ -179,7 +180,8 @@ def test_hardened_config_deploys_stays_put_and_goes(harness: Harness) -> None:
     # ... and turns protection off first, then removes everything, when told to
     dep = harness.deployment(text)
     harness.recorder.clear()
-    result = dep.apply(dep.plan_down(disable_deletion_protection=True))
+    plan = dep.plan_down(disable_deletion_protection=True)
+    result = dep.apply(plan, disable_deletion_protection=True)
     assert result.ok, [(s.key, str(e)) for s, e in result.failed]
     ops = [c.operation for c in harness.recorder.mutating()]
     assert ops.index("ModifyLoadBalancerAttributes") < ops.index("DeleteLoadBalancer")

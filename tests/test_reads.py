@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -172,8 +173,8 @@ def test_ecr_repositories_are_read_concurrently_and_vouched_ones_without_their_t
 
     def observe(recorded: frozenset[str]) -> tuple[list[Any], Counter[str]]:
         harness.recorder.clear()
-        dep.ctx.recorded = recorded
-        found = sorted(handler.observe(wants), key=lambda o: o.key)
+        observing = handler.using(replace(dep.ctx, recorded=recorded))
+        found = sorted(observing.observe(wants), key=lambda o: o.key)
         return found, Counter(c.operation for c in harness.recorder.calls)
 
     # the two repositories' reads are in flight together: one at a time breaks the barrier

@@ -13,12 +13,13 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from ecsdeploy import operations
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
-from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.ops import stages
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.lock import Lock, lock_name
 from ecsdeploy.spec import parse_spec
@@ -103,7 +104,7 @@ def test_redeploy_plans_again_when_another_run_changed_the_app_meanwhile(
 
     def another_run_first(self: Lock) -> None:
         # between this run's plan and its lock, another run applies the same change
-        other = Deployment.connect(Target.of(parse_spec(text, "other.yaml")))
+        other = Stages.connect(Target.of(parse_spec(text, "other.yaml")))
         assert other.apply(other.plan_up()).ok
         acquire(self)
 
@@ -138,7 +139,7 @@ def test_a_plan_older_than_the_freshness_bound_is_made_again(
     # e.g. an image build or a confirmation between the plan and the lock: a change made
     # by hand meanwhile leaves no stamp, so only a fresh plan is applied as it is
     spec = deployed_then_changed(tmp_path, monkeypatch)
-    monkeypatch.setattr(operations, "PLAN_FRESH", 0.0)
+    monkeypatch.setattr(stages, "PLAN_FRESH", 0.0)
     recorder = CallRecorder()
     up(spec, recorder, monkeypatch)
     assert observes(recorder) == 2

@@ -18,7 +18,8 @@ from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.desired.hardening import log_bucket_policy
 from ecsdeploy.desired.iam import EXECUTION_POLICY
 from ecsdeploy.images.artifacts import digest
-from ecsdeploy.operations import Deployment, Target
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.planner import delete_all
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Timing
@@ -166,7 +167,7 @@ def _repository() -> dict[str, str]:
     return {}
 
 
-def _fake_push(dep: Deployment) -> None:
+def _fake_push(dep: Stages) -> None:
     """Pushing = the image's manifest appearing in ECR (moto has no registry endpoint)."""
 
     def push(service: str, note: Callable[[str], None]) -> None:
@@ -233,7 +234,7 @@ def _express_props(image: str) -> Callable[[dict[str, str]], Props]:
     }
 
 
-def _install_express_fake(dep: Deployment) -> None:
+def _install_express_fake(dep: Stages) -> None:
     """moto has no Express Mode: a fake validated against botocore's model stands in."""
     from express_fake import ExpressFake
 
@@ -270,7 +271,7 @@ class Case:
     props: Callable[[dict[str, str]], Props]
     update: Callable[[dict[str, str]], Props] | None = None  # in-place change
     replace: Callable[[dict[str, str]], Props] | None = None  # change AWS can't make in place
-    prepare: Callable[[Deployment], None] | None = None  # e.g. a stand-in for docker push
+    prepare: Callable[[Stages], None] | None = None  # e.g. a stand-in for docker push
     key: str | None = None  # for kinds whose observe derives the key (no tags to hold it)
 
 
@@ -503,7 +504,7 @@ def test_every_registered_kind_has_a_case() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
 def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     recorder = CallRecorder()
-    dep = Deployment.connect(Target(OWNER, REGION), recorder, fast_timing)
+    dep = Stages.connect(Target(OWNER, REGION), recorder, fast_timing)
     handler = dep.handlers[case.kind]
     refs = case.setup()
     if case.prepare is not None:

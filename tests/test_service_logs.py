@@ -28,12 +28,11 @@ import boto3
 import pytest
 from rich.console import Console
 
-from ecsdeploy import service_logs
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.output.logs_view import LogPrinter
-from ecsdeploy.resources.base import Timing
-from ecsdeploy.service_logs import (
+from ecsdeploy.reconcile import service_logs
+from ecsdeploy.reconcile.service_logs import (
     LogGroupMissing,
     LogLine,
     filter_pattern,
@@ -42,6 +41,7 @@ from ecsdeploy.service_logs import (
     read,
     task_of,
 )
+from ecsdeploy.resources.base import Timing
 
 from conftest import FakeClock
 

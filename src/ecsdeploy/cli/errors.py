@@ -88,7 +88,7 @@ def diagnose(exc: BaseException) -> Diagnosis:
             user_error=True,
         )
     from ecsdeploy.reconcile.lock import LockHeld
-    from ecsdeploy.service_logs import LogGroupMissing
+    from ecsdeploy.reconcile.service_logs import LogGroupMissing
 
     if isinstance(exc, LockHeld):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)

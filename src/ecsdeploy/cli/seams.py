@@ -12,7 +12,8 @@ from ecsdeploy.output.console import err
 
 if TYPE_CHECKING:
     from ecsdeploy.aws.recorder import CallRecorder
-    from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.ops.stages import Stages
+    from ecsdeploy.ops.target import Target
     from ecsdeploy.plan.preflight import Check
     from ecsdeploy.reconcile.rollout import RolloutSource
 
@@ -27,14 +28,14 @@ def recorder() -> CallRecorder:
     return calls
 
 
-def rollout_source(deployment: Deployment) -> RolloutSource | None:
+def rollout_source(stages: Stages) -> RolloutSource | None:
     """Where rollouts are read from; None = AWS."""
     return None
 
 
-def preflight(target: Target, deployment: Deployment) -> list[Check]:
+def preflight(target: Target, stages: Stages) -> list[Check]:
     """The `verify` checks for the target's spec."""
     from ecsdeploy.plan.preflight import run
 
     assert target.spec is not None
-    return run(target.spec, deployment.aws)
+    return run(target.spec, stages.aws)

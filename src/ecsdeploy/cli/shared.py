@@ -7,6 +7,7 @@ boto3 and the resource modules are imported inside these functions, so ``--help`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -19,11 +20,13 @@ from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
 from ecsdeploy.output.console import err, stdin_is_interactive
 
 if TYPE_CHECKING:
-    from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.images.refs import ImageRef
+    from ecsdeploy.ops.stages import Stages
+    from ecsdeploy.ops.target import Target
     from ecsdeploy.reconcile.executor import Result
     from ecsdeploy.spec.models import Spec
 
-DEFAULT_CONFIG = Path("ecsdeploy.yaml")
+DEFAULT_CONFIG = Path("ecsdeploy.yaml")  # as ops.target.DEFAULT_CONFIG
 
 
 class Output(str, Enum):
@@ -75,32 +78,15 @@ def service_target(
     config: Path, service: str, env: str | None, region: str | None, profile: str | None
 ) -> Target:
     """The target of a command about one service, which the spec must have."""
-    target = target_of(config, None, env, region, profile)
-    if target.spec is not None and service not in target.spec.services:
-        from ecsdeploy.spec.errors import Problem, SpecError
+    from ecsdeploy.ops.target import check_service
 
-        choices = ", ".join(target.spec.services)
-        raise SpecError(
-            [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
-        )
-    return target
+    return check_service(target_of(config, None, env, region, profile), service, config)
 
 
 def load(config: Path) -> Spec:
-    from ecsdeploy.spec import load_spec
+    from ecsdeploy.ops.target import load
 
-    return load_spec(config)
-
-
-def with_env(spec: Spec, env: str, path: Path) -> Spec:
-    """The spec for another environment (``--env prod``): every name and tag follows."""
-    from ecsdeploy.spec.errors import Problem, SpecError
-    from ecsdeploy.spec.naming import MAX_ENV, name_problem
-
-    why = name_problem(env, MAX_ENV)
-    if why:
-        raise SpecError([Problem("env", f"--env '{env}' {why}", file=str(path))])
-    return spec.model_copy(update={"env": env})
+    return load(config)
 
 
 def target_of(
@@ -113,51 +99,26 @@ def target_of(
     """The app to act on: from the spec, or from --app/--env when there is no spec."""
     STATE.region = region or STATE.region
     STATE.profile = profile or STATE.profile
-    from ecsdeploy.operations import Target
-    from ecsdeploy.spec.errors import Problem, SpecError
-    from ecsdeploy.spec.naming import Owner
+    from ecsdeploy.ops.target import resolve
 
-    path = config or DEFAULT_CONFIG
-    if config is not None or (path.exists() and app_name is None):
-        spec = load(path)
-        if env and env != spec.env:
-            spec = with_env(spec, env, path)
-        return Target.of(spec, STATE.region, STATE.profile, path)
-    if app_name is None:
-        raise SpecError(
-            [
-                Problem(
-                    "",
-                    "no spec file here; pass CONFIG, or --app (and --env) to name the app",
-                    file=str(path),
-                )
-            ]
-        )
-    region = STATE.region
-    if region is None:
-        from ecsdeploy.aws.clients import default_region
-
-        region = default_region(STATE.profile)
-    if region is None:
-        raise SpecError([Problem("", "no region: pass --region or set AWS_REGION")])
-    return Target(Owner(app_name, env or "dev"), region, STATE.profile)
+    return resolve(config, app_name, env, STATE.region, STATE.profile)
 
 
-def connect(target: Target) -> Deployment:
+def connect(target: Target) -> Stages:
     from ecsdeploy.cli import seams
-    from ecsdeploy.operations import Deployment
+    from ecsdeploy.ops.stages import Stages
 
-    return Deployment.connect(target, recorder=seams.recorder())
+    return Stages.connect(target, recorder=seams.recorder())
 
 
 def title(target: Target) -> str:
     return f"{target.owner.app}/{target.owner.env} in {target.region}"
 
 
-def warn_mutable_images(deployment: Deployment) -> None:
+def warn_mutable_images(image_refs: Mapping[str, ImageRef]) -> None:
     from ecsdeploy.images.refs import mutable_tag
 
-    for ref in deployment.image_refs.values():
+    for ref in image_refs.values():
         if not ref.built and mutable_tag(ref.uri):
             err.print(
                 f"[yellow]warning:[/] service {ref.service} runs {ref.uri}, a tag that can "

@@ -12,7 +12,7 @@ import time
 from rich.console import Console
 from rich.text import Text
 
-from ecsdeploy.service_logs import LogLine
+from ecsdeploy.reconcile.service_logs import LogLine
 
 TASK_WIDTH = 8
 

@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ecsdeploy.operations import Status, Target
 from ecsdeploy.output.console import short_id
+from ecsdeploy.reconcile.status import Status
 from ecsdeploy.resources.base import Observed
+from ecsdeploy.spec.naming import Owner
 
 
 def show_status(console: Console, title: str, status: Status, layers: dict[str, str]) -> None:
@@ -79,12 +80,14 @@ def show_inventory(
     console.print(table)
 
 
-def status_json(target: Target, status: Status, layers: dict[str, str]) -> dict[str, Any]:
+def status_json(
+    owner: Owner, region: str, status: Status, layers: dict[str, str]
+) -> dict[str, Any]:
     """``status --output json``: the shape README's "Machine output" documents."""
     return {
-        "app": target.owner.app,
-        "env": target.owner.env,
-        "region": target.region,
+        "app": owner.app,
+        "env": owner.env,
+        "region": region,
         "deployed": bool(status.resources),
         "url": status.url or None,
         "dashboard": status.dashboard or None,

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from ecsdeploy.aws.errors import DependencyViolation, NotFound
@@ -171,8 +171,10 @@ class Executor:
         listener: Listener | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
     ) -> None:
-        self.ctx = ctx
-        self.handlers = handlers
+        # the steps' progress notes go to this run's listener: the handlers act with a
+        # context of the executor's own
+        self.ctx = replace(ctx, note=self._note)
+        self.handlers = {kind: handler.using(self.ctx) for kind, handler in handlers.items()}
         self.ordering = Ordering.of(handlers.values())
         self.listener = listener or (lambda event: None)
         self.parallelism = max(1, parallelism)
@@ -180,7 +182,6 @@ class Executor:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._started: dict[str, float] = {}  # step id -> when its create started
-        ctx.note = self._note
 
     def _note(self, message: str) -> None:
         if self._cancel.is_set():

@@ -26,6 +26,7 @@ so that nothing else switches on kind names: its ``label`` and ``delete_note`` a
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -178,9 +179,13 @@ class Timing:
 Emit = Callable[[str], None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """What resource kinds need: clients, the owner, the timing policy, a progress channel."""
+    """What resource kinds need: clients, the owner, the timing policy, a progress channel.
+
+    Never changed once made: a stage that needs other values (the observe's shared reads,
+    the executor's progress channel, the apply's flags) makes its own copy with
+    ``dataclasses.replace`` and acts through handlers bound to it (``Handler.using``)."""
 
     aws: Aws
     owner: Owner
@@ -210,6 +215,7 @@ class DownKeeps:
 
 
 Item = TypeVar("Item")
+AnyHandler = TypeVar("AnyHandler", bound="Handler")
 
 
 class Handler:
@@ -263,6 +269,12 @@ class Handler:
     def down_keeps(cls, have: Observed) -> DownKeeps | None:
         """Whether ``down`` may keep ``have``, and on which flag (None: it deletes it)."""
         return None
+
+    def using(self: AnyHandler, ctx: Context) -> AnyHandler:
+        """This handler acting with ``ctx`` (a stage's own context); ``self`` is unchanged."""
+        bound = copy.copy(self)
+        bound.ctx = ctx
+        return bound
 
     def client(self, service: str) -> Client:
         """The service's client, its calls retried while AWS catches up with a resource

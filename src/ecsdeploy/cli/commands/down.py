@@ -27,7 +27,29 @@ from ecsdeploy.cli.shared import (
 from ecsdeploy.output.console import err
 
 if TYPE_CHECKING:
-    from ecsdeploy.reconcile.executor import Event
+    from ecsdeploy.ops.target import Target
+    from ecsdeploy.output.progress import Display
+    from ecsdeploy.plan.model import Plan, Step
+
+
+class _Screen:
+    """How ``down`` shows what happens (``ops.down.DownView``), on stderr."""
+
+    def __init__(self, target: Target, display: Display) -> None:
+        self.target = target
+        self.phase = display.phase
+        self.step = display.step
+
+    def keeping(self, step: Step, note: str) -> None:
+        err.print(note.format(name=step.name))
+
+    def planned(self, plan: Plan) -> None:
+        from ecsdeploy.output.plan_view import show_plan
+
+        show_plan(err, plan, f"Delete {title(self.target)}")
+
+    def confirm(self, plan: Plan) -> None:
+        confirm(f"Delete all {len(plan.changes)} resources of {title(self.target)}?")
 
 
 def down(
@@ -63,49 +85,29 @@ def down(
 
     Example: ecsdeploy down configs/example.yaml --yes
     """
-    from ecsdeploy.output.plan_view import show_plan
+    from ecsdeploy.ops.down import DownOptions, DownRun
+    from ecsdeploy.ops.down import down as run_down
     from ecsdeploy.output.progress import display
     from ecsdeploy.output.summary import show_summary
-    from ecsdeploy.plan.planner import set_aside_kept
-    from ecsdeploy.reconcile.lock import Lock
-    from ecsdeploy.reconcile.report import Phases, StepLog
 
-    phases, log = Phases(), StepLog()
+    options = DownOptions(yes, parallelism, keep_logs, purge_data, disable_deletion_protection)
     try:
         target = target_of(config, app_name, env, region, profile)
-        deployment = connect(target)
-        with phases.measure("plan"):
-            the_plan = deployment.plan_down(disable_deletion_protection)
-        flags = {"--keep-logs"} if keep_logs else set()
-        flags |= {"--purge-data"} if purge_data else set()
-        for step, why in set_aside_kept(the_plan, flags):
-            if why.note:
-                err.print(why.note.format(name=step.name))
-        if the_plan.empty:
-            err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
-            return
-        show_plan(err, the_plan, f"Delete {title(target)}")
-        if not yes:
-            confirm(f"Delete all {len(the_plan.changes)} resources of {title(target)}?")
-        shown = display(err, STATE.verbose)
-
-        def listener(event: Event) -> None:
-            log(event)
-            shown.step(event)
-
-        with (
-            Lock(deployment.aws, target.owner, "down"),
-            phases.measure("infrastructure"),
-            shown.phase("infrastructure", the_plan),
-        ):
-            result = deployment.apply(the_plan, listener, parallelism=parallelism)
+        screen = _Screen(target, display(err, STATE.verbose))
+        run = run_down(connect(target), DownRun(target), options, screen)
     except KeyboardInterrupt:
         interrupted("down", "Nothing was deleted yet.")
     except Exception as exc:
         fail(exc)
+    result, the_plan = run.result, run.plan
+    if result is None or the_plan is None:
+        err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
+        return
     report_failures(result, "down")
     state = "Done" if result.ok else "Interrupted" if result.interrupted else "Failed"
-    show_summary(err, f"{state}: down of {title(target)}", log.records(the_plan, result), phases)
+    show_summary(
+        err, f"{state}: down of {title(target)}", run.log.records(the_plan, result), run.phases
+    )
     if result.interrupted:
         interrupted("down")
     if not result.ok:
@@ -124,11 +126,11 @@ def unlock(
 
     Example: ecsdeploy unlock configs/example.yaml
     """
-    from ecsdeploy.reconcile.lock import unlock as remove_lock
+    from ecsdeploy.ops.down import unlock as remove_lock
 
     try:
         target = target_of(config, app_name, env, region, profile)
-        held = remove_lock(connect(target).aws, target.owner)
+        held = remove_lock(connect(target))
     except Exception as exc:
         fail(exc)
     if held is None:

@@ -58,8 +58,7 @@ def exec_(
 
     Example: ecsdeploy exec configs/example.yaml api -- python -c 'import sys; print(sys.version)'
     """
-    from ecsdeploy import ecs_exec
-    from ecsdeploy.resources.ecs_common import cluster_name
+    from ecsdeploy.ops import execute as ecs_exec
 
     try:
         config, service, command = split_arguments(words)
@@ -71,23 +70,13 @@ def exec_(
     except ecs_exec.PluginMissing as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
+
+    def chosen(task: ecs_exec.Task, box: str) -> None:
+        err.print(f"[dim]{service}: task {task.id}, container {box}[/]")
+
     try:
         target = service_target(config, service, env, region, profile)
-        deployment = connect(target)
-        ecs = deployment.aws.client("ecs")
-        cluster = cluster_name(target.owner)
-        box = container or service  # ecsdeploy names the container after its service
-        task = ecs_exec.pick_task(ecs, cluster, service, box)
-        err.print(f"[dim]{service}: task {task.id}, container {box}[/]")
-        code = ecs_exec.start(
-            ecs,
-            target.region,
-            cluster,
-            task,
-            box,
-            ecs_exec.command_line(command),
-            plugin,
-        )
+        code = ecs_exec.exec_in(connect(target), service, container, command, plugin, chosen)
     except ecs_exec.ExecError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(EXIT_FAILED) from None

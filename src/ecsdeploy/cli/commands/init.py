@@ -40,41 +40,24 @@ def init(
 
     Example: ecsdeploy init examples && ecsdeploy plan examples/ecsdeploy.yaml
     """
-    from ecsdeploy import scaffold
-    from ecsdeploy.spec import load_spec
-    from ecsdeploy.spec.naming import MAX_APP, name_problem
+    from ecsdeploy.ops.init import BadInput, SpecExists, write_spec
 
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     try:
-        target = file or directory / "ecsdeploy.yaml"
-        if target.exists() and not force:
-            raise Refused(f"{target} exists; pass --force to overwrite it")
-        services = scaffold.find_services(directory)
-        if not services:
-            _bad(f"no Dockerfile under {directory}: each service needs a directory with one")
-        app, region = _ask(
-            scaffold.app_name(directory),
-            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
-        )
-        why = name_problem(app, MAX_APP)
-        if why:
-            _bad(f"app name '{app}' {why}")
-        if not scaffold.valid_region(region):
-            _bad(f"'{region}' is not an AWS region name, such as us-east-1")
-        text = scaffold.render(app, region, services, target.parent, directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        load_spec(target)  # what init writes must validate; a failure here is a bug
-    except typer.Exit:
-        raise
+        written = write_spec(directory, file, force, region, _ask)
+    except SpecExists as exc:
+        fail(Refused(str(exc)))
+    except BadInput as exc:
+        _bad(str(exc))
     except Exception as exc:
         fail(exc)
-    routes = scaffold.routes(services)
-    for service in services:
+    for service in written.services:
         err.print(
             f"  {service.name}: {service.directory} port {service.port}, "
-            f"health {service.health}, route {routes[service.name]}"
+            f"health {service.health}, route {written.routes[service.name]}"
         )
-    err.print(f"[green]Wrote[/] {target}. Check the guesses, then: ecsdeploy plan {target}")
+    path = written.path
+    err.print(f"[green]Wrote[/] {path}. Check the guesses, then: ecsdeploy plan {path}")
 
 
 def _bad(message: str) -> NoReturn:

@@ -42,7 +42,7 @@ def logs(
 
     Example: ecsdeploy logs configs/example.yaml api --since 1h --filter ERROR -f
     """
-    from ecsdeploy import service_logs
+    from ecsdeploy.ops.logs import parse_since, service_logs_of
     from ecsdeploy.output.logs_view import LogPrinter
 
     if not 1 <= len(names) <= 2:
@@ -51,18 +51,9 @@ def logs(
     config = Path(names[0]) if len(names) == 2 else DEFAULT_CONFIG
     service = names[-1]
     try:
-        window = service_logs.parse_since(since)
+        window = parse_since(since)
         target = service_target(config, service, env, region, profile)
-        deployment = connect(target)
-        group = target.owner.log_group(service)
-        printer = LogPrinter()
-        if not follow:
-            for line in service_logs.read(deployment.aws, group, window, text):
-                printer(line)
-            return
-        service_logs.follow(
-            deployment.aws, group, window, text, printer, deployment.ctx.timing, lambda: False
-        )
+        service_logs_of(connect(target), service, window, text, follow, LogPrinter())
     except KeyboardInterrupt:
         return  # --follow ends with Ctrl-C
     except ValueError as exc:

@@ -44,27 +44,27 @@ def plan(
 
     Example: ecsdeploy plan configs/example.yaml --env prod
     """
+    from ecsdeploy.ops.plan import plan_changes
+
     try:
         target = target_of(config, None, env, region, profile)
-        deployment = connect(target)
-        the_plan = deployment.plan_up()
+        found = plan_changes(connect(target))
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
-    warn_mutable_images(deployment)
+    warn_mutable_images(found.image_refs)
     from ecsdeploy.output.cost_view import cost_json, show_cost
-    from ecsdeploy.plan.guidance import advise
 
-    advice = advise(target.spec) if target.spec is not None else []
-
-    before, after = deployment.cost_now(the_plan), deployment.cost_after()
+    the_plan, before, after = found.plan, found.cost_now, found.cost_after
     if output is Output.json:
-        print_json({**the_plan.to_json(), "cost": cost_json(before, after), "warnings": advice})
+        print_json(
+            {**the_plan.to_json(), "cost": cost_json(before, after), "warnings": found.advice}
+        )
     else:
         from ecsdeploy.output.plan_view import show_plan
 
         show_plan(err, the_plan, f"Plan for {title(target)}")
         show_cost(err, before, after)
-        for line in advice:
+        for line in found.advice:
             err.print(f"[yellow]sizing:[/] {escape(line)}")
     if detailed_exitcode and not the_plan.empty:
         raise typer.Exit(EXIT_CHANGES)

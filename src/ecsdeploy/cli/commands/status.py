@@ -31,19 +31,18 @@ def status(
 
     Example: ecsdeploy status configs/example.yaml
     """
-    from ecsdeploy.resources import registry
+    from ecsdeploy.ops.status import layers, status
 
     try:
         target = target_of(config, app_name, env, region, profile)
-        report_ = connect(target).status()
+        found = status(connect(target))
     except Exception as exc:
         fail(exc)
-    layers = {cls.kind: cls.layer for cls in registry.KINDS}
     if output is Output.json:
         from ecsdeploy.output.status_view import status_json
 
-        print_json(status_json(target, report_, layers))
+        print_json(status_json(target.owner, target.region, found, layers()))
         return
     from ecsdeploy.output.status_view import show_status
 
-    show_status(err, title(target), report_, layers)
+    show_status(err, title(target), found, layers())

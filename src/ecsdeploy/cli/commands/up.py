@@ -5,7 +5,7 @@ on stdout."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -35,13 +35,13 @@ from ecsdeploy.cli.shared import (
 from ecsdeploy.output.console import err, print_json
 
 if TYPE_CHECKING:
-    from ecsdeploy.operations import Deployment, Target
+    from ecsdeploy.images.refs import ImageRef
+    from ecsdeploy.ops.target import Target
+    from ecsdeploy.ops.up import Planned, UpRun
     from ecsdeploy.output.progress import Display
     from ecsdeploy.plan.model import Plan
     from ecsdeploy.plan.preflight import Check
-    from ecsdeploy.reconcile.executor import Event, Result
-    from ecsdeploy.reconcile.report import Phases, StepLog
-    from ecsdeploy.reconcile.rollout import Outcome
+    from ecsdeploy.reconcile.rollout import Watch
 
 
 def duration(text: str) -> float:
@@ -61,75 +61,94 @@ def _checked_duration(text: str) -> str:
     return text
 
 
-@dataclass
-class Run:
-    """One ``up``: what it measured and found, for the summary and the JSON."""
+class _Screen:
+    """How ``up`` shows what happens (``ops.up.UpView``): on stderr, through the display."""
 
-    target: Target
-    display: Display
-    phases: Phases
-    log: StepLog
-    plan: Plan | None = None
-    result: Result | None = None
-    urls: list[str] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
-    not_waited: list[str] = field(default_factory=list)
+    def __init__(self, target: Target, display: Display, timeout: str) -> None:
+        self.target = target
+        self.display = display
+        self.timeout = timeout
+        self.build = display.build
+        self.phase = display.phase
+        self.step = display.step
+        self.rollout = display.rollout
+        self.expect_rollouts = display.expect_rollouts
 
-    def listener(self, event: Event) -> None:
-        self.log(event)
-        self.display.step(event)
+    def checked(self, checks: Sequence[Check]) -> None:
+        from ecsdeploy.output.preflight_view import show_checks
 
-    def build(self, deployment: Deployment, done: list[str]) -> list[str]:
-        """Build the images the plan must push that are not in ``done`` (service names)."""
-        assert self.plan is not None
-        builds = [r for r in deployment.image_steps(self.plan, build=True) if r.service not in done]
-        if builds:
-            err.print(f"Building {len(builds)} image(s) before changing anything in AWS")
-            with self.phases.measure("build"), self.display.phase("build"):
-                deployment.build_images(builds, self.display.build)
-        return done + [r.service for r in builds]
+        show_checks(err, checks)
 
-    @property
-    def ok(self) -> bool:
-        done = self.result is None or self.result.ok
-        return done and all(o.ok for o in self.outcomes)
+    def planned(self, planned: Planned) -> None:
+        from ecsdeploy.output.cost_view import show_cost
+        from ecsdeploy.output.plan_view import show_plan
 
-    def summary(self) -> None:
-        from ecsdeploy.output.summary import show_summary
+        show_plan(err, planned.plan, f"Plan for {title(self.target)}")
+        if planned.cost is not None:
+            show_cost(err, *planned.cost)
+        warn_mutable_images(planned.image_refs)
+        for ref in planned.in_registry:
+            err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
 
-        if self.plan is None or self.result is None:
-            return
-        state = "Done" if self.ok else "Interrupted" if self.result.interrupted else "Failed"
-        show_summary(
-            err,
-            f"{state}: up of {title(self.target)}",
-            self.log.records(self.plan, self.result),
-            self.phases,
-            self.urls,
-            self.outcomes,
-        )
+    def confirm(self, plan: Plan) -> None:
+        confirm(f"{len(plan.destructive)} resource(s) will be deleted or replaced.")
 
-    def json(self) -> dict[str, Any]:
-        from ecsdeploy.output.summary import rollouts_json, up_json
-        from ecsdeploy.plan.model import Plan
-        from ecsdeploy.reconcile.executor import Result
+    def building(self, refs: Sequence[ImageRef]) -> None:
+        err.print(f"Building {len(refs)} image(s) before changing anything in AWS")
 
-        plan = self.plan or Plan([])
-        result = self.result or Result()
-        return up_json(
-            {
-                "app": self.target.owner.app,
-                "env": self.target.owner.env,
-                "region": self.target.region,
-            },
-            plan,
-            self.log.records(plan, result),
-            self.phases,
-            self.urls,
-            rollouts_json(self.outcomes, self.not_waited),
-            self.ok,
-            result.interrupted,
-        )
+    def changed_meanwhile(self, plan: Plan | None) -> None:
+        from ecsdeploy.output.plan_view import show_plan
+
+        if plan is None:
+            err.print("No changes left: another run made them meanwhile.")
+        else:
+            show_plan(err, plan, f"Plan for {title(self.target)}, changed meanwhile")
+
+    def not_waiting(self, services: Sequence[str]) -> None:
+        names = ", ".join(services)
+        err.print(f"Not waiting for the rollout of {names}; `ecsdeploy status` shows it.")
+
+    def waiting(self, watches: Sequence[Watch]) -> None:
+        err.print(f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)...")
+
+
+def _summary(run: UpRun) -> None:
+    from ecsdeploy.output.summary import show_summary
+
+    if run.plan is None or run.result is None:
+        return
+    state = "Done" if run.ok else "Interrupted" if run.result.interrupted else "Failed"
+    show_summary(
+        err,
+        f"{state}: up of {title(run.target)}",
+        run.log.records(run.plan, run.result),
+        run.phases,
+        run.urls,
+        run.outcomes,
+    )
+
+
+def _json(run: UpRun) -> dict[str, Any]:
+    from ecsdeploy.output.summary import rollouts_json, up_json
+    from ecsdeploy.plan.model import Plan
+    from ecsdeploy.reconcile.executor import Result
+
+    plan = run.plan or Plan([])
+    result = run.result or Result()
+    return up_json(
+        {
+            "app": run.target.owner.app,
+            "env": run.target.owner.env,
+            "region": run.target.region,
+        },
+        plan,
+        run.log.records(plan, result),
+        run.phases,
+        run.urls,
+        rollouts_json(run.outcomes, run.not_waited),
+        run.ok,
+        result.interrupted,
+    )
 
 
 def up(
@@ -170,15 +189,26 @@ def up(
 
     Example (CI): ecsdeploy up configs/example.yaml --yes --output json > deploy.json
     """
+    from ecsdeploy.ops.up import UpOptions, UpRun
+    from ecsdeploy.ops.up import up as run_up
     from ecsdeploy.output.progress import display
-    from ecsdeploy.reconcile.report import Phases, StepLog
 
-    run: Run | None = None
+    run: UpRun | None = None
     try:
         deadline = duration(timeout)
         target = target_of(config, None, env, region, profile)
-        run = Run(target, display(err, STATE.verbose), Phases(), StepLog())
-        _up(run, connect(target), yes, skip_verify, parallelism, wait, deadline, timeout)
+        run = UpRun(target)
+        screen = _Screen(target, display(err, STATE.verbose), timeout)
+        stages = connect(target)
+        options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
+        run_up(
+            stages,
+            run,
+            options,
+            screen,
+            lambda: seams.preflight(target, stages),
+            lambda: seams.rollout_source(stages),
+        )
     except KeyboardInterrupt:
         if run is not None and run.result is not None:  # apply done: interrupted rollout wait
             _end(run, output)
@@ -188,14 +218,18 @@ def up(
                 "`ecsdeploy status` shows how far it got.",
             )
         interrupted("up", "Nothing was changed in AWS yet.")
-    except typer.Exit:
-        raise
     except Exception as exc:
         fail(exc)
     assert run is not None
+    if run.checks_failed:
+        err.print(
+            "[bold red]error:[/] checks failed (above); nothing was changed. "
+            "Fix them, or pass --skip-verify to deploy anyway."
+        )
+        raise typer.Exit(EXIT_FAILED)
     if run.result is None:  # no changes
         if output is Output.json:
-            print_json(run.json())
+            print_json(_json(run))
         return
     _end(run, output)
     if run.result.interrupted:
@@ -208,114 +242,12 @@ def up(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _end(run: Run, output: Output) -> None:
+def _end(run: UpRun, output: Output) -> None:
     from ecsdeploy.output.progress import show_outcomes
 
     assert run.result is not None
     report_failures(run.result, "up")
     show_outcomes(err, run.outcomes)
-    run.summary()
+    _summary(run)
     if output is Output.json:
-        print_json(run.json())
-
-
-def _verify_and_plan(run: Run, deployment: Deployment, skip_verify: bool) -> Plan:
-    """The `verify` checks and the plan, made side by side (both only read); the checks
-    are shown first, and when one fails the plan is dropped."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ecsdeploy.output.preflight_view import show_checks
-
-    if skip_verify:
-        with run.phases.measure("plan"):
-            return deployment.plan_up()
-
-    def verify() -> list[Check]:
-        with run.phases.measure("verify"):
-            return seams.preflight(run.target, deployment)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        checks = pool.submit(verify)
-        with run.phases.measure("plan"):
-            try:
-                plan, error = deployment.plan_up(), None
-            except Exception as exc:  # shown after the checks, which may explain it
-                plan, error = None, exc
-        found = checks.result()
-    if not show_checks(err, found):
-        err.print(
-            "[bold red]error:[/] checks failed (above); nothing was changed. "
-            "Fix them, or pass --skip-verify to deploy anyway."
-        )
-        raise typer.Exit(EXIT_FAILED)
-    if error is not None:
-        raise error
-    assert plan is not None
-    return plan
-
-
-def _up(
-    run: Run,
-    deployment: Deployment,
-    yes: bool,
-    skip_verify: bool,
-    parallelism: int,
-    wait: bool,
-    deadline: float,
-    timeout: str,
-) -> None:
-    """Everything up does, in order; fills ``run`` as it goes."""
-    from ecsdeploy.output.cost_view import show_cost
-    from ecsdeploy.output.plan_view import show_plan
-    from ecsdeploy.reconcile.lock import Lock
-
-    target, phases = run.target, run.phases
-    run.plan = _verify_and_plan(run, deployment, skip_verify)
-    show_plan(err, run.plan, f"Plan for {title(target)}")
-    if not run.plan.empty:
-        show_cost(err, deployment.cost_now(run.plan), deployment.cost_after())
-    warn_mutable_images(deployment)
-    for ref in deployment.image_steps(run.plan, build=False):
-        err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
-    if run.plan.empty:
-        return
-    if run.plan.destructive and not yes:
-        confirm(f"{len(run.plan.destructive)} resource(s) will be deleted or replaced.")
-    built = run.build(deployment, [])
-    # Only a run that changes something takes the lock (an unchanged `up` stays free of
-    # writes). Under the lock, one read tells whether another run changed the app since
-    # the plan read it (reconcile.applied); if so, if the plan is no longer fresh, or if
-    # this run took over a killed run's lock, the plan is made again.
-    with Lock(deployment.aws, target.owner, "up") as lock:
-        first = run.plan
-        with phases.measure("plan"):
-            if lock.took_over or not deployment.plan_still_holds():
-                run.plan = deployment.plan_up()
-        if run.plan.empty:
-            err.print("No changes left: another run made them meanwhile.")
-            return
-        if len(run.plan.destructive) > len(first.destructive) and not yes:
-            show_plan(err, run.plan, f"Plan for {title(target)}, changed meanwhile")
-            confirm(f"{len(run.plan.destructive)} resource(s) will be deleted or replaced.")
-        run.build(deployment, built)
-        with phases.measure("infrastructure"), run.display.phase("infrastructure", run.plan):
-            run.result = deployment.apply(run.plan, run.listener, parallelism=parallelism)
-    # pushes run as steps of the apply: their span is measured from the step events
-    phases.add("push", run.log.span("ecr.image"))
-    if not run.result.ok:
-        return
-    run.urls = deployment.urls(run.result.resources)
-    watches = deployment.rollout_watches(run.result)
-    if not watches:
-        return
-    if not wait:
-        run.not_waited = [w.service for w in watches]
-        names = ", ".join(run.not_waited)
-        err.print(f"Not waiting for the rollout of {names}; `ecsdeploy status` shows it.")
-        return
-    err.print(f"Waiting up to {timeout} for the rollout of {len(watches)} service(s)...")
-    with phases.measure("rollout"), run.display.phase("rollout"):
-        run.display.expect_rollouts([w.service for w in watches])
-        run.outcomes = deployment.wait_for_rollouts(
-            watches, deadline, run.display.rollout, seams.rollout_source(deployment)
-        )
+        print_json(_json(run))

@@ -1,4 +1,4 @@
-"""Running a command in a service's task: the backend of ``ecsdeploy exec``.
+"""The ``exec`` use case: running a command in a service's task (ECS Exec).
 
 ECS Exec is ExecuteCommand (which opens an SSM session in the task's agent) plus the
 Session Manager plugin, a separate program that carries the session's terminal; this is
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecsdeploy.aws.clients import Client
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.resources.ecs_common import cluster_name
 
 PLUGIN = "session-manager-plugin"
 INSTALL_HELP = (
@@ -120,3 +122,22 @@ def start(
 def _run(args: list[str]) -> int:
     # the plugin owns the terminal until the remote command ends; Ctrl-C goes to it
     return subprocess.call(args)
+
+
+def exec_in(
+    stages: Stages,
+    service: str,
+    container: str | None,
+    command: Sequence[str],
+    plugin: str,
+    on_task: Callable[[Task, str], None],
+) -> int:
+    """Run ``command`` (a shell when empty) in a running task of ``service``, in
+    ``container`` (default: the service's own); ``on_task`` hears which task and
+    container before the session starts. The plugin's exit code."""
+    ecs = stages.aws.client("ecs")
+    cluster = cluster_name(stages.target.owner)
+    box = container or service  # ecsdeploy names the container after its service
+    task = pick_task(ecs, cluster, service, box)
+    on_task(task, box)
+    return start(ecs, stages.target.region, cluster, task, box, command_line(command), plugin)

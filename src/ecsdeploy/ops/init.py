@@ -1,4 +1,4 @@
-"""``ecsdeploy init``'s guesses: the services a directory holds, and the spec that runs them.
+"""The ``init`` use case's guesses: the services a directory holds, and the spec that runs them.
 
 Every directory under the root with a ``Dockerfile`` becomes a service named after the
 directory. From the Dockerfile (and, for the health path, the service's source) it reads:
@@ -11,13 +11,15 @@ directory. From the Dockerfile (and, for the health path, the service's source) 
   ``/<name>/*`` for the rest (the load balancer does not strip the prefix: the service
   must answer under it).
 
-Pure: reads files, calls no AWS, writes nothing (the CLI writes the text).
+The guesses are pure (they read files, call no AWS, write nothing); ``write_spec``, the
+use case, writes the spec they make.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,3 +220,51 @@ def render(app: str, region: str, services: list[Found], spec_dir: Path, root: P
 
 def valid_region(region: str) -> bool:
     return bool(REGION_RE.match(region))
+
+
+class SpecExists(Exception):
+    """The spec file exists and overwriting it was not asked for."""
+
+
+class BadInput(Exception):
+    """What ``init`` was given makes no spec: no Dockerfile, a bad app name or region."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """The spec ``write_spec`` wrote and the services it found."""
+
+    path: Path
+    services: list[Found]
+    routes: dict[str, str]  # by service name
+
+
+def write_spec(
+    directory: Path,
+    file: Path | None,
+    force: bool,
+    default_region: str,
+    ask: Callable[[str, str], tuple[str, str]],
+) -> Written:
+    """Write a commented spec (``file``, default DIRECTORY/ecsdeploy.yaml) for the
+    Dockerfiles under ``directory``; ``ask`` gets the guessed app name and region and
+    returns those to use. Never overwrites a spec unless ``force``."""
+    from ecsdeploy.spec import load_spec
+
+    target = file or directory / "ecsdeploy.yaml"
+    if target.exists() and not force:
+        raise SpecExists(f"{target} exists; pass --force to overwrite it")
+    services = find_services(directory)
+    if not services:
+        raise BadInput(f"no Dockerfile under {directory}: each service needs a directory with one")
+    app, region = ask(app_name(directory), default_region)
+    why = name_problem(app, MAX_APP)
+    if why:
+        raise BadInput(f"app name '{app}' {why}")
+    if not valid_region(region):
+        raise BadInput(f"'{region}' is not an AWS region name, such as us-east-1")
+    text = render(app, region, services, target.parent, directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    load_spec(target)  # what init writes must validate; a failure here is a bug
+    return Written(target, services, routes(services))

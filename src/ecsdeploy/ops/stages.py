@@ -1,32 +1,35 @@
-"""The operations behind the commands: plan, up, down, status, as calls over the stages
+"""The stages of a run over one connected app, as calls:
 
-    spec -> desired -> observe -> plan -> apply
+    spec -> desired -> observe -> plan -> apply -> rollouts
 
-No printing here: results are returned and progress goes to a listener, so the CLI (and
-tests) decide how to show them.
+``Stages.connect`` builds the AWS clients and one handler per resource kind; each stage
+acts with a context of its own, made from the connection's with ``dataclasses.replace``
+(the observe's shared reads and applied record, the apply's image pusher and deletion
+protection flag), so no stage changes what another holds. No printing here: the use
+cases (``ops.up``, ``ops.down`` ...) sequence these calls and return results.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
-from ecsdeploy.desired import desired_resources, network_of, owner_of
+from ecsdeploy.desired import desired_resources, network_of
 from ecsdeploy.images import docker_ops
 from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
 from ecsdeploy.images.artifacts import resolve as resolve_artifacts
 from ecsdeploy.images.content_tag import BuildSourceError
-from ecsdeploy.images.ecr_access import ImageServices, Registry
+from ecsdeploy.images.ecr_access import ImageServices, Pusher, Registry
 from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
-from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_now
+from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
@@ -45,59 +48,11 @@ from ecsdeploy.resources.load_balancer import DeletionProtected
 from ecsdeploy.resources.reads import SharedReads
 from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 from ecsdeploy.spec.errors import Problem, SpecError
-from ecsdeploy.spec.models import Spec
-from ecsdeploy.spec.naming import Owner
-
-
-@dataclass
-class ServiceStatus:
-    name: str
-    desired: int
-    running: int
-    pending: int
-    revision: str
-    rollout: str
-    healthy_targets: int
-    targets: int
-    events: list[str]
-    url: str = ""  # Express Mode services have their own
-
-
-@dataclass
-class AlarmStatus:
-    name: str
-    state: str  # ALARM | INSUFFICIENT_DATA | OK
-    reason: str
-    since: str
-
-
-# how status orders alarms: firing first
-ALARM_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
-
-
-@dataclass
-class Status:
-    url: str
-    services: list[ServiceStatus]
-    resources: list[Observed]
-    alarms: list[AlarmStatus] = field(default_factory=list)
-    dashboard: str = ""  # the dashboard's console link
-
-
-def alarm_statuses(found: Sequence[Observed]) -> list[AlarmStatus]:
-    """The app's alarms, those in ALARM first, then by name."""
-    alarms = [
-        AlarmStatus(o.name, o.state, str(o.attrs.get("reason", "")), str(o.attrs.get("since", "")))
-        for o in found
-        if o.kind == "cloudwatch.alarm"
-    ]
-    return sorted(alarms, key=lambda a: (ALARM_ORDER.get(a.state, 1), a.name))
-
 
 OBSERVE_WORKERS = 8  # kinds observed at once
 
 # seconds a plan made before the lock is applied without observing again (see
-# Deployment.plan_still_holds)
+# Stages.plan_still_holds)
 PLAN_FRESH = 30.0
 
 # a service update that changes any of these starts new tasks: watch the rollout
@@ -106,29 +61,10 @@ ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers"
 
 
 @dataclass
-class Target:
-    """Where a command acts: the owner (app/env), region and credentials."""
-
-    owner: Owner
-    region: str
-    profile: str | None = None
-    spec: Spec | None = None
-    spec_path: Path | None = None  # build contexts are relative to the spec file
-
-    @classmethod
-    def of(
-        cls,
-        spec: Spec,
-        region: str | None = None,
-        profile: str | None = None,
-        spec_path: Path | None = None,
-    ) -> Target:
-        return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
-
-
-@dataclass
-class Deployment:
-    """A connected target: clients built, one handler per resource kind."""
+class Stages:
+    """A connected app: clients built, one handler per resource kind; the stage calls over
+    it, and what one run's stages hand to the next (the applied record as the plan read
+    it, the images built)."""
 
     target: Target
     aws: Aws
@@ -139,6 +75,7 @@ class Deployment:
     applied_before: dict[str, str] = field(default_factory=dict)  # as the last plan read it
     applied_seen: applied.Seen | None = None  # the record and its stamp, read before observing
     planned_at: float = 0.0  # time.monotonic() when the last plan_up started
+    pusher: Pusher | None = None  # pushes the images built this run (``build_images``)
 
     @classmethod
     def connect(
@@ -146,10 +83,10 @@ class Deployment:
         target: Target,
         recorder: CallRecorder | None = None,
         timing: Timing | None = None,
-    ) -> Deployment:
+    ) -> Stages:
         aws = Aws(target.region, profile=target.profile, recorder=recorder)
-        ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing())
-        ctx.images = ImageServices(Registry(aws, registry_override()))
+        images = ImageServices(Registry(aws, registry_override()))
+        ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing(), images=images)
         handlers = registry.handlers(ctx)
         # Clients are built once, under the session lock (boto3 sessions are not
         # thread-safe): those of the first calls first, the rest in the background.
@@ -255,28 +192,24 @@ class Deployment:
         def pusher(service: str, note: Callable[[str], None]) -> None:
             docker_ops.push(client, built[service], services.registry.credentials(), note)
 
-        services.pusher = pusher
+        self.pusher = pusher
 
     def observe(self, desired: Sequence[Desired]) -> list[Observed]:
         """Every resource of every kind this app owns (plus name conflicts), read in parallel."""
         by_kind: dict[str, list[Desired]] = {kind: [] for kind in self.handlers}
         for want in desired:
             by_kind[want.kind].append(want)
-        self.ctx.reads = SharedReads()  # what several kinds read is read once
-        self.ctx.recorded = frozenset(self.applied_before)
-        try:
-            # 8 kinds at a time: more threads wait on the network no sooner, as they fight
-            # over the interpreter lock (a thread per kind made a no-op `up` of the example
-            # 0.4 s slower on 2 cores, most of it in lock hand-overs)
-            with ThreadPoolExecutor(max_workers=OBSERVE_WORKERS) as pool:
-                futures = [
-                    pool.submit(handler.observe, by_kind[kind])
-                    for kind, handler in self.handlers.items()
-                ]
-                return [o for f in futures for o in f.result()]
-        finally:
-            self.ctx.reads = None
-            self.ctx.recorded = frozenset()
+        # what several kinds read is read once; the applied record vouches for tags
+        ctx = replace(self.ctx, reads=SharedReads(), recorded=frozenset(self.applied_before))
+        # 8 kinds at a time: more threads wait on the network no sooner, as they fight
+        # over the interpreter lock (a thread per kind made a no-op `up` of the example
+        # 0.4 s slower on 2 cores, most of it in lock hand-overs)
+        with ThreadPoolExecutor(max_workers=OBSERVE_WORKERS) as pool:
+            futures = [
+                pool.submit(handler.using(ctx).observe, by_kind[kind])
+                for kind, handler in self.handlers.items()
+            ]
+            return [o for f in futures for o in f.result()]
 
     def plan_up(self) -> Plan:
         self.planned_at = time.monotonic()
@@ -297,14 +230,15 @@ class Deployment:
 
     def plan_down(self, disable_deletion_protection: bool = False) -> Plan:
         """Everything the app owns, deleted. Refuses (before any change) while a load
-        balancer has deletion protection on, unless asked to turn it off first."""
+        balancer has deletion protection on, unless asked to turn it off first (then
+        ``apply`` it with ``disable_deletion_protection``)."""
         self.applied_before = applied.load(self.aws, self.target.owner)
         plan = delete_all(self.observe([]), self.handlers)
         for step in plan.steps:
-            if step.have is not None and step.have.props.get("deletion_protection"):
-                if not disable_deletion_protection:
-                    raise DeletionProtected(step.have.name)
-                self.ctx.disable_deletion_protection = True
+            protected = step.have is not None and step.have.props.get("deletion_protection")
+            if protected and not disable_deletion_protection:
+                assert step.have is not None
+                raise DeletionProtected(step.have.name)
         return plan
 
     def apply(
@@ -312,8 +246,17 @@ class Deployment:
         plan: Plan,
         listener: Listener | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
+        disable_deletion_protection: bool = False,
     ) -> Result:
-        executor = Executor(self.ctx, self.handlers, listener, parallelism=parallelism)
+        """Run ``plan``; with ``disable_deletion_protection`` a protected load balancer
+        has its protection turned off, then is deleted (``down``)."""
+        images = self.ctx.images
+        if images is not None and self.pusher is not None:
+            images = replace(images, pusher=self.pusher)
+        ctx = replace(
+            self.ctx, images=images, disable_deletion_protection=disable_deletion_protection
+        )
+        executor = Executor(ctx, self.handlers, listener, parallelism)
         result = executor.run(plan)
         # what was set now, for the next plan to tell drift apart (reconcile.applied);
         # rewritten after every apply, as the sign that this app changed
@@ -367,91 +310,4 @@ class Deployment:
     ) -> list[Outcome]:
         return watch(
             watches, source or AwsRolloutSource(self.aws), timeout, self.ctx.timing, on_progress
-        )
-
-    def status(self) -> Status:
-        """What runs: per service counts, revision, rollout, target health; and the URL."""
-        found = self.inventory()
-        by_key = {o.key: o for o in found}
-        lb = by_key.get(keys.LOAD_BALANCER)
-        url = ""
-        if lb is not None and lb.attrs.get("dns_name"):
-            https = any(o.key == keys.HTTPS_LISTENER for o in found)
-            url = f"{'https' if https else 'http'}://{lb.attrs['dns_name']}"
-        services = []
-        for item in found:
-            if item.kind == "ecs.express_service":
-                services.append(
-                    ServiceStatus(
-                        name=item.name,
-                        desired=0,
-                        running=0,
-                        pending=0,
-                        revision="",
-                        rollout=item.state or "-",
-                        healthy_targets=0,
-                        targets=0,
-                        events=[],
-                        url=str(item.attrs.get("url") or ""),
-                    )
-                )
-                url = url or str(item.attrs.get("url") or "")
-            if item.kind != "ecs.service":
-                continue
-            task = str(item.props.get("task_definition") or "")
-            healthy = total = 0
-            tg = by_key.get(keys.target_group(item.name))
-            if tg is not None:
-                health = self.aws.client("elbv2").describe_target_health(
-                    TargetGroupArn=tg.attr("arn")
-                )["TargetHealthDescriptions"]
-                total = len(health)
-                healthy = sum(1 for h in health if h["TargetHealth"]["State"] == "healthy")
-            services.append(
-                ServiceStatus(
-                    name=item.name,
-                    desired=int(item.attrs.get("desired", 0)),
-                    running=int(item.attrs.get("running", 0)),
-                    pending=int(item.attrs.get("pending", 0)),
-                    revision=task.rsplit(":", 1)[-1] if ":" in task else "",
-                    rollout=str(item.attrs.get("rollout") or "").lower() or "-",
-                    healthy_targets=healthy,
-                    targets=total,
-                    events=list(item.attrs.get("events", [])),
-                )
-            )
-        dashboard = next(
-            (str(o.attrs.get("url", "")) for o in found if o.kind == "cloudwatch.dashboard"), ""
-        )
-        return Status(url, services, found, alarm_statuses(found), dashboard)
-
-    def urls(self, resources: Mapping[str, Observed]) -> list[str]:
-        """Where the app answers: the load balancer, and each Express Mode service."""
-        out = []
-        lb = resources.get(keys.LOAD_BALANCER)
-        if lb is not None and lb.attrs.get("dns_name"):
-            https = keys.HTTPS_LISTENER in resources
-            out.append(f"{'https' if https else 'http'}://{lb.attrs['dns_name']}")
-        out += [
-            f"{o.name}: {o.attrs['url']}"
-            for o in resources.values()
-            if o.kind == "ecs.express_service" and o.attrs.get("url")
-        ]
-        return out
-
-    def cost_now(self, plan: Plan) -> CostEstimate:
-        """The fixed monthly cost of what this app runs now (from what the plan observed)."""
-        return estimate_now(plan.observed, self.target.region)
-
-    def cost_after(self) -> CostEstimate:
-        return estimate(self.target.spec)
-
-    def inventory(self) -> list[Observed]:
-        """What this app owns now, in creation order (for ``status``)."""
-        rank = registry.ordering().rank
-        layers = [cls.layer for cls in registry.KINDS]
-        layer_of = {cls.kind: cls.layer for cls in registry.KINDS}
-        found = [o for o in self.observe([]) if o.owned]
-        return sorted(
-            found, key=lambda o: (layers.index(layer_of[o.kind]), rank[o.kind], o.kind, o.key)
         )

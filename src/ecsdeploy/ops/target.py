@@ -1,0 +1,93 @@
+"""Where a command acts: the spec file (or an app named without one), its environment,
+the region and the credentials' profile, resolved into a ``Target``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecsdeploy.desired import owner_of
+from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.models import Spec
+from ecsdeploy.spec.naming import MAX_ENV, Owner, name_problem
+
+DEFAULT_CONFIG = Path("ecsdeploy.yaml")
+
+
+@dataclass
+class Target:
+    """Where a command acts: the owner (app/env), region and credentials."""
+
+    owner: Owner
+    region: str
+    profile: str | None = None
+    spec: Spec | None = None
+    spec_path: Path | None = None  # build contexts are relative to the spec file
+
+    @classmethod
+    def of(
+        cls,
+        spec: Spec,
+        region: str | None = None,
+        profile: str | None = None,
+        spec_path: Path | None = None,
+    ) -> Target:
+        return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
+
+
+def load(config: Path) -> Spec:
+    from ecsdeploy.spec import load_spec
+
+    return load_spec(config)
+
+
+def with_env(spec: Spec, env: str, path: Path) -> Spec:
+    """The spec for another environment (``--env prod``): every name and tag follows."""
+    why = name_problem(env, MAX_ENV)
+    if why:
+        raise SpecError([Problem("env", f"--env '{env}' {why}", file=str(path))])
+    return spec.model_copy(update={"env": env})
+
+
+def resolve(
+    config: Path | None,
+    app_name: str | None,
+    env: str | None,
+    region: str | None,
+    profile: str | None,
+) -> Target:
+    """The app to act on: from the spec, or from ``app_name``/``env`` when there is no
+    spec; ``region`` overrides the spec's."""
+    path = config or DEFAULT_CONFIG
+    if config is not None or (path.exists() and app_name is None):
+        spec = load(path)
+        if env and env != spec.env:
+            spec = with_env(spec, env, path)
+        return Target.of(spec, region, profile, path)
+    if app_name is None:
+        raise SpecError(
+            [
+                Problem(
+                    "",
+                    "no spec file here; pass CONFIG, or --app (and --env) to name the app",
+                    file=str(path),
+                )
+            ]
+        )
+    if region is None:
+        from ecsdeploy.aws.clients import default_region
+
+        region = default_region(profile)
+    if region is None:
+        raise SpecError([Problem("", "no region: pass --region or set AWS_REGION")])
+    return Target(Owner(app_name, env or "dev"), region, profile)
+
+
+def check_service(target: Target, service: str, config: Path) -> Target:
+    """``target``, for a command about one service, which its spec must have."""
+    if target.spec is not None and service not in target.spec.services:
+        choices = ", ".join(target.spec.services)
+        raise SpecError(
+            [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
+        )
+    return target

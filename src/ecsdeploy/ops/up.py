@@ -1,0 +1,218 @@
+"""The ``up`` use case: verify and plan, confirm, build the images, then under the lock
+plan again if needed, apply, keep the record, and wait for the rollouts.
+
+No printing here: what happens is told to an ``UpView`` as it happens (the CLI renders
+it), and everything measured and found is kept in an ``UpRun``, filled as the run goes so
+that a caller stopped by Ctrl-C still has what was done so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.ops.plan import cost_after, cost_now
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.ops.target import Target
+from ecsdeploy.plan.cost import CostEstimate
+from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.preflight import Check
+from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, Result
+from ecsdeploy.reconcile.lock import Lock
+from ecsdeploy.reconcile.report import Phases, StepLog
+from ecsdeploy.reconcile.rollout import Outcome, Progress, RolloutSource, Watch
+from ecsdeploy.reconcile.status import app_urls
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    yes: bool = False  # go ahead with deletes and replacements without asking
+    skip_verify: bool = False
+    parallelism: int = DEFAULT_PARALLELISM
+    wait: bool = True  # for the rollouts
+    timeout: float = 900.0  # seconds, the longest rollout wait
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The first plan of a run, with what goes with it."""
+
+    plan: Plan
+    cost: tuple[CostEstimate, CostEstimate] | None  # now and after; None for no changes
+    image_refs: dict[str, ImageRef]  # the image each service runs
+    in_registry: list[ImageRef]  # built images the registry has already: no build
+
+
+class UpView(Protocol):
+    """What ``up`` tells its caller, in order, as it goes."""
+
+    def checked(self, checks: Sequence[Check]) -> None: ...
+
+    def planned(self, planned: Planned) -> None: ...
+
+    def confirm(self, plan: Plan) -> None:
+        """Ask before deleting or replacing; raise to stop (nothing was changed)."""
+
+    def building(self, refs: Sequence[ImageRef]) -> None: ...
+
+    def build(self, service: str, line: str) -> None: ...
+
+    def phase(self, name: str, plan: Plan | None = None) -> AbstractContextManager[None]: ...
+
+    def changed_meanwhile(self, plan: Plan | None) -> None:
+        """The plan made again under the lock: fewer changes left (None: none at all) or
+        more to delete than confirmed (``confirm`` follows)."""
+
+    def step(self, event: Event) -> None: ...
+
+    def not_waiting(self, services: Sequence[str]) -> None: ...
+
+    def waiting(self, watches: Sequence[Watch]) -> None: ...
+
+    def expect_rollouts(self, services: Sequence[str]) -> None: ...
+
+    def rollout(self, progress: Progress) -> None: ...
+
+
+@dataclass
+class UpRun:
+    """One ``up``: what it measured and found."""
+
+    target: Target
+    phases: Phases = field(default_factory=Phases)
+    log: StepLog = field(default_factory=StepLog)
+    checks_failed: bool = False  # a `verify` check FAILed: nothing was planned or changed
+    plan: Plan | None = None
+    result: Result | None = None  # None: nothing to change
+    urls: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    not_waited: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        done = self.result is None or self.result.ok
+        return done and all(o.ok for o in self.outcomes)
+
+
+def up(
+    stages: Stages,
+    run: UpRun,
+    options: UpOptions,
+    view: UpView,
+    preflight: Callable[[], list[Check]],
+    rollout_source: Callable[[], RolloutSource | None] = lambda: None,
+) -> UpRun:
+    """Everything up does, in order; fills ``run`` as it goes and returns it.
+    ``preflight`` runs the `verify` checks; ``rollout_source`` says where rollouts are
+    read from (None: AWS)."""
+    plan = _verify_and_plan(stages, run, options.skip_verify, view, preflight)
+    if plan is None:
+        return run
+    run.plan = plan
+    view.planned(
+        Planned(
+            plan,
+            None
+            if plan.empty
+            else (cost_now(plan, run.target.region), cost_after(run.target.spec)),
+            stages.image_refs,
+            stages.image_steps(plan, build=False),
+        )
+    )
+    if plan.empty:
+        return run
+    if plan.destructive and not options.yes:
+        view.confirm(plan)
+    built = _build(stages, run, view, [])
+    # Only a run that changes something takes the lock (an unchanged `up` stays free of
+    # writes). Under the lock, one read tells whether another run changed the app since
+    # the plan read it (reconcile.applied); if so, if the plan is no longer fresh, or if
+    # this run took over a killed run's lock, the plan is made again.
+    with Lock(stages.aws, run.target.owner, "up") as lock:
+        first = run.plan
+        with run.phases.measure("plan"):
+            if lock.took_over or not stages.plan_still_holds():
+                run.plan = stages.plan_up()
+        if run.plan.empty:
+            view.changed_meanwhile(None)
+            return run
+        if len(run.plan.destructive) > len(first.destructive) and not options.yes:
+            view.changed_meanwhile(run.plan)
+            view.confirm(run.plan)
+        _build(stages, run, view, built)
+
+        def listener(event: Event) -> None:
+            run.log(event)
+            view.step(event)
+
+        with run.phases.measure("infrastructure"), view.phase("infrastructure", run.plan):
+            run.result = stages.apply(run.plan, listener, parallelism=options.parallelism)
+    # pushes run as steps of the apply: their span is measured from the step events
+    run.phases.add("push", run.log.span("ecr.image"))
+    if not run.result.ok:
+        return run
+    run.urls = app_urls(run.result.resources)
+    watches = stages.rollout_watches(run.result)
+    if not watches:
+        return run
+    if not options.wait:
+        run.not_waited = [w.service for w in watches]
+        view.not_waiting(run.not_waited)
+        return run
+    view.waiting(watches)
+    with run.phases.measure("rollout"), view.phase("rollout"):
+        view.expect_rollouts([w.service for w in watches])
+        run.outcomes = stages.wait_for_rollouts(
+            watches, options.timeout, view.rollout, rollout_source()
+        )
+    return run
+
+
+def _verify_and_plan(
+    stages: Stages,
+    run: UpRun,
+    skip_verify: bool,
+    view: UpView,
+    preflight: Callable[[], list[Check]],
+) -> Plan | None:
+    """The `verify` checks and the plan, made side by side (both only read); the checks
+    are told first, and when one fails the plan is dropped (None)."""
+    if skip_verify:
+        with run.phases.measure("plan"):
+            return stages.plan_up()
+
+    def verify() -> list[Check]:
+        with run.phases.measure("verify"):
+            return preflight()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checks = pool.submit(verify)
+        with run.phases.measure("plan"):
+            try:
+                plan, error = stages.plan_up(), None
+            except Exception as exc:  # raised after the checks, which may explain it
+                plan, error = None, exc
+        found = checks.result()
+    view.checked(found)
+    if any(c.status == "FAIL" for c in found):  # WARN and SKIP don't stop a deploy
+        run.checks_failed = True
+        return None
+    if error is not None:
+        raise error
+    assert plan is not None
+    return plan
+
+
+def _build(stages: Stages, run: UpRun, view: UpView, done: list[str]) -> list[str]:
+    """Build the images the plan must push that are not in ``done`` (service names)."""
+    assert run.plan is not None
+    builds = [r for r in stages.image_steps(run.plan, build=True) if r.service not in done]
+    if builds:
+        view.building(builds)
+        with run.phases.measure("build"), view.phase("build"):
+            stages.build_images(builds, view.build)
+    return done + [r.service for r in builds]
