@@ -15,7 +15,7 @@ import typer
 from ecsdeploy import __version__
 from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
-from ecsdeploy.cli.shared import STATE
+from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
 
 HELP = """\

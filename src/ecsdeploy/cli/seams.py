@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecsdeploy.cli.shared import STATE
+from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
 
 if TYPE_CHECKING:

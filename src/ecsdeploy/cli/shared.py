@@ -8,7 +8,6 @@ boto3 and the resource modules are imported inside these functions, so ``--help`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -17,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
+from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -33,15 +33,6 @@ class Output(str, Enum):
     text = "text"
     json = "json"
 
-
-@dataclass
-class Globals:
-    profile: str | None = None
-    region: str | None = None
-    verbose: bool = False
-
-
-STATE = Globals()
 
 ConfigArg = Annotated[
     Path,

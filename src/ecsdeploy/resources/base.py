@@ -30,7 +30,7 @@ import copy
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.catch_up import CatchingUp, Patience
 from ecsdeploy.aws.clients import Aws, Client
@@ -38,9 +38,6 @@ from ecsdeploy.images.ecr_access import ImageServices
 from ecsdeploy.resources.billing import Bill
 from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.spec.naming import Owner
-
-if TYPE_CHECKING:
-    from ecsdeploy.resources.describe import Line, Names
 
 
 @dataclass(frozen=True)
@@ -213,6 +210,9 @@ class DownKeeps:
         """Whether ``down`` run with ``flags`` keeps the resource."""
         return self.by_default != (self.flag in flags)
 
+
+Names = Mapping[str, str]  # logical key -> the name users see
+Line = tuple[str, str]  # (label, value): one line of what the plan says of a create
 
 Item = TypeVar("Item")
 AnyHandler = TypeVar("AnyHandler", bound="Handler")

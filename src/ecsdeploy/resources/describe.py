@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecsdeploy.resources.base import Joined, Ref, Unknown
-
-Names = Mapping[str, str]  # logical key -> the name users see
-Line = tuple[str, str]
+from ecsdeploy.resources.base import Line as Line  # the kinds' describe() types, re-exported
+from ecsdeploy.resources.base import Names as Names
 
 
 def value(item: Any, names: Names) -> str:

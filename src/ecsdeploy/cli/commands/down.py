@@ -8,7 +8,6 @@ import typer
 
 from ecsdeploy.cli.errors import EXIT_FAILED
 from ecsdeploy.cli.shared import (
-    STATE,
     AppOpt,
     EnvOpt,
     OptionalConfigArg,
@@ -24,6 +23,7 @@ from ecsdeploy.cli.shared import (
     target_of,
     title,
 )
+from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
 
 if TYPE_CHECKING:

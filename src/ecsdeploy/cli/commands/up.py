@@ -14,7 +14,6 @@ from ecsdeploy.cli import seams
 from ecsdeploy.cli.errors import EXIT_FAILED
 from ecsdeploy.cli.shared import (
     DEFAULT_CONFIG,
-    STATE,
     ConfigArg,
     EnvOpt,
     Output,
@@ -32,6 +31,7 @@ from ecsdeploy.cli.shared import (
     title,
     warn_mutable_images,
 )
+from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, print_json
 
 if TYPE_CHECKING:
