@@ -16,7 +16,7 @@ import pytest
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.desired.hardening import log_bucket_policy
-from ecsdeploy.desired.iam import EXECUTION_POLICY
+from ecsdeploy.desired.iam import EXECUTION_POLICY, managed_policy
 from ecsdeploy.images.artifacts import digest
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
@@ -366,7 +366,7 @@ CASES = [
         lambda r: {
             "path": OWNER.iam_path(),
             "trust": trust_policy("ecs-tasks.amazonaws.com"),
-            "managed": frozenset({EXECUTION_POLICY}),
+            "managed": frozenset({managed_policy("us-west-2", EXECUTION_POLICY)}),
             "inline": {"read": _policy("ssm:GetParameters")},
         },
         update=lambda r: {

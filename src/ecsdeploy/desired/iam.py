@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ecsdeploy.aws.regions import partition
 from ecsdeploy.desired.env import artifacts_used
 from ecsdeploy.desired.hardening import exec_policy
 from ecsdeploy.images.artifacts import ArtifactRef
@@ -14,10 +15,14 @@ from ecsdeploy.resources.iam_role import canonical, trust_policy
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
 
-EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-INFRASTRUCTURE_POLICY = (
-    "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRoleforExpressGatewayServices"
-)
+EXECUTION_POLICY = "service-role/AmazonECSTaskExecutionRolePolicy"
+INFRASTRUCTURE_POLICY = "service-role/AmazonECSInfrastructureRoleforExpressGatewayServices"
+
+
+def managed_policy(region: str, name: str) -> str:
+    """The ARN of AWS's managed policy ``name`` in the region's partition (aws, aws-cn,
+    aws-us-gov: an ``arn:aws:`` ARN does not exist in China or GovCloud)."""
+    return f"arn:{partition(region)}:iam::aws:policy/{name}"
 
 
 def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> list[Desired]:
@@ -36,7 +41,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
             {
                 "path": path,
                 "trust": tasks,
-                "managed": frozenset({EXECUTION_POLICY}),
+                "managed": frozenset({managed_policy(spec.region, EXECUTION_POLICY)}),
                 "inline": inline,
             },
         )
@@ -50,7 +55,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
                 {
                     "path": path,
                     "trust": trust_policy("ecs.amazonaws.com"),
-                    "managed": frozenset({INFRASTRUCTURE_POLICY}),
+                    "managed": frozenset({managed_policy(spec.region, INFRASTRUCTURE_POLICY)}),
                     "inline": {},
                 },
             )
@@ -79,7 +84,8 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
                             "Effect": "Allow",
                             "Action": ["s3:GetObject"],
                             "Resource": [
-                                f"arn:aws:s3:::{artifacts[a].bucket}/{artifacts[a].prefix}/*"
+                                f"arn:{partition(spec.region)}:s3:::"
+                                f"{artifacts[a].bucket}/{artifacts[a].prefix}/*"
                                 for a in used
                             ],
                         }
