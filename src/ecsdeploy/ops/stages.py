@@ -233,7 +233,10 @@ class Stages:
         balancer has deletion protection on, unless asked to turn it off first (then
         ``apply`` it with ``disable_deletion_protection``)."""
         self.applied_before = applied.load(self.aws, self.target.owner)
-        plan = delete_all(self.observe([]), self.handlers)
+        observed = self.observe([])
+        # what AWS added to the app's resources (GuardDuty's endpoint and group in its VPC)
+        added = [o for h in self.handlers.values() for o in h.aws_added(observed)]
+        plan = delete_all([*observed, *added], self.handlers)
         for step in plan.steps:
             protected = step.have is not None and step.have.props.get("deletion_protection")
             if protected and not disable_deletion_protection:

@@ -270,6 +270,12 @@ class Handler:
         """Whether ``down`` may keep ``have``, and on which flag (None: it deletes it)."""
         return None
 
+    def aws_added(self, owned: Sequence[Observed]) -> list[Observed]:
+        """Resources of this kind that AWS itself added to the app's ``owned`` resources
+        and that would block deleting them (GuardDuty's endpoint in the app's VPC): never
+        tagged, so no observe finds them; ``down`` deletes them too, and says so."""
+        return []
+
     def using(self: AnyHandler, ctx: Context) -> AnyHandler:
         """This handler acting with ``ctx`` (a stage's own context); ``self`` is unchanged."""
         bound = copy.copy(self)

@@ -189,6 +189,12 @@ def service_alarm(service: str, check: str) -> str:
     return f"alarm/{service}/{check}"
 
 
+def aws_added(what: str, resource_id: str) -> str:
+    """A resource AWS added to the app's own (GuardDuty's endpoint and security group in
+    the app's VPC): never tagged, found and deleted only by ``down``."""
+    return f"aws-added/{what}/{resource_id}"
+
+
 # --- parsing ---------------------------------------------------------------------------
 
 _PART = r"([^/]+)"
@@ -236,6 +242,7 @@ SHAPES: dict[str, tuple[Callable[..., str], str]] = {
     "scaling_policy": (scaling_policy, rf"scaling/{_PART}/{_PART}"),
     "subscription": (subscription, rf"subscription/{_PART}/(.+)"),
     "service_alarm": (service_alarm, rf"alarm/{_PART}/{_PART}"),
+    "aws_added": (aws_added, rf"aws-added/{_PART}/{_PART}"),
 }
 """Every key shape built from arguments: its function and the pattern it produces."""
 

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AlreadyExists, NotFound
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Observed
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 Rule = tuple[str, int, int, str]
+GUARDDUTY_GROUP = "GuardDutyManagedSecurityGroup"
 
 
 def _rules_of(permissions: list[dict[str, Any]]) -> frozenset[Rule]:
@@ -143,6 +145,31 @@ class SecurityGroupHandler(Ec2Handler):
                 pass
             have.props["ingress"] = frozenset()
         ec2.delete_security_group(GroupId=have.id)
+
+    def aws_added(self, owned: Sequence[Observed]) -> list[Observed]:
+        """GuardDuty's ``GuardDutyManagedSecurityGroup-<vpc id>`` in the app's VPC, which it
+        adds with its endpoint (see ``VpcEndpointHandler.aws_added``); untagged, it blocks
+        deleting the VPC."""
+        found = []
+        for vpc in (o for o in owned if o.kind == "ec2.vpc" and o.owned):
+            filters = [
+                {"Name": "vpc-id", "Values": [vpc.id]},
+                {"Name": "group-name", "Values": [f"{GUARDDUTY_GROUP}-{vpc.id}"]},
+            ]
+            for group in self.client("ec2").pages(
+                "DescribeSecurityGroups", "SecurityGroups", Filters=filters
+            ):
+                ident = group["GroupId"]
+                found.append(
+                    Observed(
+                        self.kind,
+                        keys.aws_added("guardduty-group", ident),
+                        ident,
+                        f"{group['GroupName']} (added by GuardDuty)",
+                        {"vpc": vpc.id, "group_name": group["GroupName"]},
+                    )
+                )
+        return found
 
 
 def _ingress(rules: Iterable[tuple[Any, ...]], names: Names) -> str:

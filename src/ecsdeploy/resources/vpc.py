@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.aws.clients import Client
+from ecsdeploy.aws.errors import DependencyViolation
 from ecsdeploy.resources.base import Change, Desired, Observed
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
+from ecsdeploy.spec.naming import TAG_APP, tags_to_dict
 
 
 class VpcHandler(Ec2Handler):
@@ -80,4 +83,37 @@ class VpcHandler(Ec2Handler):
         return have
 
     def delete(self, have: Observed) -> None:
-        self.client("ec2").delete_vpc(VpcId=have.id)
+        ec2 = self.client("ec2")
+        try:
+            ec2.delete_vpc(VpcId=have.id)
+        except DependencyViolation as exc:
+            # name what is still in the VPC (AWS only says "has dependencies"): the app's
+            # own leftovers go away as their deletes finish; anything else the user must see
+            left = _left_in(ec2, have.id)
+            if not left:
+                raise
+            raise DependencyViolation(
+                f"{exc.message}; still in the VPC: {', '.join(left)} (not made by ecsdeploy: "
+                "delete or move it, then run `ecsdeploy down` again)",
+                exc.code,
+                exc.operation,
+            ) from exc
+
+
+def _left_in(ec2: Client, vpc_id: str) -> list[str]:
+    """What is in the VPC and not this app's: security groups other than the default one,
+    VPC endpoints and network interfaces without ecsdeploy's tags (one read each)."""
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    left = []
+    for group in ec2.pages("DescribeSecurityGroups", "SecurityGroups", Filters=in_vpc):
+        if group.get("GroupName") != "default" and TAG_APP not in tags_to_dict(group.get("Tags")):
+            left.append(f"security group {group['GroupId']} ({group.get('GroupName', '')})")
+    for ep in ec2.pages("DescribeVpcEndpoints", "VpcEndpoints", Filters=in_vpc):
+        if ep.get("State") != "deleted" and TAG_APP not in tags_to_dict(ep.get("Tags")):
+            left.append(f"VPC endpoint {ep['VpcEndpointId']} ({ep.get('ServiceName', '')})")
+    for eni in ec2.pages("DescribeNetworkInterfaces", "NetworkInterfaces", Filters=in_vpc):
+        if not eni.get("RequesterManaged") and TAG_APP not in tags_to_dict(eni.get("TagSet")):
+            left.append(
+                f"network interface {eni['NetworkInterfaceId']} ({eni.get('Description', '')})"
+            )
+    return left

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import classify
+from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Change, Desired, Observed
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
@@ -17,6 +18,7 @@ from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
 from ecsdeploy.resources.waiting import wait_for
 
 LIVE_STATES = ("pendingacceptance", "pending", "available")
+GUARDDUTY_SERVICE = "com.amazonaws.{}.guardduty-data"
 
 
 class VpcEndpointHandler(Ec2Handler):
@@ -129,3 +131,35 @@ class VpcEndpointHandler(Ec2Handler):
             raise classify(code)(
                 str(error.get("Message", "delete failed")), code, "DeleteVpcEndpoints"
             )
+
+    def aws_added(self, owned: Sequence[Observed]) -> list[Observed]:
+        """GuardDuty's ``guardduty-data`` endpoint in the app's VPC: with GuardDuty Runtime
+        Monitoring on (common in AWS Organizations), AWS adds it to every VPC that runs
+        Fargate tasks, untagged, and it blocks deleting the subnets and the VPC
+        (docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring-ecs-fargate)."""
+        found = []
+        for vpc in (o for o in owned if o.kind == "ec2.vpc" and o.owned):
+            filters = [
+                {"Name": "vpc-id", "Values": [vpc.id]},
+                {"Name": "service-name", "Values": [GUARDDUTY_SERVICE.format(self.region)]},
+                {"Name": "vpc-endpoint-state", "Values": list(LIVE_STATES)},
+            ]
+            for ep in self.client("ec2").pages(
+                "DescribeVpcEndpoints", "VpcEndpoints", Filters=filters
+            ):
+                ident = ep["VpcEndpointId"]
+                found.append(
+                    Observed(
+                        self.kind,
+                        keys.aws_added("guardduty-endpoint", ident),
+                        ident,
+                        f"{ident} (added by GuardDuty)",
+                        {"vpc": vpc.id, "service": ep["ServiceName"], "type": "Interface"},
+                        state=ep.get("State", ""),
+                    )
+                )
+        return found
+
+    @property
+    def region(self) -> str:
+        return self.ctx.aws.region
