@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ecsdeploy.aws.errors import AlreadyExists, InvalidRequest, NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ecs_common import ecs_tags
 from ecsdeploy.spec.naming import tags_to_dict
+
+SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 
 
 class ClusterHandler(Handler):
@@ -17,7 +20,7 @@ class ClusterHandler(Handler):
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
-    services: ClassVar[tuple[str, ...]] = ("ecs",)
+    services: ClassVar[tuple[str, ...]] = ("ecs", "iam")
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     @classmethod
@@ -56,6 +59,7 @@ class ClusterHandler(Handler):
         return found
 
     def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+        self._service_linked_role()
         cluster = self.client("ecs").create_cluster(
             clusterName=props["name"],
             settings=[{"name": "containerInsights", "value": props["insights"]}],
@@ -70,6 +74,25 @@ class ClusterHandler(Handler):
             attrs={"arn": cluster["clusterArn"], "name": props["name"]},
             tags=self.tags(want),
         )
+
+    def _service_linked_role(self) -> None:
+        """ECS's service-linked role, which a fresh account lacks: ECS makes it itself on the
+        first CreateCluster when the caller may, but a deployer without that right gets a
+        cluster whose services fail to start. Made here when missing (one GetRole on the
+        cluster's create only); ECS may refuse it for a while after (``aws.catch_up``:
+        "Unable to assume the service linked role"), which is waited out there.
+        docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles"""
+        iam = self.client("iam")
+        try:
+            iam.get_role(RoleName=SERVICE_LINKED_ROLE)
+        except NotFound:
+            try:
+                iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+            except AlreadyExists:  # made meanwhile by ECS or another run
+                pass
+            except InvalidRequest as exc:  # AWS says so with InvalidInput: "... has been taken"
+                if "has been taken" not in exc.message:
+                    raise
 
     def update(
         self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
