@@ -47,7 +47,9 @@ from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.load_balancer import DeletionProtected
 from ecsdeploy.resources.reads import SharedReads
 from ecsdeploy.resources.rollout_reads import AwsRolloutSource
+from ecsdeploy.resources.zones import usable_zones
 from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 
 OBSERVE_WORKERS = 8  # kinds observed at once
 
@@ -97,13 +99,12 @@ class Stages:
 
     # --- stages ------------------------------------------------------------------------
     def zones(self) -> list[str]:
-        out = self.aws.client("ec2").describe_availability_zones(
-            Filters=[
-                {"Name": "state", "Values": ["available"]},
-                {"Name": "zone-type", "Values": ["availability-zone"]},
-            ]
-        )
-        return sorted(z["ZoneName"] for z in out["AvailabilityZones"])
+        """The zones the subnets may use (resources.zones): available, running Fargate, and
+        offering the interface endpoints the spec lists."""
+        spec = self.target.spec
+        net = network_of(spec) if spec is not None else None
+        endpoints = [e for e in net.endpoints if e not in GATEWAY_ENDPOINTS] if net else []
+        return usable_zones(self.aws, endpoints)
 
     def images(self) -> dict[str, ImageRef]:
         """The image each classic service runs: as given, or the content-tagged build."""
@@ -122,12 +123,27 @@ class Stages:
         spec = self.target.spec
         if spec is None:
             return []
-        needs_zones = network_of(spec) is not None
+        net = network_of(spec)
+        zones = self.zones() if net is not None else []
+        if net is not None and len(zones) < net.azs:
+            endpoints = [e for e in net.endpoints if e not in GATEWAY_ENDPOINTS]
+            offer = f" and offer {', '.join(endpoints)}" if endpoints else ""
+            raise SpecError(
+                [
+                    Problem(
+                        "network.azs",
+                        f"{net.azs} zones, but {spec.region} has {len(zones)} that run "
+                        f"Fargate{offer} ({', '.join(zones) or 'none'}); set network.azs: "
+                        f"{len(zones)}",
+                        file=str(self.target.spec_path or ""),
+                    )
+                ]
+            )
         self.image_refs = self.images()
         logs = spec.load_balancer is not None and spec.load_balancer.access_logs is not None
         return desired_resources(
             spec,
-            self.zones() if needs_zones else [],
+            zones,
             self.image_refs,
             self.artifacts(),
             self.aws.account_id() if logs else None,
