@@ -18,7 +18,7 @@ from ecsdeploy.aws.regions import partition
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.iam_role import canonical
-from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
+from ecsdeploy.resources.waf_web_acl import LARGE_BODIES_RULE, MANAGED_RULE_GROUPS
 from ecsdeploy.spec.models import LoadBalancer, Spec
 from ecsdeploy.spec.naming import Owner, fit
 
@@ -121,7 +121,12 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
                 "wafv2.web_acl",
                 keys.WEB_ACL,
                 name,
-                {"name": name, "managed": MANAGED_RULE_GROUPS, "rate_limit": lb.waf.rate_limit},
+                {
+                    "name": name,
+                    "managed": MANAGED_RULE_GROUPS,
+                    "counted": (LARGE_BODIES_RULE,) if lb.waf.large_bodies == "count" else (),
+                    "rate_limit": lb.waf.rate_limit,
+                },
             )
         )
         out.append(

@@ -1,8 +1,9 @@
 """A regional WAFv2 web ACL for the load balancer: AWS managed rule groups plus a per-IP
 rate-based rule; requests no rule blocks are allowed.
 
-Props are the parts ecsdeploy sets: ``managed`` (rule group names, in priority order)
-and ``rate_limit`` (requests per IP per 5 minutes). UpdateWebACL and DeleteWebACL need
+Props are the parts ecsdeploy sets: ``managed`` (rule group names, in priority order),
+``counted`` (rules of those groups set to count instead of block, as ``group/rule``) and
+``rate_limit`` (requests per IP per 5 minutes). UpdateWebACL and DeleteWebACL need
 the LockToken of the latest GetWebACL: each reads it just before (WAF answers
 WAFOptimisticLockException when another change came in between; retrying re-reads it).
 """
@@ -22,6 +23,11 @@ from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 SCOPE = "REGIONAL"  # an ALB's web ACL; CloudFront's would be CLOUDFRONT in us-east-1
 RATE_RULE = "rate-limit-per-ip"
+# The common rule set blocks request bodies over 8 KB (SizeRestrictions_BODY): an image or
+# an embedding posted to a model API would get a 403. By default it only counts (the spec's
+# waf.large_bodies: block turns the block back on).
+# docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
+LARGE_BODIES_RULE = "AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY"
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -59,12 +65,21 @@ def _visibility(metric: str) -> dict[str, Any]:
 def rules(name: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The web ACL's rules: each managed group (its own actions), then the rate limit."""
     out: list[dict[str, Any]] = []
+    counted = props.get("counted") or ()
     for priority, group in enumerate(props["managed"]):
+        statement: dict[str, Any] = {"VendorName": "AWS", "Name": group}
+        overrides = [
+            {"Name": rule.split("/", 1)[1], "ActionToUse": {"Count": {}}}
+            for rule in sorted(counted)
+            if rule.split("/", 1)[0] == group
+        ]
+        if overrides:
+            statement["RuleActionOverrides"] = overrides
         out.append(
             {
                 "Name": group,
                 "Priority": priority,
-                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}},
+                "Statement": {"ManagedRuleGroupStatement": statement},
                 "OverrideAction": {"None": {}},  # keep the group's own block/count actions
                 "VisibilityConfig": _visibility(f"{name}-{group}"),
             }
@@ -86,14 +101,26 @@ def rules(name: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _props(acl: Mapping[str, Any]) -> dict[str, Any]:
     ordered = sorted(acl.get("Rules", []), key=lambda r: int(r.get("Priority", 0)))
     managed = []
+    counted = []
     rate_limit = None
     for rule in ordered:
         statement = rule.get("Statement", {})
         if "ManagedRuleGroupStatement" in statement:
-            managed.append(statement["ManagedRuleGroupStatement"]["Name"])
+            group = statement["ManagedRuleGroupStatement"]
+            managed.append(group["Name"])
+            counted += [
+                f"{group['Name']}/{o['Name']}"
+                for o in group.get("RuleActionOverrides") or ()
+                if "Count" in (o.get("ActionToUse") or {})
+            ]
         elif "RateBasedStatement" in statement and rule.get("Name") == RATE_RULE:
             rate_limit = int(statement["RateBasedStatement"]["Limit"])
-    return {"name": acl["Name"], "managed": tuple(managed), "rate_limit": rate_limit}
+    return {
+        "name": acl["Name"],
+        "managed": tuple(managed),
+        "counted": tuple(sorted(counted)),
+        "rate_limit": rate_limit,
+    }
 
 
 class _LockLost(InvalidRequest):
@@ -111,10 +138,12 @@ class WebAclHandler(Handler):
 
     @classmethod
     def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [
-            ("rules", ", ".join(props["managed"])),
-            ("rate limit", f"{props['rate_limit']} requests per IP per 5 minutes"),
-        ]
+        lines = [("rules", ", ".join(props["managed"]))]
+        for rule in props.get("counted") or ():
+            why = " (bodies over 8 KB pass: waf.large_bodies)" if rule == LARGE_BODIES_RULE else ""
+            lines.append(("counts only", f"{rule.split('/', 1)[1]}{why}"))
+        lines.append(("rate limit", f"{props['rate_limit']} requests per IP per 5 minutes"))
+        return lines
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -199,7 +228,11 @@ class WebAclHandler(Handler):
                 VisibilityConfig=_visibility(have.name),
             ),
         )
-        have.props.update(managed=tuple(props["managed"]), rate_limit=props["rate_limit"])
+        have.props.update(
+            managed=tuple(props["managed"]),
+            counted=tuple(props.get("counted") or ()),
+            rate_limit=props["rate_limit"],
+        )
         return have
 
     def delete(self, have: Observed) -> None:

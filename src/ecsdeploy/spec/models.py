@@ -47,6 +47,12 @@ class Waf(BaseModel):
     rate_limit: int = Field(
         2000, description="Requests one IP may send in 5 minutes before it is blocked."
     )
+    large_bodies: Literal["count", "block"] = Field(
+        "count",
+        description="Request bodies over 8 KB (the common rule set's SizeRestrictions_BODY): "
+        "count lets them through (an image or embedding posted to a model API), block "
+        "answers 403.",
+    )
 
 
 class AccessLogs(BaseModel):
