@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,17 +21,23 @@ from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.plan.planner import set_aside_kept
 from ecsdeploy.reconcile.executor import build_graph
 from ecsdeploy.resources import registry
-from ecsdeploy.resources.base import Desired, DownKeeps, Handler, Observed, Ordering, Ref
+from ecsdeploy.resources.base import Desired, DownKeeps, Handler, Observed, Ordering, Props, Ref
 from ecsdeploy.resources.billing import Bill, Meter, Tasks, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 
 SRC = Path(__file__).parent.parent / "src" / "ecsdeploy"
 
 
-class GadgetHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class GadgetProps(Props):
+    socket: str | Ref
+
+
+class GadgetHandler(Handler[GadgetProps]):
     """A kind no module outside this test knows of."""
 
     kind: ClassVar[str] = "test.gadget"
+    props_class: ClassVar[type[Props]] = GadgetProps
     label: ClassVar[str] = "gadget (a test kind)"
     delete_note: ClassVar[str] = "its widgets go too"
     layer: ClassVar[str] = "services"
@@ -38,8 +45,8 @@ class GadgetHandler(Handler):
     services: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("plugged into", value(props["socket"], names))]
+    def describe(cls, props: GadgetProps, names: Names) -> list[Line]:
+        return [("plugged into", value(props.socket, names))]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -88,7 +95,7 @@ def test_a_registered_kind_shows_its_label_details_and_delete_note(registered: N
 
 
 def gadget() -> Desired:
-    return Desired("test.gadget", "gadget/a", "a", {"socket": Ref("vpc")})
+    return Desired("test.gadget", "gadget/a", "a", GadgetProps(socket=Ref("vpc")))
 
 
 def test_an_unknown_kind_shows_its_name_and_nothing_more() -> None:
