@@ -6,6 +6,7 @@ an edit anywhere else."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from typing import Any, ClassVar
 import pytest
 from rich.console import Console
 
+from ecsdeploy.desired.compose import desired_resources
+from ecsdeploy.images.artifacts import ArtifactRef
+from ecsdeploy.images.refs import resolve
 from ecsdeploy.output.plan_view import show_plan
 from ecsdeploy.plan.cost import HOURS_PER_MONTH, MONTHLY, PRICES, estimate_now, estimate_observed
 from ecsdeploy.plan.model import Action, Plan, Step
@@ -24,6 +28,9 @@ from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, DownKeeps, Handler, Observed, Ordering, Props, Ref
 from ecsdeploy.resources.billing import Bill, Meter, Tasks, Usage
 from ecsdeploy.resources.describe import Line, Names, value
+from ecsdeploy.spec.loader import load_spec
+
+from conftest import CONFIGS
 
 SRC = Path(__file__).parent.parent / "src" / "ecsdeploy"
 
@@ -61,6 +68,33 @@ class GadgetHandler(Handler[GadgetProps]):
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """GadgetHandler in the registry: one line, as for a real kind."""
     monkeypatch.setattr(registry, "KINDS", (*registry.KINDS, GadgetHandler))
+
+
+def test_every_kind_declares_its_props_class() -> None:
+    for cls in registry.KINDS:
+        declared = vars(cls).get("props_class")  # its own, not inherited
+        assert isinstance(declared, type) and issubclass(declared, Props), cls.kind
+        assert dataclasses.is_dataclass(declared), cls.kind
+        assert declared.__dataclass_params__.frozen, cls.kind  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "config", ["example.yaml", "hardened.yaml", "express.yaml", "private-no-nat.yaml"]
+)
+def test_desired_resources_hold_the_props_of_their_kind(config: str) -> None:
+    spec = load_spec(CONFIGS / config)
+    images = resolve(spec, CONFIGS, "123456789012.dkr.ecr.us-west-2.amazonaws.com")
+    artifacts = {
+        "model": ArtifactRef(
+            "model", Path("model.joblib"), "bucket", "model/0123/model.joblib", "0" * 64, True
+        )
+    }
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
+    desired = desired_resources(spec, zones, images, artifacts, account="123456789012")
+    for want in desired:
+        kind = registry.kind_class(want.kind)
+        assert kind is not None, want.kind
+        assert type(want.props) is kind.props_class, want.key
 
 
 def test_every_kind_declares_what_it_is() -> None:
