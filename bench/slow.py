@@ -105,7 +105,9 @@ def slow_waits(spec_path: Path) -> SlowWaits:
             ("ec2.nat_gateway", "apply"): "nat_gateway",
             ("elbv2.load_balancer", "ready"): "load_balancer",
         }.get((step.kind, phase))
-        interface = step.want is not None and step.want.props.get("type") == "Interface"
+        interface = (
+            step.want is not None and step.want.props.as_mapping().get("type") == "Interface"
+        )
         if step.kind == "ec2.vpc_endpoint" and phase == "apply" and interface:
             what = "interface_endpoint"
         if what:

@@ -37,11 +37,11 @@ def test_exec_turns_on_the_service_flag_and_the_task_role_permissions() -> None:
     spec = parse_spec(_with_exec(), "t.yaml")
     images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}
     desired = {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
-    assert desired["service/api"].props["exec"] is True
-    assert desired["service/ui"].props["exec"] is False
-    grant = json.loads(desired["role/api-task"].props["inline"]["exec"])
+    assert desired["service/api"].props.as_mapping()["exec"] is True
+    assert desired["service/ui"].props.as_mapping()["exec"] is False
+    grant = json.loads(desired["role/api-task"].props.as_mapping()["inline"]["exec"])
     assert grant["Statement"][0]["Action"] == EXEC_ACTIONS
-    assert "exec" not in desired["role/ui-task"].props["inline"]
+    assert "exec" not in desired["role/ui-task"].props.as_mapping()["inline"]
 
 
 def test_turning_exec_on_updates_the_service_with_a_new_deployment(harness: Any) -> None:

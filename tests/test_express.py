@@ -23,7 +23,11 @@ from ecsdeploy.plan.model import Action, Plan
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile.executor import Executor, Result
 from ecsdeploy.resources.base import Desired, Handler, Observed, Timing
-from ecsdeploy.resources.express_service import ExpressServiceFailed, ExpressServiceHandler
+from ecsdeploy.resources.express_service import (
+    ExpressServiceFailed,
+    ExpressServiceHandler,
+    ExpressServiceProps,
+)
 from ecsdeploy.resources.iam_role import trust_policy
 from ecsdeploy.resources.waiting import WaitTimeout
 from ecsdeploy.spec.naming import Owner
@@ -47,7 +51,7 @@ class Env:
     roles: dict[str, str]
     timing: Timing
 
-    def props(self, **changes: Any) -> dict[str, Any]:
+    def props(self, **changes: Any) -> ExpressServiceProps:
         props: dict[str, Any] = {
             "cluster": OWNER.prefix,
             "execution_role": self.roles["execution"],
@@ -65,7 +69,7 @@ class Env:
             "security_groups": None,
             "scaling": {"metric": "AVERAGE_CPU", "target": 70, "min": 1, "max": 3},
         }
-        return {**props, **changes}
+        return ExpressServiceProps(**{**props, **changes})
 
     def want(self, name: str = "extract", **changes: Any) -> Desired:
         return Desired(KIND, f"express/{name}", name, self.props(**changes))
@@ -135,7 +139,7 @@ def _network() -> tuple[list[str], str]:
 
 def test_create_then_observe_matches_desired_with_url(env: Env) -> None:
     want = env.want()
-    created = env.handler.create(want, dict(want.props))
+    created = env.handler.create(want, want.props)
 
     assert created.id.endswith(":service/rx-dev/extract")
     assert created.attrs["url"].startswith("https://ex-")
@@ -145,7 +149,7 @@ def test_create_then_observe_matches_desired_with_url(env: Env) -> None:
     assert have.id == created.id
     assert have.attrs == {"arn": created.id, "url": created.attrs["url"]}
     assert have.tags["ecsdeploy:key"] == "express/extract"
-    assert env.handler.diff(dict(want.props), have) == []
+    assert env.handler.diff(want.props, have) == []
     # the create waited for the rollout: the deployment is done, one revision active
     current = env.fake.services[created.id].deployment
     assert current is not None
@@ -162,7 +166,7 @@ def test_create_then_observe_matches_desired_with_url(env: Env) -> None:
             {"name": "LOG_LEVEL", "value": "info"},
             {"name": "MODE", "value": "receipts"},
         ],
-        "secrets": [{"name": "API_TOKEN", "valueFrom": want.props["secrets"]["API_TOKEN"]}],
+        "secrets": [{"name": "API_TOKEN", "valueFrom": want.props.secrets["API_TOKEN"]}],
         "awsLogsConfiguration": {"logGroup": "/ecsdeploy/rx/dev/extract", "logStreamPrefix": "ecs"},
     }
     assert request["scalingTarget"] == {
@@ -176,7 +180,7 @@ def test_create_then_observe_matches_desired_with_url(env: Env) -> None:
 
 def test_second_pass_is_a_no_op(env: Env) -> None:
     want = env.want()
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
     env.recorder.clear()
     calls_before = dict(env.fake.calls)
 
@@ -191,7 +195,7 @@ def test_second_pass_is_a_no_op(env: Env) -> None:
 
 def test_image_change_is_one_update_with_only_the_container(env: Env) -> None:
     want = env.want()
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
     new = env.want(image=f"{IMAGE}:v2")
 
     plan = make_plan([new], env.handler.observe([new]), {**env.dep.handlers, KIND: env.handler})
@@ -206,7 +210,7 @@ def test_image_change_is_one_update_with_only_the_container(env: Env) -> None:
     assert request["primaryContainer"]["image"] == f"{IMAGE}:v2"
     have = env.observe(new)
     assert have is not None
-    assert env.handler.diff(dict(new.props), have) == []
+    assert env.handler.diff(new.props, have) == []
     # it waited for the rollout: only the new revision is active now
     svc = env.fake.services[have.id]
     assert len(svc.active) == 1 and svc.active[0]["primaryContainer"]["image"].endswith(":v2")
@@ -214,7 +218,7 @@ def test_image_change_is_one_update_with_only_the_container(env: Env) -> None:
 
 def test_cpu_change_sends_the_pair_and_nothing_else(env: Env) -> None:
     want = env.want()
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
     have = env.observe(want)
     assert have is not None
     props = env.props(cpu="512", memory="1024", health_path="/ready")
@@ -234,7 +238,7 @@ def test_cpu_change_sends_the_pair_and_nothing_else(env: Env) -> None:
 
 def test_delete_then_gone_then_delete_again(env: Env) -> None:
     want = env.want()
-    created = env.handler.create(want, dict(want.props))
+    created = env.handler.create(want, want.props)
 
     assert env.run(delete_all([created], {**env.dep.handlers, KIND: env.handler})).ok
     assert env.fake.calls["DeleteExpressGatewayService"] == 1
@@ -278,7 +282,7 @@ def test_create_retries_while_the_role_is_not_assumable(env: Env, code: str, mes
     env.fake.role_error = (code, message)
     want = env.want()
 
-    created = env.handler.create(want, dict(want.props))
+    created = env.handler.create(want, want.props)
 
     assert env.fake.calls[CREATE] == 3
     assert created.attrs["url"].startswith("https://")
@@ -290,7 +294,7 @@ def test_a_role_that_never_becomes_assumable_fails_within_the_bound(env: Env) ->
     want = env.want()
 
     with pytest.raises(WaitTimeout, match="assumable"):
-        env.handler.create(want, dict(want.props))
+        env.handler.create(want, want.props)
 
     assert env.fake.calls[CREATE] > 3
     bound = env.timing.iam_propagation
@@ -301,7 +305,7 @@ def test_other_create_errors_fail_at_once(env: Env) -> None:
     want = env.want(memory="4096")  # no Fargate size has 256 CPU and 4 GiB
 
     with pytest.raises(InvalidRequest, match="No Fargate configuration"):
-        env.handler.create(want, dict(want.props))
+        env.handler.create(want, want.props)
 
     assert env.fake.calls[CREATE] == 1
     assert env.timing.clock() == 0
@@ -316,7 +320,7 @@ def test_access_denied_for_another_reason_is_not_retried(env: Env) -> None:
     want = env.want()
 
     with pytest.raises(AccessDenied, match="iam:PassRole"):
-        env.handler.create(want, dict(want.props))
+        env.handler.create(want, want.props)
 
     assert env.fake.calls[CREATE] == 1
 
@@ -325,7 +329,7 @@ def test_missing_cluster_fails_at_once(env: Env) -> None:
     want = env.want(cluster="nope")
 
     with pytest.raises(NotFound):
-        env.handler.create(want, dict(want.props))
+        env.handler.create(want, want.props)
 
     assert env.fake.calls[CREATE] == 1
 
@@ -335,7 +339,7 @@ def test_missing_cluster_fails_at_once(env: Env) -> None:
 
 def test_a_rolled_back_update_fails_instead_of_waiting(env: Env) -> None:
     want = env.want()
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
     have = env.observe(want)
     assert have is not None
     env.fake.rollbacks = 1
@@ -355,7 +359,7 @@ def test_a_rolled_back_update_fails_instead_of_waiting(env: Env) -> None:
 
 def test_default_vpc_sends_no_network_and_is_not_drift(env: Env) -> None:
     want = env.want()
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
 
     assert "networkConfiguration" not in env.sent(CREATE)[0]
     have = env.observe(want)
@@ -366,13 +370,13 @@ def test_default_vpc_sends_no_network_and_is_not_drift(env: Env) -> None:
     )["Subnets"]
     assert have.props["subnets"] == {s["SubnetId"] for s in defaults}
     assert have.props["security_groups"]
-    assert env.handler.diff(dict(want.props), have) == []
+    assert env.handler.diff(want.props, have) == []
 
 
 def test_custom_network_sends_subnets_and_security_groups(env: Env) -> None:
     subnets, group = _network()
     want = env.want(subnets=frozenset(subnets), security_groups=frozenset({group}))
-    env.handler.create(want, dict(want.props))
+    env.handler.create(want, want.props)
 
     assert env.sent(CREATE)[0]["networkConfiguration"] == {
         "subnets": sorted(subnets),
@@ -382,7 +386,7 @@ def test_custom_network_sends_subnets_and_security_groups(env: Env) -> None:
     assert have is not None
     assert have.props["subnets"] == frozenset(subnets)
     assert have.props["security_groups"] == frozenset({group})
-    assert env.handler.diff(dict(want.props), have) == []
+    assert env.handler.diff(want.props, have) == []
 
     # moving to one subnet changes the network, and only it
     fewer = env.props(subnets=frozenset(subnets[:1]), security_groups=frozenset({group}))
@@ -423,7 +427,7 @@ def test_observe_skips_classic_services_and_flags_names_it_does_not_own(env: Env
 
 def test_observe_finds_a_service_list_services_does_not_show_yet(env: Env) -> None:
     want = env.want()
-    created = env.handler.create(want, dict(want.props))
+    created = env.handler.create(want, want.props)
     env.fake.listed = False  # ListServices is eventually consistent
 
     assert (

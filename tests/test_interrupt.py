@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -23,7 +23,7 @@ from ecsdeploy.cli import seams
 from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.reconcile.executor import Event, Executor, State
 from ecsdeploy.reconcile.report import StepLog
-from ecsdeploy.resources.base import Context, Desired, Handler, Observed
+from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Props
 from ecsdeploy.spec.naming import Owner
 
 from conftest import owned_anything, spec_text
@@ -128,29 +128,30 @@ def test_ctrl_c_during_down_says_down_can_be_rerun(
     assert leftovers() == []
 
 
-class Waiter(Handler):
+class Waiter(Handler[Props]):
     """A kind whose create waits (as for a NAT gateway to become available), reporting
     through ``note`` like every wait; it would wait 20s unless stopped."""
 
     kind: ClassVar[str] = "test.waiter"
+    props_class: ClassVar[type[Props]] = Props
     layer: ClassVar[str] = "network"
     rank: ClassVar[int] = 1
     services: ClassVar[tuple[str, ...]] = ()
     created: ClassVar[list[str]] = []
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: Props) -> Observed:
         self.created.append(want.key)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and want.key == "slow":
             self.ctx.note("waiting for slow to become available")
             time.sleep(0.05)
-        return Observed(self.kind, want.key, want.key, want.key, dict(props))
+        return Observed(self.kind, want.key, want.key, want.key, props.as_mapping())
 
 
 def _plan(keys_deps: dict[str, tuple[str, ...]]) -> Plan:
     steps = []
     for key, deps in keys_deps.items():
-        want = Desired("test.waiter", key, key, {}, depends_on=deps)
+        want = Desired("test.waiter", key, key, Props(), depends_on=deps)
         steps.append(
             Step(Action.CREATE, "test.waiter", key, key, "network", want, depends_on=set(deps))
         )

@@ -6,31 +6,45 @@ an edit anywhere else."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from rich.console import Console
 
+from ecsdeploy.desired.compose import desired_resources
+from ecsdeploy.images.artifacts import ArtifactRef
+from ecsdeploy.images.refs import resolve
 from ecsdeploy.output.plan_view import show_plan
 from ecsdeploy.plan.cost import HOURS_PER_MONTH, MONTHLY, PRICES, estimate_now, estimate_observed
 from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.plan.planner import set_aside_kept
 from ecsdeploy.reconcile.executor import build_graph
 from ecsdeploy.resources import registry
-from ecsdeploy.resources.base import Desired, DownKeeps, Handler, Observed, Ordering, Ref
+from ecsdeploy.resources.base import Desired, DownKeeps, Handler, Observed, Ordering, Props, Ref
 from ecsdeploy.resources.billing import Bill, Meter, Tasks, Usage
 from ecsdeploy.resources.describe import Line, Names, value
+from ecsdeploy.spec.loader import load_spec
+
+from conftest import CONFIGS
 
 SRC = Path(__file__).parent.parent / "src" / "ecsdeploy"
 
 
-class GadgetHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class GadgetProps(Props):
+    socket: str | Ref
+
+
+class GadgetHandler(Handler[GadgetProps]):
     """A kind no module outside this test knows of."""
 
     kind: ClassVar[str] = "test.gadget"
+    props_class: ClassVar[type[Props]] = GadgetProps
     label: ClassVar[str] = "gadget (a test kind)"
     delete_note: ClassVar[str] = "its widgets go too"
     layer: ClassVar[str] = "services"
@@ -38,8 +52,8 @@ class GadgetHandler(Handler):
     services: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("plugged into", value(props["socket"], names))]
+    def describe(cls, props: GadgetProps, names: Names) -> list[Line]:
+        return [("plugged into", value(props.socket, names))]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -54,6 +68,33 @@ class GadgetHandler(Handler):
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """GadgetHandler in the registry: one line, as for a real kind."""
     monkeypatch.setattr(registry, "KINDS", (*registry.KINDS, GadgetHandler))
+
+
+def test_every_kind_declares_its_props_class() -> None:
+    for cls in registry.KINDS:
+        declared = vars(cls).get("props_class")  # its own, not inherited
+        assert isinstance(declared, type) and issubclass(declared, Props), cls.kind
+        assert dataclasses.is_dataclass(declared), cls.kind
+        assert declared.__dataclass_params__.frozen, cls.kind  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "config", ["example.yaml", "hardened.yaml", "express.yaml", "private-no-nat.yaml"]
+)
+def test_desired_resources_hold_the_props_of_their_kind(config: str) -> None:
+    spec = load_spec(CONFIGS / config)
+    images = resolve(spec, CONFIGS, "123456789012.dkr.ecr.us-west-2.amazonaws.com")
+    artifacts = {
+        "model": ArtifactRef(
+            "model", Path("model.joblib"), "bucket", "model/0123/model.joblib", "0" * 64, True
+        )
+    }
+    zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
+    desired = desired_resources(spec, zones, images, artifacts, account="123456789012")
+    for want in desired:
+        kind = registry.kind_class(want.kind)
+        assert kind is not None, want.kind
+        assert type(want.props) is kind.props_class, want.key
 
 
 def test_every_kind_declares_what_it_is() -> None:
@@ -88,7 +129,7 @@ def test_a_registered_kind_shows_its_label_details_and_delete_note(registered: N
 
 
 def gadget() -> Desired:
-    return Desired("test.gadget", "gadget/a", "a", {"socket": Ref("vpc")})
+    return Desired("test.gadget", "gadget/a", "a", GadgetProps(socket=Ref("vpc")))
 
 
 def test_an_unknown_kind_shows_its_name_and_nothing_more() -> None:

@@ -22,6 +22,9 @@ from ecsdeploy.aws.errors import AwsError, InvalidRequest
 from ecsdeploy.reconcile.executor import Event, State, build_graph
 from ecsdeploy.resources import registry
 from ecsdeploy.resources.base import Desired, Timing
+from ecsdeploy.resources.listener import ListenerProps
+from ecsdeploy.resources.listener_rule import ListenerRuleProps
+from ecsdeploy.resources.load_balancer import LoadBalancerProps
 from ecsdeploy.resources.waiting import WaitTimeout
 
 from conftest import Harness, spec_text
@@ -164,16 +167,16 @@ def test_the_create_returns_at_once_and_a_failed_load_balancer_fails_its_wait(
     vpc, subnets = _network()
     ec2 = boto3.client("ec2", region_name="us-west-2")
     group = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
-    props = {
-        "name": "mlapp-dev",
-        "scheme": "internet-facing",
-        "subnets": frozenset(subnets),
-        "security_groups": frozenset({group}),
-        "idle_timeout": 60,
-        "drop_invalid_headers": True,
-        "deletion_protection": False,
-        "access_logs": None,
-    }
+    props = LoadBalancerProps(
+        name="mlapp-dev",
+        scheme="internet-facing",
+        subnets=frozenset(subnets),
+        security_groups=frozenset({group}),
+        idle_timeout=60,
+        drop_invalid_headers=True,
+        deletion_protection=False,
+        access_logs=None,
+    )
     dep: Any = harness.deployment(spec_text())
     handler = dep.handlers["elbv2.load_balancer"]
 
@@ -220,26 +223,26 @@ def _wants(lb: str, tg: str, listener: str) -> dict[str, Desired]:
             "elbv2.listener",
             "listener/http",
             "mlapp-dev-http",
-            {
-                "load_balancer": lb,
-                "port": 80,
-                "protocol": "HTTP",
-                "certificate": None,
-                "ssl_policy": None,
-                "default_action": {**action, "body": "Not found"},
-            },
+            ListenerProps(
+                load_balancer=lb,
+                port=80,
+                protocol="HTTP",
+                certificate=None,
+                ssl_policy=None,
+                default_action={**action, "body": "Not found"},
+            ),
         ),
         "CreateRule": Desired(
             "elbv2.listener_rule",
             "rule/api",
             "mlapp-dev-api-rule",
-            {
-                "listener": listener,
-                "priority": 100,
-                "paths": frozenset({"/api/*"}),
-                "hosts": frozenset(),
-                "target_group": tg,
-            },
+            ListenerRuleProps(
+                listener=listener,
+                priority=100,
+                paths=frozenset({"/api/*"}),
+                hosts=frozenset(),
+                target_group=tg,
+            ),
         ),
     }
 

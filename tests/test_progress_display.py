@@ -15,7 +15,7 @@ from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.reconcile.executor import Event, Result, State
 from ecsdeploy.reconcile.report import Phases, StepLog
 from ecsdeploy.reconcile.rollout import Progress
-from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.base import Desired, Observed, Props
 
 from conftest import FakeClock, Harness, spec_text
 from faults import Fault, inject
@@ -106,7 +106,7 @@ def test_the_live_region_fits_the_terminal_failures_and_running_first() -> None:
 
 
 def _step(key: str, action: Action = Action.CREATE, kind: str = "test.kind") -> Step:
-    want = Desired(kind, key, key, {})
+    want = Desired(kind, key, key, Props())
     have = Observed(kind, key, key, key, {}) if action is not Action.CREATE else None
     return Step(action, kind, key, key, "network", want, have)
 

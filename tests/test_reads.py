@@ -156,6 +156,7 @@ def test_ecr_repositories_are_read_concurrently_and_vouched_ones_without_their_t
     harness: Harness,
 ) -> None:
     from ecsdeploy.resources.base import Desired
+    from ecsdeploy.resources.ecr_repository import RepositoryProps
 
     dep: Any = harness.deployment(spec_text())
     handler = dep.handlers["ecr.repository"]
@@ -164,12 +165,12 @@ def test_ecr_repositories_are_read_concurrently_and_vouched_ones_without_their_t
             "ecr.repository",
             f"repo/{name}",
             f"mlapp/dev/{name}",
-            {"name": f"mlapp/dev/{name}", "scan_on_push": True, "keep": 10},
+            RepositoryProps(name=f"mlapp/dev/{name}", scan_on_push=True, keep=10),
         )
         for name in ("api", "ui")
     ]
     for want in wants:
-        handler.create(want, dict(want.props))
+        handler.create(want, want.props)
 
     def observe(recorded: frozenset[str]) -> tuple[list[Any], Counter[str]]:
         harness.recorder.clear()

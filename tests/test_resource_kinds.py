@@ -510,15 +510,20 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     if case.prepare is not None:
         case.prepare(dep)
     key = {"autoscaling.target": "scaling/api", "autoscaling.policy": "scaling/api/cpu"}
+
+    def typed(props: Props) -> Any:
+        """The case's props as the kind's props class holds them."""
+        return handler.props_class(**props)
+
     want = Desired(
         case.kind,
         case.key or key.get(case.kind, "thing/1"),
         case.name,
-        case.props(refs),
+        typed(case.props(refs)),
         initial={"path": str(ARTIFACT)},  # the file an s3.object uploads
     )
 
-    created = handler.create(want, dict(want.props))
+    created = handler.create(want, want.props)
     assert created.key == want.key
 
     def observe_one() -> Any:
@@ -537,10 +542,10 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     if not case.kind.startswith(untagged):
         assert have.tags["ecsdeploy:app"] == "kinds"
         assert have.tags["ecsdeploy:key"] == want.key
-    assert handler.diff(dict(want.props), have) == []
+    assert handler.diff(want.props, have) == []
 
     if case.update is not None:
-        new_props = case.update(refs)
+        new_props = typed(case.update(refs))
         changes = handler.diff(new_props, have)
         assert changes and not any(c.replace for c in changes)
         handler.update(want, new_props, have, changes)
@@ -548,7 +553,7 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
         assert handler.diff(new_props, have) == [], "update did not converge"
 
     if case.replace is not None:
-        changes = handler.diff(case.replace(refs), have)
+        changes = handler.diff(typed(case.replace(refs)), have)
         assert changes and any(c.replace for c in changes)
 
     recorder.clear()

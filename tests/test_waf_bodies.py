@@ -39,7 +39,7 @@ def test_large_bodies_count_unless_asked_to_block(
     dep: Any = harness.deployment(text)
     plan = dep.plan_up()
     [acl] = [s for s in plan.steps if s.kind == "wafv2.web_acl"]
-    assert (LARGE_BODIES_RULE in acl.want.props["counted"]) is counted
+    assert (LARGE_BODIES_RULE in acl.want.props.counted) is counted
     harness.up(text)
     overrides = _common_group("mlapp-dev-waf").get("RuleActionOverrides", [])
     expected = [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]

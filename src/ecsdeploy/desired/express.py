@@ -10,6 +10,7 @@ from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
+from ecsdeploy.resources.express_service import ExpressServiceProps, Scaling
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -32,7 +33,7 @@ def express_services(
     out: list[Desired] = []
     for name, svc in express.items():
         auto = svc.autoscaling
-        scaling = None
+        scaling: Scaling | None = None
         if auto is not None:
             metric, target = next(
                 (m, v) for m, v in (("cpu", auto.cpu), ("memory", auto.memory),
@@ -49,28 +50,28 @@ def express_services(
                 "ecs.express_service",
                 keys.express_service(name),
                 name,
-                {
-                    "cluster": owner.prefix,
-                    "execution_role": Ref(keys.EXECUTION_ROLE, "arn"),
-                    "infrastructure_role": Ref(keys.INFRASTRUCTURE_ROLE, "arn"),
-                    "task_role": Ref(keys.task_role(name), "arn"),
-                    "image": images[name].uri,
-                    "port": svc.port,
-                    "cpu": str(svc.cpu),
-                    "memory": str(svc.memory),
-                    "health_path": svc.health_check.path,
-                    "env": {k: env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
-                    "secrets": dict(sorted(svc.secrets.items())),
-                    "log_group": owner.log_group(name),
+                ExpressServiceProps(
+                    cluster=owner.prefix,
+                    execution_role=Ref(keys.EXECUTION_ROLE, "arn"),
+                    infrastructure_role=Ref(keys.INFRASTRUCTURE_ROLE, "arn"),
+                    task_role=Ref(keys.task_role(name), "arn"),
+                    image=images[name].uri,
+                    port=svc.port,
+                    cpu=str(svc.cpu),
+                    memory=str(svc.memory),
+                    health_path=svc.health_check.path,
+                    env={k: env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
+                    secrets=dict(sorted(svc.secrets.items())),
+                    log_group=owner.log_group(name),
                     # no network block: the account's default VPC, as Express Mode does
-                    "subnets": (
+                    subnets=(
                         frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs))
                         if net
                         else None
                     ),
-                    "security_groups": frozenset({Ref(keys.service_group(name))}) if net else None,
-                    "scaling": scaling,
-                },
+                    security_groups=frozenset({Ref(keys.service_group(name))}) if net else None,
+                    scaling=scaling,
+                ),
                 depends_on=(
                     keys.CLUSTER,
                     keys.log_group(name),

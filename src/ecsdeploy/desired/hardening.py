@@ -12,13 +12,15 @@ the Region has one. Only SSE-S3 (AES256) encryption works for these logs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ecsdeploy.aws.regions import partition
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.iam_role import canonical
-from ecsdeploy.resources.waf_web_acl import LARGE_BODIES_RULE, MANAGED_RULE_GROUPS
+from ecsdeploy.resources.s3_bucket import BucketProps
+from ecsdeploy.resources.waf_association import WebAclAssociationProps
+from ecsdeploy.resources.waf_web_acl import LARGE_BODIES_RULE, MANAGED_RULE_GROUPS, WebAclProps
 from ecsdeploy.spec.models import LoadBalancer, Spec
 from ecsdeploy.spec.naming import Owner, fit
 
@@ -99,7 +101,15 @@ def log_bucket_policy(bucket: str, account: str, region: str) -> str:
     return canonical({"Version": "2012-10-17", "Statement": statements})
 
 
-def lb_attribute_props(lb: LoadBalancer | None) -> dict[str, Any]:
+class LbAttributes(TypedDict):
+    """The load balancer's attribute props (``LoadBalancerProps``) that hardening sets."""
+
+    drop_invalid_headers: bool
+    deletion_protection: bool
+    access_logs: Ref | None
+
+
+def lb_attribute_props(lb: LoadBalancer | None) -> LbAttributes:
     """The load balancer's attribute props: invalid headers always dropped."""
     return {
         "drop_invalid_headers": True,
@@ -121,12 +131,12 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
                 "wafv2.web_acl",
                 keys.WEB_ACL,
                 name,
-                {
-                    "name": name,
-                    "managed": MANAGED_RULE_GROUPS,
-                    "counted": (LARGE_BODIES_RULE,) if lb.waf.large_bodies == "count" else (),
-                    "rate_limit": lb.waf.rate_limit,
-                },
+                WebAclProps(
+                    name=name,
+                    managed=MANAGED_RULE_GROUPS,
+                    counted=(LARGE_BODIES_RULE,) if lb.waf.large_bodies == "count" else (),
+                    rate_limit=lb.waf.rate_limit,
+                ),
             )
         )
         out.append(
@@ -134,7 +144,9 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
                 "wafv2.association",
                 keys.waf_association(keys.LOAD_BALANCER),
                 name,
-                {"web_acl": Ref(keys.WEB_ACL, "arn"), "resource": Ref(keys.LOAD_BALANCER, "arn")},
+                WebAclAssociationProps(
+                    web_acl=Ref(keys.WEB_ACL, "arn"), resource=Ref(keys.LOAD_BALANCER, "arn")
+                ),
                 # WAF refuses a load balancer that is still provisioning
                 # (WAFUnavailableEntityException): associate once it is active
                 needs_ready=(keys.LOAD_BALANCER,),
@@ -149,13 +161,13 @@ def build_hardening(spec: Spec, owner: Owner, account: str | None) -> list[Desir
                 "s3.bucket",
                 keys.LOG_BUCKET,
                 bucket,
-                {
-                    "name": bucket,
-                    "private": True,
-                    "encryption": "AES256",
-                    "expire_days": lb.access_logs.retention_days,
-                    "policy": log_bucket_policy(bucket, account, spec.region),
-                },
+                BucketProps(
+                    name=bucket,
+                    private=True,
+                    encryption="AES256",
+                    expire_days=lb.access_logs.retention_days,
+                    policy=log_bucket_policy(bucket, account, spec.region),
+                ),
             )
         )
     return out

@@ -11,7 +11,7 @@ from ecsdeploy.desired.hardening import exec_policy
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired
-from ecsdeploy.resources.iam_role import canonical, trust_policy
+from ecsdeploy.resources.iam_role import RoleProps, canonical, trust_policy
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -38,12 +38,12 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
             "iam.role",
             keys.EXECUTION_ROLE,
             owner.role_name("execution"),
-            {
-                "path": path,
-                "trust": tasks,
-                "managed": frozenset({managed_policy(spec.region, EXECUTION_POLICY)}),
-                "inline": inline,
-            },
+            RoleProps(
+                path=path,
+                trust=tasks,
+                managed=frozenset({managed_policy(spec.region, EXECUTION_POLICY)}),
+                inline=inline,
+            ),
         )
     ]
     if any(svc.mode == "express" for svc in spec.services.values()):
@@ -52,12 +52,12 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
                 "iam.role",
                 keys.INFRASTRUCTURE_ROLE,
                 owner.role_name("infrastructure"),
-                {
-                    "path": path,
-                    "trust": trust_policy("ecs.amazonaws.com"),
-                    "managed": frozenset({managed_policy(spec.region, INFRASTRUCTURE_POLICY)}),
-                    "inline": {},
-                },
+                RoleProps(
+                    path=path,
+                    trust=trust_policy("ecs.amazonaws.com"),
+                    managed=frozenset({managed_policy(spec.region, INFRASTRUCTURE_POLICY)}),
+                    inline={},
+                ),
             )
         )
     for name, svc in spec.services.items():
@@ -97,7 +97,7 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
                 "iam.role",
                 keys.task_role(name),
                 owner.role_name(name, "task"),
-                {"path": path, "trust": tasks, "managed": frozenset(), "inline": policy},
+                RoleProps(path=path, trust=tasks, managed=frozenset(), inline=policy),
             )
         )
     return out

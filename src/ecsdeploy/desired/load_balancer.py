@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 from ecsdeploy.desired.common import default_service, routed
 from ecsdeploy.desired.hardening import lb_attribute_props
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
+from ecsdeploy.resources.listener import ListenerProps
+from ecsdeploy.resources.listener_rule import ListenerRuleProps
+from ecsdeploy.resources.load_balancer import LoadBalancerProps
+from ecsdeploy.resources.target_group import TargetGroupProps
 from ecsdeploy.spec.models import Network, Route, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -57,14 +60,14 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
             "elbv2.load_balancer",
             keys.LOAD_BALANCER,
             owner.alb_name(),
-            {
-                "name": owner.alb_name(),
-                "scheme": "internet-facing" if public else "internal",
-                "subnets": frozenset(Ref(keys.subnet(tier, i)) for i in range(net.azs)),
-                "security_groups": frozenset({Ref(keys.LOAD_BALANCER_GROUP)}),
-                "idle_timeout": lb_spec.idle_timeout if lb_spec else 60,
+            LoadBalancerProps(
+                name=owner.alb_name(),
+                scheme="internet-facing" if public else "internal",
+                subnets=frozenset(Ref(keys.subnet(tier, i)) for i in range(net.azs)),
+                security_groups=frozenset({Ref(keys.LOAD_BALANCER_GROUP)}),
+                idle_timeout=lb_spec.idle_timeout if lb_spec else 60,
                 **lb_attribute_props(lb_spec),
-            },
+            ),
         )
     ]
     for name in routes:
@@ -75,24 +78,24 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
                 "elbv2.target_group",
                 keys.target_group(name),
                 owner.target_group_name(name),
-                {
-                    "name": owner.target_group_name(name),
-                    "port": svc.port,
-                    "protocol": "HTTP",
-                    "vpc": Ref(keys.VPC),
-                    "target_type": "ip",  # Fargate tasks register by IP
-                    "health_path": hc.path,
-                    "health_interval": hc.interval,
-                    "health_timeout": hc.timeout,
-                    "healthy_threshold": hc.healthy_threshold,
-                    "unhealthy_threshold": hc.unhealthy_threshold,
-                    "matcher": hc.matcher,
-                    "deregistration_delay": svc.deregistration_delay,
-                },
+                TargetGroupProps(
+                    name=owner.target_group_name(name),
+                    port=svc.port,
+                    protocol="HTTP",
+                    vpc=Ref(keys.VPC),
+                    target_type="ip",  # Fargate tasks register by IP
+                    health_path=hc.path,
+                    health_interval=hc.interval,
+                    health_timeout=hc.timeout,
+                    healthy_threshold=hc.healthy_threshold,
+                    unhealthy_threshold=hc.unhealthy_threshold,
+                    matcher=hc.matcher,
+                    deregistration_delay=svc.deregistration_delay,
+                ),
             )
         )
     fallback = default_service(spec)
-    default_action: dict[str, Any] = (
+    default_action: dict[str, str | Ref] = (
         {"type": "forward", "target_group": Ref(keys.target_group(fallback), "arn")}
         if fallback
         else {
@@ -103,7 +106,7 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         }
     )
     main = main_listener(spec)
-    http_action = (
+    http_action: dict[str, str | Ref] = (
         {"type": "redirect", "protocol": "HTTPS", "port": "443", "status": "HTTP_301"}
         if cert
         else default_action
@@ -121,33 +124,33 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
                 "elbv2.listener_rule",
                 keys.listener_rule(name),
                 owner.name(name, "rule"),
-                {
-                    "listener": Ref(main, "arn"),
-                    "priority": rule_priority(route, name, taken),
-                    "paths": frozenset({route.path} if route.path else ()),
-                    "hosts": frozenset({route.host} if route.host else ()),
-                    "target_group": Ref(keys.target_group(name), "arn"),
-                },
+                ListenerRuleProps(
+                    listener=Ref(main, "arn"),
+                    priority=rule_priority(route, name, taken),
+                    paths=frozenset({route.path} if route.path else ()),
+                    hosts=frozenset({route.host} if route.host else ()),
+                    target_group=Ref(keys.target_group(name), "arn"),
+                ),
             )
         )
     return out
 
 
 def _listener(
-    owner: Owner, protocol: str, port: int, cert: str | None, action: dict[str, Any]
+    owner: Owner, protocol: str, port: int, cert: str | None, action: dict[str, str | Ref]
 ) -> Desired:
     return Desired(
         "elbv2.listener",
         keys.listener(protocol),
         owner.name(protocol),
-        {
-            "load_balancer": Ref(keys.LOAD_BALANCER, "arn"),
-            "port": port,
-            "protocol": protocol.upper(),
-            "certificate": cert,
-            "ssl_policy": TLS_POLICY if cert else None,
-            "default_action": action,
-        },
+        ListenerProps(
+            load_balancer=Ref(keys.LOAD_BALANCER, "arn"),
+            port=port,
+            protocol=protocol.upper(),
+            certificate=cert,
+            ssl_policy=TLS_POLICY if cert else None,
+            default_action=action,
+        ),
     )
 
 

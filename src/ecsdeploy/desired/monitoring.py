@@ -21,14 +21,17 @@ balancer is AWS's and not known before it exists.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
-from ecsdeploy.resources.cloudwatch_alarm import dimensions, normalise_query
-from ecsdeploy.resources.cloudwatch_dashboard import dashboard_name
+from ecsdeploy.resources.cloudwatch_alarm import AlarmProps, dimensions, normalise_query
+from ecsdeploy.resources.cloudwatch_dashboard import DashboardProps, dashboard_name
 from ecsdeploy.resources.ecs_common import cluster_name
+from ecsdeploy.resources.sns_subscription import SubscriptionProps
+from ecsdeploy.resources.sns_topic import TopicProps
 from ecsdeploy.spec.models import Alarms, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -49,7 +52,7 @@ def threshold(spec: Spec, svc: Service | None, key: str) -> float:
     return float(DEFAULTS[key])
 
 
-def _actions(alarms: Alarms) -> list[Any]:
+def _actions(alarms: Alarms) -> list[str | Ref]:
     if alarms.sns_topic_arn:
         return [alarms.sns_topic_arn]
     if alarms.email:
@@ -62,29 +65,29 @@ def _alarm(
     key: str,
     name: str,
     description: str,
-    actions: list[Any],
+    actions: list[str | Ref],
     **params: Any,
 ) -> Desired:
-    props: dict[str, Any] = {
-        "AlarmDescription": description,
-        "AlarmActions": actions,
-        "OKActions": actions,
-        "Namespace": None,
-        "MetricName": None,
-        "Dimensions": [],
-        "Statistic": None,
-        "ExtendedStatistic": None,
-        "Period": PERIOD,
-        "EvaluationPeriods": SUSTAINED,
-        "DatapointsToAlarm": SUSTAINED,
-        "Threshold": 0.0,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "TreatMissingData": "notBreaching",
-        "Metrics": [],
-    }
-    props.update(params)
-    if props["Metrics"]:
-        props["Period"] = None  # a metric-math alarm gives periods per query
+    props = AlarmProps(
+        AlarmDescription=description,
+        AlarmActions=actions,
+        OKActions=actions,
+        Namespace=None,
+        MetricName=None,
+        Dimensions=[],
+        Statistic=None,
+        ExtendedStatistic=None,
+        Period=PERIOD,
+        EvaluationPeriods=SUSTAINED,
+        DatapointsToAlarm=SUSTAINED,
+        Threshold=0.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        Metrics=[],
+    )
+    props = dataclasses.replace(props, **params)
+    if props.Metrics:
+        props = dataclasses.replace(props, Period=None)  # a metric-math alarm: per query
     return Desired("cloudwatch.alarm", key, owner.name(*name.split("/")), props)
 
 
@@ -115,13 +118,11 @@ def build_alarms(spec: Spec, owner: Owner, has_lb: bool) -> list[Desired]:
     out: list[Desired] = []
     if alarms.email and not alarms.sns_topic_arn:
         out.append(Desired("sns.topic", keys.ALARM_TOPIC, owner.name("alarms"),
-                           {"name": owner.name("alarms")}))  # fmt: skip
+                           TopicProps(name=owner.name("alarms"))))  # fmt: skip
         for address in alarms.email:
-            props = {
-                "topic": Ref(keys.ALARM_TOPIC, "arn"),
-                "protocol": "email",
-                "endpoint": address,
-            }
+            props = SubscriptionProps(
+                topic=Ref(keys.ALARM_TOPIC, "arn"), protocol="email", endpoint=address
+            )
             out.append(Desired("sns.subscription", keys.subscription("email", address),
                                address, props))  # fmt: skip
     actions = _actions(alarms)
@@ -159,7 +160,7 @@ def build_alarms(spec: Spec, owner: Owner, has_lb: bool) -> list[Desired]:
 
 
 def _target_alarms(
-    spec: Spec, owner: Owner, name: str, svc: Service, actions: list[Any]
+    spec: Spec, owner: Owner, name: str, svc: Service, actions: list[str | Ref]
 ) -> list[Desired]:
     dims = dimensions(
         {
@@ -199,7 +200,7 @@ def _target_alarms(
 
 
 def _service_alarms(
-    spec: Spec, owner: Owner, name: str, svc: Service, actions: list[Any]
+    spec: Spec, owner: Owner, name: str, svc: Service, actions: list[str | Ref]
 ) -> list[Desired]:
     # The names are known before anything exists (a service is named after its spec key,
     # the cluster after the app and env), so these alarms wait for nothing: the executor
@@ -353,5 +354,5 @@ def build_dashboard(
     depends = tuple(
         keys.express_service(n) for n, s in spec.services.items() if s.mode == "express"
     )
-    return [Desired("cloudwatch.dashboard", keys.DASHBOARD, name, {"body": {"widgets": widgets}},
-                    depends_on=depends)]  # fmt: skip
+    return [Desired("cloudwatch.dashboard", keys.DASHBOARD, name,
+                    DashboardProps(body={"widgets": widgets}), depends_on=depends)]  # fmt: skip

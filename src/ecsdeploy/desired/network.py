@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
 
 from ecsdeploy.desired.common import ANYWHERE
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
+from ecsdeploy.resources.elastic_ip import ElasticIpProps
+from ecsdeploy.resources.internet_gateway import InternetGatewayProps
+from ecsdeploy.resources.nat_gateway import NatGatewayProps
+from ecsdeploy.resources.route_table import RouteTableProps
+from ecsdeploy.resources.security_group import SecurityGroupProps
+from ecsdeploy.resources.subnet import SubnetProps
+from ecsdeploy.resources.vpc import VpcProps
+from ecsdeploy.resources.vpc_endpoint import VpcEndpointProps
 from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import Owner
@@ -38,9 +45,14 @@ def network_resources(
             "ec2.vpc",
             keys.VPC,
             owner.name("vpc"),
-            {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True},
+            VpcProps(cidr=net.cidr, dns_support=True, dns_hostnames=True),
         ),
-        Desired("ec2.internet_gateway", keys.INTERNET_GATEWAY, owner.name("igw"), {"vpc": vpc}),
+        Desired(
+            "ec2.internet_gateway",
+            keys.INTERNET_GATEWAY,
+            owner.name("igw"),
+            InternetGatewayProps(vpc=vpc),
+        ),
     ]
     public, private = subnet_cidrs(net.cidr, net.azs)
     for i in range(net.azs):
@@ -50,18 +62,24 @@ def network_resources(
                     "ec2.subnet",
                     keys.subnet(tier, i),
                     owner.name(tier, zones[i]),
-                    {"vpc": vpc, "cidr": cidrs[i], "az": zones[i]},
+                    SubnetProps(vpc=vpc, cidr=cidrs[i], az=zones[i]),
                 )
             )
     nat_count = {"none": 0, "single": 1, "per_az": net.azs}[net.nat]
     for i in range(nat_count):
-        out.append(Desired("ec2.elastic_ip", keys.nat_address(i), owner.name("nat", str(i)), {}))
+        out.append(
+            Desired(
+                "ec2.elastic_ip", keys.nat_address(i), owner.name("nat", str(i)), ElasticIpProps()
+            )
+        )
         out.append(
             Desired(
                 "ec2.nat_gateway",
                 keys.nat_gateway(i),
                 owner.name("nat", zones[i]),
-                {"subnet": Ref(keys.subnet("public", i)), "allocation": Ref(keys.nat_address(i))},
+                NatGatewayProps(
+                    subnet=Ref(keys.subnet("public", i)), allocation=Ref(keys.nat_address(i))
+                ),
                 # a public NAT gateway needs the VPC's internet gateway to be attached
                 depends_on=(keys.INTERNET_GATEWAY,),
             )
@@ -71,17 +89,17 @@ def network_resources(
             "ec2.route_table",
             keys.PUBLIC_ROUTE_TABLE,
             owner.name("public"),
-            {
-                "vpc": vpc,
-                "routes": {ANYWHERE: Ref(keys.INTERNET_GATEWAY)},
-                "subnets": frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs)),
-            },
+            RouteTableProps(
+                vpc=vpc,
+                routes={ANYWHERE: Ref(keys.INTERNET_GATEWAY)},
+                subnets=frozenset(Ref(keys.subnet("public", i)) for i in range(net.azs)),
+            ),
         )
     )
     # One private table per zone, whatever the NAT mode, so changing the mode only
     # changes routes.
     for i in range(net.azs):
-        routes = {}
+        routes: dict[str, str | Ref] = {}
         if nat_count:
             routes[ANYWHERE] = Ref(keys.nat_gateway(i if nat_count > 1 else 0))
         out.append(
@@ -89,22 +107,25 @@ def network_resources(
                 "ec2.route_table",
                 keys.private_route_table(i),
                 owner.name("private", zones[i]),
-                {
-                    "vpc": vpc,
-                    "routes": routes,
-                    "subnets": frozenset({Ref(keys.subnet("private", i))}),
-                },
+                RouteTableProps(
+                    vpc=vpc, routes=routes, subnets=frozenset({Ref(keys.subnet("private", i))})
+                ),
             )
         )
     private_tables = frozenset(Ref(keys.private_route_table(i)) for i in range(net.azs))
     for name in net.endpoints:
-        props: dict[str, Any] = {"vpc": vpc, "service": f"com.amazonaws.{spec.region}.{name}"}
+        service = f"com.amazonaws.{spec.region}.{name}"
+        props: VpcEndpointProps
         if name in GATEWAY_ENDPOINTS:  # free; a route in each private route table
-            props.update(type="Gateway", route_tables=private_tables)
+            props = VpcEndpointProps(
+                vpc=vpc, service=service, type="Gateway", route_tables=private_tables
+            )
         else:
             # an interface endpoint: a network interface in each private subnet, private
             # DNS on so the usual service host names resolve to it
-            props.update(
+            props = VpcEndpointProps(
+                vpc=vpc,
+                service=service,
                 type="Interface",
                 subnets=frozenset(Ref(keys.subnet("private", i)) for i in range(net.azs)),
                 security_groups=frozenset({Ref(keys.ENDPOINTS_GROUP)}),
@@ -127,16 +148,16 @@ def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
         "ec2.security_group",
         keys.ENDPOINTS_GROUP,
         owner.name("endpoints"),
-        {
-            "vpc": Ref(keys.VPC),
-            "group_name": owner.name("endpoints"),
-            "description": f"ecsdeploy {owner.prefix}: VPC interface endpoints",
-            "ingress": frozenset(
+        SecurityGroupProps(
+            vpc=Ref(keys.VPC),
+            group_name=owner.name("endpoints"),
+            description=f"ecsdeploy {owner.prefix}: VPC interface endpoints",
+            ingress=frozenset(
                 ("tcp", 443, 443, Ref(keys.service_group(name)))
                 for name, svc in spec.services.items()
                 if svc.mode == "classic"
             ),
-        },
+        ),
     )
 
 
@@ -153,12 +174,12 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
                 "ec2.security_group",
                 keys.LOAD_BALANCER_GROUP,
                 owner.name("lb"),
-                {
-                    "vpc": vpc,
-                    "group_name": owner.name("lb"),
-                    "description": f"ecsdeploy {owner.prefix}: load balancer",
-                    "ingress": frozenset(("tcp", p, p, ANYWHERE) for p in ports),
-                },
+                SecurityGroupProps(
+                    vpc=vpc,
+                    group_name=owner.name("lb"),
+                    description=f"ecsdeploy {owner.prefix}: load balancer",
+                    ingress=frozenset(("tcp", p, p, ANYWHERE) for p in ports),
+                ),
             )
         )
     for name, svc in spec.services.items():
@@ -175,12 +196,12 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
                 "ec2.security_group",
                 keys.service_group(name),
                 owner.name(name),
-                {
-                    "vpc": vpc,
-                    "group_name": owner.name(name),
-                    "description": f"ecsdeploy {owner.prefix}: service {name}",
-                    "ingress": ingress,
-                },
+                SecurityGroupProps(
+                    vpc=vpc,
+                    group_name=owner.name(name),
+                    description=f"ecsdeploy {owner.prefix}: service {name}",
+                    ingress=ingress,
+                ),
             )
         )
     return out

@@ -14,8 +14,12 @@ from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
-from ecsdeploy.resources.ecs_task_definition import container_health
-from ecsdeploy.resources.scaling_target import resource_id
+from ecsdeploy.resources.ecs_cluster import ClusterProps
+from ecsdeploy.resources.ecs_service import ServiceProps
+from ecsdeploy.resources.ecs_task_definition import TaskDefinitionProps, container_health
+from ecsdeploy.resources.log_group import LogGroupProps
+from ecsdeploy.resources.scaling_policy import ScalingPolicyProps
+from ecsdeploy.resources.scaling_target import ScalingTargetProps, resource_id
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import Owner
 
@@ -23,7 +27,10 @@ from ecsdeploy.spec.naming import Owner
 def cluster(owner: Owner) -> Desired:
     """The app's ECS cluster, Container Insights on."""
     return Desired(
-        "ecs.cluster", keys.CLUSTER, owner.prefix, {"name": owner.prefix, "insights": "enabled"}
+        "ecs.cluster",
+        keys.CLUSTER,
+        owner.prefix,
+        ClusterProps(name=owner.prefix, insights="enabled"),
     )
 
 
@@ -34,7 +41,7 @@ def log_groups(spec: Spec, owner: Owner) -> list[Desired]:
             "logs.log_group",
             keys.log_group(name),
             owner.log_group(name),
-            {"retention_days": spec.logs.retention_days},
+            LogGroupProps(retention_days=spec.logs.retention_days),
         )
         for name in spec.services
     ]
@@ -59,19 +66,19 @@ def classic_services(
                 "ecs.task_definition",
                 keys.task_definition(name),
                 owner.name(name),
-                {
-                    "cpu": str(svc.cpu),
-                    "memory": str(svc.memory),
-                    "execution_role": Ref(keys.EXECUTION_ROLE, "arn"),
-                    "task_role": Ref(keys.task_role(name), "arn"),
-                    "container": name,
-                    "image": images[name].uri,
-                    "port": svc.port,
-                    "env": {k: env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
-                    "secrets": dict(sorted(svc.secrets.items())),
-                    "log_group": owner.log_group(name),
-                    "health": container_health(hc.command, hc.grace_period),
-                },
+                TaskDefinitionProps(
+                    cpu=str(svc.cpu),
+                    memory=str(svc.memory),
+                    execution_role=Ref(keys.EXECUTION_ROLE, "arn"),
+                    task_role=Ref(keys.task_role(name), "arn"),
+                    container=name,
+                    image=images[name].uri,
+                    port=svc.port,
+                    env={k: env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
+                    secrets=dict(sorted(svc.secrets.items())),
+                    log_group=owner.log_group(name),
+                    health=container_health(hc.command, hc.grace_period),
+                ),
                 # awslogs needs the group to exist first; a built image must be pushed
                 depends_on=(
                     keys.log_group(name),
@@ -80,36 +87,36 @@ def classic_services(
                 ),
             )
         )
-        props: dict[str, Any] = {
-            "cluster": Ref(keys.CLUSTER, "arn"),
-            "launch_type": "FARGATE",
-            "task_definition": Ref(keys.task_definition(name), "arn"),
-            "subnets": frozenset(Ref(keys.subnet(svc.subnets, i)) for i in range(net.azs)),
-            "security_groups": frozenset({Ref(keys.service_group(name))}),
-            "public_ip": svc.subnets == "public",
-            "load_balancers": frozenset(),
-            "grace_period": None,
-            "circuit_breaker": True,
-            "min_healthy": 100,
-            "max_percent": 200,
-            "exec": svc.exec,
-        }
         # ECS starts the tasks at once, and they pull their image and write their logs
         # through their subnets' routes (to the NAT or internet gateway) and the VPC
         # endpoints: those must be in place first, or the tasks fail to start
         depends: tuple[str, ...] = task_network(svc, net)
+        load_balancers: frozenset[tuple[str | Ref, str, int]] = frozenset()
+        grace_period = None
         if svc.route is not None:
-            props["load_balancers"] = frozenset(
-                {(Ref(keys.target_group(name), "arn"), name, svc.port)}
-            )
-            props["grace_period"] = hc.grace_period
+            load_balancers = frozenset({(Ref(keys.target_group(name), "arn"), name, svc.port)})
+            grace_period = hc.grace_period
             # AWS refuses a target group that no listener or rule forwards to yet
             depends += (main,) if name == fallback else (keys.listener_rule(name),)
         initial: dict[str, Any] = {}
-        if svc.autoscaling is None:
-            props["desired_count"] = svc.desired_count
-        else:
+        if svc.autoscaling is not None:
             initial["desired_count"] = svc.desired_count
+        props = ServiceProps(
+            cluster=Ref(keys.CLUSTER, "arn"),
+            launch_type="FARGATE",
+            task_definition=Ref(keys.task_definition(name), "arn"),
+            subnets=frozenset(Ref(keys.subnet(svc.subnets, i)) for i in range(net.azs)),
+            security_groups=frozenset({Ref(keys.service_group(name))}),
+            public_ip=svc.subnets == "public",
+            load_balancers=load_balancers,
+            grace_period=grace_period,
+            circuit_breaker=True,
+            min_healthy=100,
+            max_percent=200,
+            exec=svc.exec,
+            # absent when autoscaling owns the count
+            desired_count=svc.desired_count if svc.autoscaling is None else None,
+        )
         out.append(
             Desired("ecs.service", keys.ecs_service(name), name, props, depends, initial=initial)
         )
@@ -127,7 +134,7 @@ def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
             "autoscaling.target",
             keys.scaling_target(name),
             rid,
-            {"resource_id": rid, "min": auto.min, "max": auto.max},
+            ScalingTargetProps(resource_id=rid, min=auto.min, max=auto.max),
             depends_on=(keys.ecs_service(name),),
         )
     ]
@@ -154,13 +161,13 @@ def _scaling(owner: Owner, name: str, svc: Service) -> list[Desired]:
                 "autoscaling.policy",
                 keys.scaling_policy(name, metric),
                 owner.name(name, metric),
-                {
-                    "resource_id": rid,
-                    "policy_name": owner.name(name, metric),
-                    "metric": metrics[metric],
-                    "resource_label": label,
-                    "target": float(value),
-                },
+                ScalingPolicyProps(
+                    resource_id=rid,
+                    policy_name=owner.name(name, metric),
+                    metric=metrics[metric],
+                    resource_label=label,
+                    target=float(value),
+                ),
                 depends_on=(keys.scaling_target(name),),
                 # Application Auto Scaling checks the target group's load balancer behind
                 # a request-count label; whether it accepts one still provisioning is not

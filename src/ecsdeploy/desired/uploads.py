@@ -9,6 +9,10 @@ from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired
+from ecsdeploy.resources.ecr_image import ImageProps
+from ecsdeploy.resources.ecr_repository import RepositoryProps
+from ecsdeploy.resources.s3_bucket import BucketProps
+from ecsdeploy.resources.s3_object import ObjectProps
 from ecsdeploy.spec.naming import Owner
 
 KEEP_IMAGES = 10  # the repository lifecycle policy keeps this many
@@ -26,7 +30,7 @@ def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desire
                 "ecr.repository",
                 keys.repository(name),
                 ref.repository,
-                {"name": ref.repository, "scan_on_push": True, "keep": KEEP_IMAGES},
+                RepositoryProps(name=ref.repository, scan_on_push=True, keep=KEEP_IMAGES),
             )
         )
         out.append(
@@ -34,7 +38,7 @@ def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desire
                 "ecr.image",
                 keys.image(name),
                 f"{ref.repository}:{ref.tag}",
-                {"registry": ref.registry, "repository": ref.repository, "tag": ref.tag},
+                ImageProps(registry=ref.registry, repository=ref.repository, tag=ref.tag),
                 depends_on=(keys.repository(name),),
             )
         )
@@ -51,7 +55,7 @@ def artifact_resources(owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> li
                 "s3.bucket",
                 keys.ARTIFACTS_BUCKET,
                 bucket,
-                {"name": bucket, "private": True, "encryption": "AES256"},
+                BucketProps(name=bucket, private=True, encryption="AES256"),
             )
         )
     for name, ref in sorted(artifacts.items()):
@@ -60,7 +64,7 @@ def artifact_resources(owner: Owner, artifacts: Mapping[str, ArtifactRef]) -> li
                 "s3.object",
                 keys.artifact(name),
                 ref.uri,
-                {"bucket": ref.bucket, "key": ref.key, "sha256": ref.sha256},
+                ObjectProps(bucket=ref.bucket, key=ref.key, sha256=ref.sha256),
                 depends_on=(keys.ARTIFACTS_BUCKET,) if ref.created_bucket else (),
                 initial={"path": str(ref.path)},
             )

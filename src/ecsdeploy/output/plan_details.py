@@ -7,10 +7,8 @@ ecsdeploy does not know shows its name and nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from ecsdeploy.resources import registry
+from ecsdeploy.resources.base import Props
 from ecsdeploy.resources.describe import Line, Names
 
 
@@ -24,7 +22,7 @@ def delete_note(kind: str) -> str:
     return cls.delete_note if cls is not None else ""
 
 
-def attributes(kind: str, props: Mapping[str, Any], names: Names) -> list[Line]:
+def attributes(kind: str, props: Props, names: Names) -> list[Line]:
     """The main attributes a create of ``kind`` sets; [] for kinds with nothing to add."""
     cls = registry.kind_class(kind)
     return cls.describe(props, names) if cls is not None else []

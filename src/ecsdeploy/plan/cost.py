@@ -222,7 +222,8 @@ def estimate(spec: Spec | None) -> CostEstimate:
         tally.waf(1, len(MANAGED_RULE_GROUPS) + 1)  # and the rate-based rule
     alarms = [d for d in build_alarms(spec, owner_of(spec), has_lb) if d.kind == AlarmHandler.kind]
     tally.monitoring(
-        sum(billed_metrics(d.props) for d in alarms), 1 if spec.dashboard and spec.services else 0
+        sum(billed_metrics(d.props.as_mapping()) for d in alarms),
+        1 if spec.dashboard and spec.services else 0,
     )
     for name, svc in spec.services.items():
         count = svc.desired_count

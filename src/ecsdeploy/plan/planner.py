@@ -25,7 +25,6 @@ from ecsdeploy.resources.base import (
     Observed,
     Ref,
     Unknown,
-    resolve,
 )
 
 
@@ -89,7 +88,7 @@ def make_plan(
         want = wanted[key]
         handler = handlers[want.kind]
         have = owned.get(key)
-        props = resolve(dict(want.props), lambda ref: _lookup(ref, steps, owned, handlers))
+        props = want.props.resolved(lambda ref: _lookup(ref, steps, owned, handlers))
         step = Step(
             action=Action.CREATE,
             kind=want.kind,
@@ -135,7 +134,7 @@ def make_plan(
 
 def fingerprint(want: Desired) -> str:
     """A short digest of what the spec asks of one resource (Refs by name, unresolved)."""
-    text = json.dumps([want.kind, want.name, _canonical(want.props)], sort_keys=True)
+    text = json.dumps([want.kind, want.name, _canonical(want.props.as_mapping())], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -48,7 +48,7 @@ from enum import Enum
 
 from ecsdeploy.aws.errors import DependencyViolation, NotFound
 from ecsdeploy.plan.model import Action, Plan, Step
-from ecsdeploy.resources.base import Context, Handler, Observed, Ordering, Ref, resolve
+from ecsdeploy.resources.base import Context, Handler, Observed, Ordering, Ref
 from ecsdeploy.resources.waiting import retry_while
 
 DEFAULT_PARALLELISM = 8
@@ -323,7 +323,7 @@ class Executor:
         def lookup(ref: Ref) -> object:
             return known[ref.key].attr(ref.attr)
 
-        props = resolve(dict(step.want.props), lookup)
+        props = step.want.props.resolved(lookup)
         if step.action in (Action.CREATE, Action.REPLACE):
             return handler.create(step.want, props)
         assert step.have is not None

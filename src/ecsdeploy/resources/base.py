@@ -14,8 +14,13 @@ provisions) ``settles``: its create returns at once and ``wait_ready`` waits, as
 its own that runs beside the rest of the apply. Only what names the resource in
 ``Desired.needs_ready`` waits for that step; the run ends after it.
 
-``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of another resource of
-the same app, known only once that resource exists. The planner and executor resolve them.
+Each kind declares its props: a frozen dataclass subclassing ``Props`` (``props_class``),
+built by ``desired`` and read by the kind's ``create``/``update``/``describe`` by attribute.
+The generic code (diff, the planner, the executor, the applied record, the plan view) sees
+them as ``Props.as_mapping()``: one entry per field, in field order, less the optional
+fields left unset. ``Desired.props`` may hold ``Ref(key, attr)`` values: the id or ARN of
+another resource of the same app, known only once that resource exists. The planner and
+executor resolve them (``resolve``), into props of the same class.
 
 Besides the calls, a kind declares what the rest of ecsdeploy shows and decides about it,
 so that nothing else switches on kind names: its ``label`` and ``delete_note`` and what
@@ -29,8 +34,10 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar, Generic
+
+from typing_extensions import Self, TypeVar
 
 from ecsdeploy.aws.catch_up import CatchingUp, Patience
 from ecsdeploy.aws.clients import Aws, Client
@@ -77,6 +84,37 @@ class Unknown:
         return "(known after apply)"
 
 
+# the metadata of a field that ``as_mapping`` leaves out while it is None: a key the kind
+# sets only sometimes (a service's count, when autoscaling does not own it)
+OPTIONAL: Mapping[str, bool] = {"optional": True}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Props:
+    """Base of a kind's desired props: each kind subclasses it as a frozen dataclass, one
+    field per prop, typed; an optional prop is ``field(default=None, metadata=OPTIONAL)``."""
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The props by field name, in field order, without the optional ones left unset:
+        what ``diff`` compares with ``Observed.props`` and the applied record digests."""
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None and item.metadata.get("optional"):
+                continue
+            out[item.name] = value
+        return out
+
+    def resolved(self, lookup: Callable[[Ref], Any]) -> Self:
+        """The same props with every Ref inside replaced by ``lookup(ref)``."""
+        return replace(
+            self, **{f.name: resolve(getattr(self, f.name), lookup) for f in fields(self)}
+        )
+
+
+P = TypeVar("P", bound=Props, default=Any)
+
+
 @dataclass(frozen=True)
 class Desired:
     """What the spec asks for: one resource, by logical key, with its comparable props."""
@@ -84,7 +122,7 @@ class Desired:
     kind: str
     key: str  # unique within the app: "vpc", "subnet/public-0", "role/api-task"
     name: str  # the Name tag or AWS name users see
-    props: Mapping[str, Any]
+    props: Props  # of the kind's ``props_class``
     depends_on: tuple[str, ...] = ()  # keys that must exist first beyond those in Refs
     # keys (of kinds that settle) that must be ready, not only created, first
     needs_ready: tuple[str, ...] = ()
@@ -99,7 +137,9 @@ class Desired:
 
 
 def _collect_refs(value: Any, found: set[str]) -> None:
-    if isinstance(value, Ref):
+    if isinstance(value, Props):
+        _collect_refs(value.as_mapping(), found)
+    elif isinstance(value, Ref):
         found.add(value.key)
     elif isinstance(value, Joined):
         _collect_refs(value.parts, found)
@@ -112,7 +152,10 @@ def _collect_refs(value: Any, found: set[str]) -> None:
 
 
 def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
-    """Replace every Ref inside ``value`` by ``lookup(ref)``, keeping the structure."""
+    """Replace every Ref inside ``value`` by ``lookup(ref)``, keeping the structure (props
+    stay of their class)."""
+    if isinstance(value, Props):
+        return value.resolved(lookup)
     if isinstance(value, Ref):
         return lookup(value)
     if isinstance(value, Joined):
@@ -128,6 +171,12 @@ def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
     if isinstance(value, frozenset):
         return frozenset(resolve(v, lookup) for v in value)
     return value
+
+
+def ids(values: Iterable[str | Ref]) -> list[str]:
+    """Ids or ARNs of resolved props (what ``create`` and ``update`` get: each Ref replaced
+    by the id it stands for), sorted, as AWS calls take them."""
+    return sorted(str(v) for v in values)
 
 
 @dataclass
@@ -218,10 +267,12 @@ Item = TypeVar("Item")
 AnyHandler = TypeVar("AnyHandler", bound="Handler")
 
 
-class Handler:
-    """Base of every resource kind; see the module docstring for the contract."""
+class Handler(Generic[P]):
+    """Base of every resource kind, generic over its props class ``P``; see the module
+    docstring for the contract."""
 
     kind: ClassVar[str]
+    props_class: ClassVar[type[Props]]  # P: what ``Desired.props`` of this kind holds
     label: ClassVar[str]  # what it is, in plain words: "NAT gateway"
     # what deleting one also ends, beyond the resource itself ("" for nothing more)
     delete_note: ClassVar[str] = ""
@@ -254,7 +305,7 @@ class Handler:
 
     # --- what the rest of ecsdeploy shows and decides -----------------------------------
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: P, names: Names) -> list[Line]:
         """The main attributes a create sets, one ``(label, value)`` each, for the plan;
         ``names`` gives the name of each logical key a Ref points at."""
         return []
@@ -335,8 +386,12 @@ class Handler:
             return []
         return [Observed(self.kind, want.key, ident, name, {}, tags=tags, owned=False)]
 
-    def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
+    def diff(self, want: P, have: Observed) -> list[Change]:
         """Field-by-field comparison of resolved desired props with observed props."""
+        return self.compare(want.as_mapping(), have)
+
+    def compare(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
+        """``diff`` of desired props given as their mapping (``Props.as_mapping``)."""
         changes = []
         for name, after in want.items():
             before = have.props.get(name)
@@ -345,12 +400,10 @@ class Handler:
         return changes
 
     # --- acting ------------------------------------------------------------------------
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: P) -> Observed:
         raise NotImplementedError
 
-    def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
-    ) -> Observed:
+    def update(self, want: Desired, props: P, have: Observed, changes: list[Change]) -> Observed:
         raise NotImplementedError(f"{self.kind} cannot be updated in place")
 
     def delete(self, have: Observed) -> None:
@@ -381,13 +434,11 @@ class Ordering:
         return cls({k.kind: k.rank for k in found}, frozenset(k.kind for k in found if k.settles))
 
 
-class UpsertHandler(Handler):
+class UpsertHandler(Handler[P]):
     """A kind whose create call also updates (RegisterScalableTarget, PutScalingPolicy,
     RegisterTaskDefinition): an update is the create call again."""
 
-    def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
-    ) -> Observed:
+    def update(self, want: Desired, props: P, have: Observed, changes: list[Change]) -> Observed:
         return self.create(want, props)
 
 

@@ -10,9 +10,10 @@ are only taken at creation): create and update are the same call.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.base import Desired, Observed, Props, Ref, UpsertHandler
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -83,20 +84,43 @@ def alarm_props(alarm: Mapping[str, Any]) -> dict[str, Any]:
     return props
 
 
-class AlarmHandler(UpsertHandler):
+@dataclass(frozen=True, kw_only=True)
+class AlarmProps(Props):
+    """PutMetricAlarm's own parameters (``PARAMS``, in that order): a metric's
+    (``Namespace``...) or, for a metric-math alarm, ``Metrics`` (then ``Period`` is None)."""
+
+    AlarmDescription: str
+    AlarmActions: Sequence[str | Ref]  # topic ARNs
+    OKActions: Sequence[str | Ref]
+    Namespace: str | None
+    MetricName: str | None
+    Dimensions: Sequence[Mapping[str, str | Ref]]  # [{Name, Value}], sorted by name
+    Statistic: str | None
+    ExtendedStatistic: str | None
+    Period: int | None
+    EvaluationPeriods: int
+    DatapointsToAlarm: int
+    Threshold: float
+    ComparisonOperator: str
+    TreatMissingData: str
+    Metrics: Sequence[Mapping[str, Any]]  # normalised queries (``normalise_query``)
+
+
+class AlarmHandler(UpsertHandler[AlarmProps]):
     kind: ClassVar[str] = "cloudwatch.alarm"
+    props_class: ClassVar[type[Props]] = AlarmProps
     label: ClassVar[str] = "alarm"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 11
     services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        actions = props.get("AlarmActions") or []
+    def describe(cls, props: AlarmProps, names: Names) -> list[Line]:
+        actions = props.AlarmActions or []
         notifies = (
             value(actions, names) if actions else "nobody (set alarms.email or sns_topic_arn)"
         )
-        return [("alarms when", str(props["AlarmDescription"])), ("notifies", notifies)]
+        return [("alarms when", str(props.AlarmDescription)), ("notifies", notifies)]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -147,16 +171,17 @@ class AlarmHandler(UpsertHandler):
             state=str(alarm.get("StateValue", "")),
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: AlarmProps) -> Observed:
         tags = self.tags(want)
-        params = {k: v for k, v in props.items() if v is not None and v != []}
+        fields = props.as_mapping()
+        params = {k: v for k, v in fields.items() if v is not None and v != []}
         cw = self.client("cloudwatch")
         cw.put_metric_alarm(AlarmName=want.name, Tags=dict_to_tags(tags), **params)
         # PutMetricAlarm answers nothing, but an alarm's ARN follows from its name; its
         # state is unknown until CloudWatch evaluates it (`status` reads it)
         aws = self.ctx.aws
         arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id()}:alarm:{want.name}"
-        return self._observed(want.key, {"AlarmName": want.name, "AlarmArn": arn, **props}, tags)
+        return self._observed(want.key, {"AlarmName": want.name, "AlarmArn": arn, **fields}, tags)
 
     def delete(self, have: Observed) -> None:
         # DeleteAlarms succeeds for names that do not exist

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.base import Desired, Observed, Props, UpsertHandler
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.spec.naming import Owner
@@ -31,16 +32,22 @@ def console_url(region: str, name: str) -> str:
     )
 
 
-class DashboardHandler(UpsertHandler):
+@dataclass(frozen=True, kw_only=True)
+class DashboardProps(Props):
+    body: Mapping[str, Any]  # the dashboard's JSON, its dimensions Refs until resolved
+
+
+class DashboardHandler(UpsertHandler[DashboardProps]):
     kind: ClassVar[str] = "cloudwatch.dashboard"
+    props_class: ClassVar[type[Props]] = DashboardProps
     label: ClassVar[str] = "dashboard"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 11
     services: ClassVar[tuple[str, ...]] = ("cloudwatch",)
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("graphs", str(len(props["body"].get("widgets", []))))]
+    def describe(cls, props: DashboardProps, names: Names) -> list[Line]:
+        return [("graphs", str(len(props.body.get("widgets", []))))]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -68,11 +75,11 @@ class DashboardHandler(UpsertHandler):
             attrs={"url": console_url(self.ctx.aws.region, name)},
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: DashboardProps) -> Observed:
         self.client("cloudwatch").put_dashboard(
-            DashboardName=want.name, DashboardBody=json.dumps(props["body"])
+            DashboardName=want.name, DashboardBody=json.dumps(props.body)
         )
-        return self._observed(want.name, json.loads(json.dumps(props["body"])))
+        return self._observed(want.name, json.loads(json.dumps(props.body)))
 
     def delete(self, have: Observed) -> None:
         self.client("cloudwatch").delete_dashboards(DashboardNames=[have.name])

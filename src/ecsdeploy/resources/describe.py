@@ -10,11 +10,29 @@ plan never holds one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ecsdeploy.resources.base import Joined, Ref, Unknown
 from ecsdeploy.resources.base import Line as Line  # the kinds' describe() types, re-exported
 from ecsdeploy.resources.base import Names as Names
+
+
+class ContainerProps(Protocol):
+    """The props of a kind that runs one container (a task definition, an Express Mode
+    service)."""
+
+    @property
+    def image(self) -> str: ...
+    @property
+    def cpu(self) -> str: ...
+    @property
+    def memory(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def env(self) -> Mapping[str, str | Joined]: ...
+    @property
+    def secrets(self) -> Mapping[str, str]: ...
 
 
 def value(item: Any, names: Names) -> str:
@@ -56,15 +74,15 @@ def _secrets(secrets: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} from {secret_source(str(v))}" for k, v in sorted(secrets.items()))
 
 
-def _size(p: Mapping[str, Any]) -> str:
-    return f"{p['cpu']} CPU units, {p['memory']} MiB memory"
+def _size(p: ContainerProps) -> str:
+    return f"{p.cpu} CPU units, {p.memory} MiB memory"
 
 
-def container(p: Mapping[str, Any], n: Names) -> list[Line]:
+def container(p: ContainerProps, n: Names) -> list[Line]:
     """A container's image, size, port, environment and secrets (a task definition, an
     Express Mode service)."""
-    lines = [("image", value(p["image"], n)), ("size", _size(p)), ("port", str(p["port"]))]
-    lines.append(("env", _env(p.get("env") or {}, n)))
-    if p.get("secrets"):
-        lines.append(("secrets", _secrets(p["secrets"])))
+    lines = [("image", value(p.image, n)), ("size", _size(p)), ("port", str(p.port))]
+    lines.append(("env", _env(p.env or {}, n)))
+    if p.secrets:
+        lines.append(("secrets", _secrets(p.secrets)))
     return lines

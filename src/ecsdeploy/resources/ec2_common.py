@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Handler, Observed, owned_key
+from ecsdeploy.resources.base import Handler, Observed, P, owned_key
 from ecsdeploy.spec.naming import TAG_APP, TAG_ENV, Owner, dict_to_tags, tags_to_dict
 
 
@@ -37,7 +37,7 @@ def client_token(owner: Owner, key: str, request: Mapping[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:64]
 
 
-class Ec2Handler(Handler):
+class Ec2Handler(Handler[P]):
     """Base for EC2 kinds: lists this owner's resources of one kind in one paginated call."""
 
     services: ClassVar[tuple[str, ...]] = ("ec2",)

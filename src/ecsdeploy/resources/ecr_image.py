@@ -8,16 +8,25 @@ lifecycle policy expires old ones and ``down`` deletes the repository.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props
 from ecsdeploy.resources.describe import Line, Names
 
 
-class ImageHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class ImageProps(Props):
+    registry: str
+    repository: str
+    tag: str
+
+
+class ImageHandler(Handler[ImageProps]):
     kind: ClassVar[str] = "ecr.image"
+    props_class: ClassVar[type[Props]] = ImageProps
     label: ClassVar[str] = "image push"
     layer: ClassVar[str] = "images"
     rank: ClassVar[int] = 1
@@ -25,8 +34,8 @@ class ImageHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"registry", "repository", "tag"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("push to", f"{props['registry']}/{props['repository']}:{props['tag']}")]
+    def describe(cls, props: ImageProps, names: Names) -> list[Line]:
+        return [("push to", f"{props.registry}/{props.repository}:{props.tag}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         images = self.ctx.images
@@ -35,15 +44,16 @@ class ImageHandler(Handler):
         found = []
         for want in wants:
             props = want.props
-            if images.registry.has(props["registry"], props["repository"], props["tag"]):
+            assert isinstance(props, ImageProps)
+            if images.registry.has(props.registry, props.repository, props.tag):
                 found.append(self._observed(want, props))
         return found
 
-    def _observed(self, want: Desired, props: Mapping[str, Any]) -> Observed:
-        uri = f"{props['registry']}/{props['repository']}:{props['tag']}"
-        return Observed(self.kind, want.key, uri, want.name, dict(props), attrs={"uri": uri})
+    def _observed(self, want: Desired, props: ImageProps) -> Observed:
+        uri = f"{props.registry}/{props.repository}:{props.tag}"
+        return Observed(self.kind, want.key, uri, want.name, props.as_mapping(), attrs={"uri": uri})
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ImageProps) -> Observed:
         images = self.ctx.images
         if images is None or images.pusher is None:
             raise ImageMissing(

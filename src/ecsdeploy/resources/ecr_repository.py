@@ -4,11 +4,12 @@ lifecycle policy that keeps the newest images only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Props
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -35,8 +36,16 @@ def lifecycle_policy(keep: int) -> str:
     )
 
 
-class RepositoryHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class RepositoryProps(Props):
+    name: str
+    scan_on_push: bool
+    keep: int  # images the lifecycle policy keeps
+
+
+class RepositoryHandler(Handler[RepositoryProps]):
     kind: ClassVar[str] = "ecr.repository"
+    props_class: ClassVar[type[Props]] = RepositoryProps
     label: ClassVar[str] = "image repository"
     delete_note: ClassVar[str] = "with every image in it"
     layer: ClassVar[str] = "images"
@@ -45,10 +54,10 @@ class RepositoryHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: RepositoryProps, names: Names) -> list[Line]:
         return [
-            ("scan on push", value(props.get("scan_on_push"), names)),
-            ("keeps", f"{props['keep']} images"),
+            ("scan on push", value(props.scan_on_push, names)),
+            ("keeps", f"{props.keep} images"),
         ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -108,10 +117,10 @@ class RepositoryHandler(Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: RepositoryProps) -> Observed:
         repo = self.client("ecr").create_repository(
-            repositoryName=props["name"],
-            imageScanningConfiguration={"scanOnPush": props["scan_on_push"]},
+            repositoryName=props.name,
+            imageScanningConfiguration={"scanOnPush": props.scan_on_push},
             imageTagMutability="IMMUTABLE",  # a content tag always names the same image
             tags=dict_to_tags(self.tags(want)),
         )["repository"]
@@ -119,15 +128,15 @@ class RepositoryHandler(Handler):
             self.kind,
             want.key,
             repo["repositoryArn"],
-            props["name"],
-            {"name": props["name"], "scan_on_push": props["scan_on_push"], "keep": None},
-            attrs={"name": props["name"], "uri": repo.get("repositoryUri", "")},
+            props.name,
+            {"name": props.name, "scan_on_push": props.scan_on_push, "keep": None},
+            attrs={"name": props.name, "uri": repo.get("repositoryUri", "")},
             tags=self.tags(want),
         )
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: RepositoryProps, have: Observed, changes: list[Change]
     ) -> Observed:
         ecr = self.client("ecr")
         for change in changes:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.aws.errors import AlreadyExists, InvalidRequest, NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Props, owned_key
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ecs_common import ecs_tags
 from ecsdeploy.spec.naming import tags_to_dict
@@ -14,8 +15,15 @@ from ecsdeploy.spec.naming import tags_to_dict
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 
 
-class ClusterHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class ClusterProps(Props):
+    name: str
+    insights: str  # Container Insights: enabled | disabled
+
+
+class ClusterHandler(Handler[ClusterProps]):
     kind: ClassVar[str] = "ecs.cluster"
+    props_class: ClassVar[type[Props]] = ClusterProps
     label: ClassVar[str] = "ECS cluster"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 5
@@ -24,8 +32,8 @@ class ClusterHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("container insights", str(props.get("insights")))]
+    def describe(cls, props: ClusterProps, names: Names) -> list[Line]:
+        return [("container insights", str(props.insights))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         ecs = self.client("ecs")
@@ -58,20 +66,20 @@ class ClusterHandler(Handler):
                 )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ClusterProps) -> Observed:
         self._service_linked_role()
         cluster = self.client("ecs").create_cluster(
-            clusterName=props["name"],
-            settings=[{"name": "containerInsights", "value": props["insights"]}],
+            clusterName=props.name,
+            settings=[{"name": "containerInsights", "value": props.insights}],
             tags=ecs_tags(self.tags(want)),
         )["cluster"]
         return Observed(
             self.kind,
             want.key,
             cluster["clusterArn"],
-            props["name"],
-            dict(props),
-            attrs={"arn": cluster["clusterArn"], "name": props["name"]},
+            props.name,
+            props.as_mapping(),
+            attrs={"arn": cluster["clusterArn"], "name": props.name},
             tags=self.tags(want),
         )
 
@@ -95,14 +103,14 @@ class ClusterHandler(Handler):
                     raise
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: ClusterProps, have: Observed, changes: list[Change]
     ) -> Observed:
         if any(c.field == "insights" for c in changes):
             self.client("ecs").update_cluster(
                 cluster=have.name,
-                settings=[{"name": "containerInsights", "value": props["insights"]}],
+                settings=[{"name": "containerInsights", "value": props.insights}],
             )
-            have.props["insights"] = props["insights"]
+            have.props["insights"] = props.insights
         return have
 
     def delete(self, have: Observed) -> None:

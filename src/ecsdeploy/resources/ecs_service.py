@@ -8,12 +8,23 @@ the props, so scaling activity is never seen as drift.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import (
+    OPTIONAL,
+    Change,
+    Desired,
+    Handler,
+    Observed,
+    Props,
+    Ref,
+    owned_key,
+)
 from ecsdeploy.resources.billing import Bill, Meter, Tasks, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import client_token
@@ -32,8 +43,29 @@ T = TypeVar("T")
 LoadBalancer = tuple[str, str, int]  # (target group ARN, container name, container port)
 
 
-class ServiceHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class ServiceProps(Props):
+    """``desired_count`` is absent when autoscaling owns the count (then only the first
+    create sets it, from ``Desired.initial``)."""
+
+    cluster: str | Ref  # its ARN
+    launch_type: str
+    task_definition: str | Ref  # the revision's ARN
+    subnets: frozenset[str | Ref]
+    security_groups: frozenset[str | Ref]
+    public_ip: bool
+    load_balancers: frozenset[tuple[str | Ref, str, int]]  # (target group, container, port)
+    grace_period: int | None  # health checks ignored after start (None: no load balancer)
+    circuit_breaker: bool
+    min_healthy: int
+    max_percent: int
+    exec: bool  # ECS Exec
+    desired_count: int | None = dataclasses.field(default=None, metadata=OPTIONAL)
+
+
+class ServiceHandler(Handler[ServiceProps]):
     kind: ClassVar[str] = "ecs.service"
+    props_class: ClassVar[type[Props]] = ServiceProps
     label: ClassVar[str] = "ECS service"
     delete_note: ClassVar[str] = "stops its running tasks"
     layer: ClassVar[str] = "services"
@@ -42,11 +74,18 @@ class ServiceHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        lines = [("tasks", str(props.get("desired_count", "set by autoscaling")))]
-        lines.append(("runs", value(props["task_definition"], names)))
-        lines.append(("subnets", value(props["subnets"], names)))
-        for target_group, container, port in sorted(props.get("load_balancers") or (), key=str):
+    def describe(cls, props: ServiceProps, names: Names) -> list[Line]:
+        lines = [
+            (
+                "tasks",
+                str(
+                    props.desired_count if props.desired_count is not None else "set by autoscaling"
+                ),
+            )
+        ]
+        lines.append(("runs", value(props.task_definition, names)))
+        lines.append(("subnets", value(props.subnets, names)))
+        for target_group, container, port in sorted(props.load_balancers or (), key=str):
             lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
         return lines
 
@@ -130,48 +169,48 @@ class ServiceHandler(Handler):
             f"{primary.get('rolloutState', 'no rollout')}".lower(),
         )
 
-    def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
+    def diff(self, want: ServiceProps, have: Observed) -> list[Change]:
         changes = super().diff(want, have)
         optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
         return [c for c in changes if c.field not in optional - set(have.props)]
 
     @staticmethod
-    def _args(props: Mapping[str, Any]) -> dict[str, Any]:
+    def _args(props: ServiceProps) -> dict[str, Any]:
         args: dict[str, Any] = {
-            "taskDefinition": props["task_definition"],
+            "taskDefinition": props.task_definition,
             "networkConfiguration": {
                 "awsvpcConfiguration": {
-                    "subnets": sorted(props["subnets"]),
-                    "securityGroups": sorted(props["security_groups"]),
-                    "assignPublicIp": "ENABLED" if props["public_ip"] else "DISABLED",
+                    "subnets": sorted(props.subnets),
+                    "securityGroups": sorted(props.security_groups),
+                    "assignPublicIp": "ENABLED" if props.public_ip else "DISABLED",
                 }
             },
             "deploymentConfiguration": {
                 "deploymentCircuitBreaker": {
-                    "enable": props["circuit_breaker"],
-                    "rollback": props["circuit_breaker"],
+                    "enable": props.circuit_breaker,
+                    "rollback": props.circuit_breaker,
                 },
-                "minimumHealthyPercent": props["min_healthy"],
-                "maximumPercent": props["max_percent"],
+                "minimumHealthyPercent": props.min_healthy,
+                "maximumPercent": props.max_percent,
             },
-            "enableExecuteCommand": bool(props["exec"]),
+            "enableExecuteCommand": bool(props.exec),
         }
-        if "desired_count" in props:
-            args["desiredCount"] = props["desired_count"]
-        if props["load_balancers"]:
+        if props.desired_count is not None:
+            args["desiredCount"] = props.desired_count
+        if props.load_balancers:
             args["loadBalancers"] = [
                 {"targetGroupArn": tg, "containerName": name, "containerPort": port}
-                for tg, name, port in sorted(props["load_balancers"])
+                for tg, name, port in sorted(props.load_balancers)
             ]
-            args["healthCheckGracePeriodSeconds"] = props["grace_period"]
+            args["healthCheckGracePeriodSeconds"] = props.grace_period
         return args
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ServiceProps) -> Observed:
         args = {
             **self._args(props),
-            "cluster": props["cluster"],
+            "cluster": props.cluster,
             "serviceName": want.name,
-            "launchType": props["launch_type"],
+            "launchType": props.launch_type,
             "propagateTags": "SERVICE",
             "enableECSManagedTags": True,
             "tags": ecs_tags(self.tags(want)),
@@ -189,7 +228,7 @@ class ServiceHandler(Handler):
         if bool(svc.get("enableExecuteCommand", False)) != args["enableExecuteCommand"]:
             # emulators that ignore the flag on create (moto): set it as an update does
             svc = self.client("ecs").update_service(
-                cluster=props["cluster"],
+                cluster=props.cluster,
                 service=want.name,
                 enableExecuteCommand=args["enableExecuteCommand"],
             )["service"]
@@ -207,11 +246,11 @@ class ServiceHandler(Handler):
         )
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: ServiceProps, have: Observed, changes: list[Change]
     ) -> Observed:
         fields = {c.field for c in changes}
         wanted = self._args(props)
-        args: dict[str, Any] = {"cluster": props["cluster"], "service": have.name}
+        args: dict[str, Any] = {"cluster": props.cluster, "service": have.name}
         mapping = {
             "task_definition": ["taskDefinition"],
             "desired_count": ["desiredCount"],

@@ -11,10 +11,11 @@ retried, bounded (see ecs_common).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
-from ecsdeploy.resources.base import Desired, Observed, UpsertHandler, owned_key
+from ecsdeploy.resources.base import Desired, Joined, Observed, Props, Ref, UpsertHandler, owned_key
 from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import ROLE_NOT_ASSUMABLE, ecs_tags, retry_until_propagated
 from ecsdeploy.resources.reads import read_each
@@ -23,17 +24,33 @@ from ecsdeploy.spec.naming import tags_to_dict
 STREAM_PREFIX = "ecs"  # awslogs streams are ecs/<container>/<task id>
 
 
-def container_health(command: list[str] | None, grace: int) -> dict[str, Any] | None:
+def container_health(command: list[str] | None, grace: int) -> dict[str, int | list[str]] | None:
     if not command:
         return None
     return {"command": list(command), "interval": 15, "timeout": 5, "retries": 3,
             "startPeriod": min(grace, 300)}  # fmt: skip
 
 
-class TaskDefinitionHandler(UpsertHandler):
+@dataclass(frozen=True, kw_only=True)
+class TaskDefinitionProps(Props):
+    cpu: str  # CPU units, as ECS takes them
+    memory: str  # MiB
+    execution_role: str | Ref  # ARNs
+    task_role: str | Ref
+    container: str  # the container's name (the service's)
+    image: str
+    port: int
+    env: Mapping[str, str | Joined]
+    secrets: Mapping[str, str]  # name -> parameter or secret ARN
+    log_group: str
+    health: Mapping[str, int | list[str]] | None  # the container's health check
+
+
+class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
     """An update registers a new revision; the old ones stay for rollback."""
 
     kind: ClassVar[str] = "ecs.task_definition"
+    props_class: ClassVar[type[Props]] = TaskDefinitionProps
     label: ClassVar[str] = "task definition"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 6
@@ -41,7 +58,7 @@ class TaskDefinitionHandler(UpsertHandler):
     volatile_attrs: ClassVar[frozenset[str]] = frozenset({"arn", "revision"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: TaskDefinitionProps, names: Names) -> list[Line]:
         return container(props, names)
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -105,33 +122,33 @@ class TaskDefinitionHandler(UpsertHandler):
             state=f"revision {td.get('revision')}",
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: TaskDefinitionProps) -> Observed:
         container: dict[str, Any] = {
-            "name": props["container"],
-            "image": props["image"],
+            "name": props.container,
+            "image": props.image,
             "essential": True,
-            "portMappings": [{"containerPort": props["port"], "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted(props["env"].items())],
-            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props["secrets"].items())],
+            "portMappings": [{"containerPort": props.port, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(props.env.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props.secrets.items())],
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
-                    "awslogs-group": props["log_group"],
+                    "awslogs-group": props.log_group,
                     "awslogs-region": self.ctx.aws.region,
                     "awslogs-stream-prefix": STREAM_PREFIX,
                 },
             },
         }
-        if props["health"]:
-            container["healthCheck"] = dict(props["health"])
+        if props.health:
+            container["healthCheck"] = dict(props.health)
         args: dict[str, Any] = dict(
             family=want.name,
-            taskRoleArn=props["task_role"],
-            executionRoleArn=props["execution_role"],
+            taskRoleArn=props.task_role,
+            executionRoleArn=props.execution_role,
             networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"],
-            cpu=props["cpu"],
-            memory=props["memory"],
+            cpu=props.cpu,
+            memory=props.memory,
             runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
             containerDefinitions=[container],
             tags=ecs_tags(self.tags(want)),

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ecsdeploy.resources.base import Desired, Observed, owned_key
+from ecsdeploy.resources.base import Desired, Observed, Props, owned_key
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.ec2_common import Ec2Handler, owner_filters, tag_spec
 from ecsdeploy.spec.naming import tags_to_dict
 
 
-class ElasticIpHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class ElasticIpProps(Props):
+    """None: an address has nothing to set beyond its tags."""
+
+
+class ElasticIpHandler(Ec2Handler[ElasticIpProps]):
     kind: ClassVar[str] = "ec2.elastic_ip"
+    props_class: ClassVar[type[Props]] = ElasticIpProps
     label: ClassVar[str] = "Elastic IP address"
     delete_note: ClassVar[str] = "the address is released"
     rank: ClassVar[int] = 1
@@ -44,7 +51,7 @@ class ElasticIpHandler(Ec2Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ElasticIpProps) -> Observed:
         tags = self.tags(want)
         address = self.client("ec2").allocate_address(
             Domain="vpc", TagSpecifications=tag_spec("elastic-ip", tags)

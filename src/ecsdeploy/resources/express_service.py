@@ -24,11 +24,21 @@ AWS quirks handled here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 from ecsdeploy.aws.errors import AwsError, InvalidRequest, NotFound
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import (
+    Change,
+    Desired,
+    Handler,
+    Joined,
+    Observed,
+    Props,
+    Ref,
+    owned_key,
+)
 from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
@@ -56,8 +66,39 @@ class ExpressServiceFailed(AwsError):
     """The service went inactive, or its deployment stopped or rolled back."""
 
 
-class ExpressServiceHandler(Handler):
+class Scaling(TypedDict):
+    """An Express Mode service's autoscaling."""
+
+    metric: str  # AVERAGE_CPU | AVERAGE_MEMORY | REQUEST_COUNT_PER_TARGET
+    target: float
+    min: int
+    max: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpressServiceProps(Props):
+    """None (for the fields of ``LEFT_TO_AWS``): let AWS choose."""
+
+    cluster: str  # a name or an ARN
+    execution_role: str | Ref  # ARNs
+    infrastructure_role: str | Ref
+    task_role: str | Ref | None
+    image: str
+    port: int
+    cpu: str
+    memory: str
+    health_path: str
+    env: Mapping[str, str | Joined]
+    secrets: Mapping[str, str]  # name -> parameter or secret ARN
+    log_group: str | None
+    subnets: frozenset[str | Ref] | None  # None: the account's default VPC
+    security_groups: frozenset[str | Ref] | None
+    scaling: Scaling | None
+
+
+class ExpressServiceHandler(Handler[ExpressServiceProps]):
     kind: ClassVar[str] = "ecs.express_service"
+    props_class: ClassVar[type[Props]] = ExpressServiceProps
     label: ClassVar[str] = "ECS Express Mode service"
     delete_note: ClassVar[str] = "stops its tasks and its URL"
     layer: ClassVar[str] = "services"
@@ -69,10 +110,10 @@ class ExpressServiceHandler(Handler):
 
     # --- reading -----------------------------------------------------------------------
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: ExpressServiceProps, names: Names) -> list[Line]:
         lines = container(props, names)
-        lines.append(("health check", f"GET {props['health_path']}"))
-        scaling = props.get("scaling")
+        lines.append(("health check", f"GET {props.health_path}"))
+        scaling = props.scaling
         if scaling:
             lines.append(
                 ("scaling", f"{scaling['min']}-{scaling['max']} tasks at {scaling['metric']} "
@@ -154,34 +195,36 @@ class ExpressServiceHandler(Handler):
             state=str(svc.get("status", {}).get("statusCode", "")).lower(),
         )
 
-    def diff(self, want: Mapping[str, Any], have: Observed) -> list[Change]:
-        want = {**want}
-        if isinstance(want.get("cluster"), str):
-            want["cluster"] = _short_cluster(want["cluster"])  # a name or an ARN
+    def diff(self, want: ExpressServiceProps, have: Observed) -> list[Change]:
+        fields = want.as_mapping()
+        if isinstance(fields.get("cluster"), str):
+            fields["cluster"] = _short_cluster(fields["cluster"])  # a name or an ARN
         return [
-            c for c in super().diff(want, have) if not (c.after is None and c.field in LEFT_TO_AWS)
+            c
+            for c in self.compare(fields, have)
+            if not (c.after is None and c.field in LEFT_TO_AWS)
         ]
 
     # --- acting ------------------------------------------------------------------------
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ExpressServiceProps) -> Observed:
         args: dict[str, Any] = {
             "serviceName": want.name,
-            "cluster": props["cluster"],
-            "executionRoleArn": props["execution_role"],
-            "infrastructureRoleArn": props["infrastructure_role"],
-            "healthCheckPath": props["health_path"],
+            "cluster": props.cluster,
+            "executionRoleArn": props.execution_role,
+            "infrastructureRoleArn": props.infrastructure_role,
+            "healthCheckPath": props.health_path,
             "primaryContainer": _container(props),
-            "cpu": props["cpu"],
-            "memory": props["memory"],
+            "cpu": props.cpu,
+            "memory": props.memory,
             "tags": ecs_tags(self.tags(want)),
         }
-        if props.get("task_role"):
-            args["taskRoleArn"] = props["task_role"]
+        if props.task_role:
+            args["taskRoleArn"] = props.task_role
         network = _network(props)
         if network is not None:  # None: the account's default VPC, as Express Mode does
             args["networkConfiguration"] = network
-        if props.get("scaling"):
-            args["scalingTarget"] = _scaling(props["scaling"])
+        if props.scaling:
+            args["scalingTarget"] = _scaling(props.scaling)
         ecs = self.client("ecs")
         svc: dict[str, Any] = self._retry_role(
             lambda: ecs.create_express_gateway_service(**args)["service"]
@@ -192,27 +235,27 @@ class ExpressServiceHandler(Handler):
         return self._observed(want.key, ready, self.tags(want))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: ExpressServiceProps, have: Observed, changes: list[Change]
     ) -> Observed:
         fields = {c.field for c in changes}
         args: dict[str, Any] = {"serviceArn": have.id}
         if "execution_role" in fields:
-            args["executionRoleArn"] = props["execution_role"]
-        if "task_role" in fields and props.get("task_role"):
-            args["taskRoleArn"] = props["task_role"]
+            args["executionRoleArn"] = props.execution_role
+        if "task_role" in fields and props.task_role:
+            args["taskRoleArn"] = props.task_role
         if "health_path" in fields:
-            args["healthCheckPath"] = props["health_path"]
+            args["healthCheckPath"] = props.health_path
         if fields & CONTAINER_FIELDS:
             # the container is one structure (image required): sent whole
             args["primaryContainer"] = _container(props)
         if fields & {"cpu", "memory"}:
             # Fargate accepts only some cpu/memory pairs: send the pair
-            args["cpu"], args["memory"] = props["cpu"], props["memory"]
+            args["cpu"], args["memory"] = props.cpu, props.memory
         network = _network(props)
         if fields & {"subnets", "security_groups"} and network is not None:
             args["networkConfiguration"] = network
-        if "scaling" in fields and props.get("scaling"):
-            args["scalingTarget"] = _scaling(props["scaling"])
+        if "scaling" in fields and props.scaling:
+            args["scalingTarget"] = _scaling(props.scaling)
         if len(args) == 1:
             return have  # nothing the API can change in place
         ecs = self.client("ecs")
@@ -310,32 +353,32 @@ class ExpressServiceHandler(Handler):
         return True if svc.get("status", {}).get("statusCode") == "INACTIVE" else None
 
 
-def _container(props: Mapping[str, Any]) -> dict[str, Any]:
+def _container(props: ExpressServiceProps) -> dict[str, Any]:
     container: dict[str, Any] = {
-        "image": props["image"],
-        "containerPort": props["port"],
+        "image": props.image,
+        "containerPort": props.port,
         # sent even when empty, so that an update clears what the spec no longer has
-        "environment": [{"name": k, "value": v} for k, v in sorted(props["env"].items())],
-        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props["secrets"].items())],
+        "environment": [{"name": k, "value": v} for k, v in sorted(props.env.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props.secrets.items())],
     }
-    if props.get("log_group"):
+    if props.log_group:
         container["awsLogsConfiguration"] = {
-            "logGroup": props["log_group"],
+            "logGroup": props.log_group,
             "logStreamPrefix": "ecs",
         }
     return container
 
 
-def _network(props: Mapping[str, Any]) -> dict[str, Any] | None:
-    if props.get("subnets") is None:
+def _network(props: ExpressServiceProps) -> dict[str, Any] | None:
+    if props.subnets is None:
         return None
-    network: dict[str, Any] = {"subnets": sorted(props["subnets"])}
-    if props.get("security_groups") is not None:
-        network["securityGroups"] = sorted(props["security_groups"])
+    network: dict[str, Any] = {"subnets": sorted(props.subnets)}
+    if props.security_groups is not None:
+        network["securityGroups"] = sorted(props.security_groups)
     return network
 
 
-def _scaling(scaling: Mapping[str, Any]) -> dict[str, Any]:
+def _scaling(scaling: Scaling) -> dict[str, Any]:
     return {
         "autoScalingMetric": scaling["metric"],
         "autoScalingTargetValue": scaling["target"],

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Props, owned_key
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -49,8 +50,17 @@ def trust_policy(service: str) -> str:
     )
 
 
-class IamRoleHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class RoleProps(Props):
+    path: str  # /ecsdeploy/APP/ENV/
+    trust: str  # who may assume it: canonical JSON
+    managed: frozenset[str]  # managed policy ARNs
+    inline: Mapping[str, str]  # inline policy name -> canonical JSON
+
+
+class IamRoleHandler(Handler[RoleProps]):
     kind: ClassVar[str] = "iam.role"
+    props_class: ClassVar[type[Props]] = RoleProps
     label: ClassVar[str] = "IAM role"
     layer: ClassVar[str] = "iam"
     rank: ClassVar[int] = 0
@@ -58,12 +68,12 @@ class IamRoleHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"path"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        lines = [("used by", _trust(str(props["trust"])))]
-        managed = sorted(str(m).rsplit("/", 1)[-1] for m in props.get("managed") or ())
+    def describe(cls, props: RoleProps, names: Names) -> list[Line]:
+        lines = [("used by", _trust(str(props.trust)))]
+        managed = sorted(str(m).rsplit("/", 1)[-1] for m in props.managed or ())
         if managed:
             lines.append(("AWS policies", ", ".join(managed)))
-        for name, doc in sorted((props.get("inline") or {}).items()):
+        for name, doc in sorted((props.inline or {}).items()):
             lines.append((f"allows ({name})", _policy_actions(str(doc))))
         return lines
 
@@ -153,11 +163,11 @@ class IamRoleHandler(Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: RoleProps) -> Observed:
         role = self.client("iam").create_role(
             RoleName=want.name,
-            Path=props["path"],
-            AssumeRolePolicyDocument=props["trust"],
+            Path=props.path,
+            AssumeRolePolicyDocument=props.trust,
             Description=f"ecsdeploy {self.ctx.owner.prefix} {want.key}",
             Tags=dict_to_tags(self.tags(want)),
         )["Role"]
@@ -167,8 +177,8 @@ class IamRoleHandler(Handler):
             id=role["RoleName"],
             name=role["RoleName"],
             props={
-                "path": props["path"],
-                "trust": props["trust"],
+                "path": props.path,
+                "trust": props.trust,
                 "managed": frozenset(),
                 "inline": {},
             },
@@ -178,16 +188,16 @@ class IamRoleHandler(Handler):
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: RoleProps, have: Observed, changes: list[Change]
     ) -> Observed:
         iam = self.client("iam")
         fields = {c.field for c in changes}
         name = have.name
         if "trust" in fields:
-            iam.update_assume_role_policy(RoleName=name, PolicyDocument=props["trust"])
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=props.trust)
         if "managed" in fields:
             old: frozenset[str] = have.props.get("managed") or frozenset()
-            new = frozenset(props["managed"])
+            new = frozenset(props.managed)
             for arn in sorted(new - old):
                 iam.attach_role_policy(RoleName=name, PolicyArn=arn)
             for arn in sorted(old - new):
@@ -197,7 +207,7 @@ class IamRoleHandler(Handler):
                     pass
         if "inline" in fields:
             old_inline: dict[str, str] = have.props.get("inline") or {}
-            new_inline: dict[str, str] = dict(props["inline"])
+            new_inline: dict[str, str] = dict(props.inline)
             for policy, document in sorted(new_inline.items()):
                 if old_inline.get(policy) != document:
                     iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=document)

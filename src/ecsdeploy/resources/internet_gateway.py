@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 
-class InternetGatewayHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class InternetGatewayProps(Props):
+    vpc: str | Ref  # the VPC it is attached to
+
+
+class InternetGatewayHandler(Ec2Handler[InternetGatewayProps]):
     kind: ClassVar[str] = "ec2.internet_gateway"
+    props_class: ClassVar[type[Props]] = InternetGatewayProps
     label: ClassVar[str] = "internet gateway"
     rank: ClassVar[int] = 1
     # A new VPC means a new gateway: the old VPC can only be deleted once its gateway is
@@ -34,7 +41,7 @@ class InternetGatewayHandler(Ec2Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: InternetGatewayProps) -> Observed:
         igw = self.client("ec2").create_internet_gateway(
             TagSpecifications=tag_spec("internet-gateway", self.tags(want))
         )["InternetGateway"]
@@ -49,7 +56,7 @@ class InternetGatewayHandler(Ec2Handler):
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: InternetGatewayProps, have: Observed, changes: list[Change]
     ) -> Observed:
         ec2 = self.client("ec2")
         for change in changes:

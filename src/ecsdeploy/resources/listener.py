@@ -12,11 +12,12 @@ listeners of each load balancer this app owns and reading their tags.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, owned_key
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.load_balancer import (
     Elbv2Handler,
@@ -127,18 +128,31 @@ def _owned_listeners(
     return owned
 
 
-class ListenerHandler(Elbv2Handler):
+@dataclass(frozen=True, kw_only=True)
+class ListenerProps(Props):
+    load_balancer: str | Ref  # its ARN
+    port: int
+    protocol: str  # HTTP | HTTPS
+    certificate: str | None  # an ACM certificate ARN, on HTTPS
+    ssl_policy: str | None  # on HTTPS
+    # normalised (``action_props``): type forward (target_group), fixed-response (status,
+    # content_type, body) or redirect (protocol, port, status)
+    default_action: Mapping[str, str | Ref]
+
+
+class ListenerHandler(Elbv2Handler[ListenerProps]):
     kind: ClassVar[str] = "elbv2.listener"
+    props_class: ClassVar[type[Props]] = ListenerProps
     label: ClassVar[str] = "listener"
     rank: ClassVar[int] = 6
     replace_on: ClassVar[frozenset[str]] = frozenset({"load_balancer", "port"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        lines = [("port", f"{props['protocol']} {props['port']}")]
-        if props.get("certificate"):
-            lines.append(("certificate", value(props["certificate"], names)))
-        lines.append(("default", _action_text(props.get("default_action"), names)))
+    def describe(cls, props: ListenerProps, names: Names) -> list[Line]:
+        lines = [("port", f"{props.protocol} {props.port}")]
+        if props.certificate:
+            lines.append(("certificate", value(props.certificate, names)))
+        lines.append(("default", _action_text(props.default_action, names)))
         return lines
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -176,13 +190,13 @@ class ListenerHandler(Elbv2Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ListenerProps) -> Observed:
         tags = self.tags(want)
         params: dict[str, Any] = {
-            "LoadBalancerArn": props["load_balancer"],
-            "Protocol": props["protocol"],
-            "Port": props["port"],
-            "DefaultActions": [aws_action(props["default_action"])],
+            "LoadBalancerArn": props.load_balancer,
+            "Protocol": props.protocol,
+            "Port": props.port,
+            "DefaultActions": [aws_action(props.default_action)],
             "Tags": dict_to_tags(tags),
         }
         params.update(self._tls(props))
@@ -192,31 +206,31 @@ class ListenerHandler(Elbv2Handler):
             self.ctx,
             elbv2,
             f"listener {want.name}",
-            lambda: str(props["load_balancer"]),
+            lambda: str(props.load_balancer),
             lambda: elbv2.create_listener(**params)["Listeners"][0],
         )
         return self._observed(want.key, listener, tags)
 
     @staticmethod
-    def _tls(props: Mapping[str, Any]) -> dict[str, Any]:
+    def _tls(props: ListenerProps) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        if props.get("certificate"):
-            params["Certificates"] = [{"CertificateArn": props["certificate"]}]
-        if props.get("ssl_policy"):
-            params["SslPolicy"] = props["ssl_policy"]
+        if props.certificate:
+            params["Certificates"] = [{"CertificateArn": props.certificate}]
+        if props.ssl_policy:
+            params["SslPolicy"] = props.ssl_policy
         return params
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: ListenerProps, have: Observed, changes: list[Change]
     ) -> Observed:
         fields = {c.field for c in changes}
         params: dict[str, Any] = {"ListenerArn": have.id}
         if "default_action" in fields:
-            params["DefaultActions"] = [aws_action(props["default_action"])]
+            params["DefaultActions"] = [aws_action(props.default_action)]
         if fields & {"protocol", "certificate", "ssl_policy"}:
             # HTTPS needs its certificate and policy in the same call that switches to it;
             # switching to HTTP drops them.
-            params["Protocol"] = props["protocol"]
+            params["Protocol"] = props.protocol
             params.update(self._tls(props))
         if len(params) > 1:
             listener = self.client("elbv2").modify_listener(**params)["Listeners"][0]

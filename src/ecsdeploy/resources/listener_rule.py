@@ -9,10 +9,11 @@ per listener, and owned by their tags like everything else.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, owned_key
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.listener import action_props, forward, owned_listeners
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, once_active
@@ -25,11 +26,12 @@ CONDITIONS = {
 }
 
 
-def conditions(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+def conditions(props: ListenerRuleProps) -> list[dict[str, Any]]:
     """AWS conditions for the rule's paths and hosts (both must match when both are set)."""
+    chosen = {"paths": props.paths, "hosts": props.hosts}
     out = []
     for field, (prop, config) in CONDITIONS.items():
-        values = sorted(props.get(prop) or ())
+        values = sorted(chosen[prop])
         if values:
             out.append({"Field": field, config: {"Values": values}})
     return out
@@ -51,21 +53,31 @@ def _condition_props(aws: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[st
     return {prop: frozenset(values) for prop, values in found.items()}
 
 
-class ListenerRuleHandler(Elbv2Handler):
+@dataclass(frozen=True, kw_only=True)
+class ListenerRuleProps(Props):
+    listener: str | Ref  # its ARN
+    priority: int
+    paths: frozenset[str]  # path patterns (both conditions must match when both are set)
+    hosts: frozenset[str]  # host headers
+    target_group: str | Ref  # its ARN: where it forwards
+
+
+class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
     kind: ClassVar[str] = "elbv2.listener_rule"
+    props_class: ClassVar[type[Props]] = ListenerRuleProps
     label: ClassVar[str] = "routing rule"
     delete_note: ClassVar[str] = "its path no longer reaches the service"
     rank: ClassVar[int] = 7
     replace_on: ClassVar[frozenset[str]] = frozenset({"listener"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        match = [f"path {x}" for x in sorted(props.get("paths") or ())]
-        match += [f"host {x}" for x in sorted(props.get("hosts") or ())]
+    def describe(cls, props: ListenerRuleProps, names: Names) -> list[Line]:
+        match = [f"path {x}" for x in sorted(props.paths or ())]
+        match += [f"host {x}" for x in sorted(props.hosts or ())]
         return [
             ("when", " and ".join(match) or "always"),
-            ("then", f"forward to {value(props['target_group'], names)}"),
-            ("priority", str(props["priority"])),
+            ("then", f"forward to {value(props.target_group, names)}"),
+            ("priority", str(props.priority)),
         ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -108,12 +120,12 @@ class ListenerRuleHandler(Elbv2Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ListenerRuleProps) -> Observed:
         tags = self.tags(want)
         elbv2 = self.client("elbv2")
 
         def load_balancer() -> str:
-            listener = elbv2.describe_listeners(ListenerArns=[props["listener"]])["Listeners"][0]
+            listener = elbv2.describe_listeners(ListenerArns=[props.listener])["Listeners"][0]
             return str(listener["LoadBalancerArn"])
 
         # the load balancer may still be provisioning (it is created just before)
@@ -123,17 +135,17 @@ class ListenerRuleHandler(Elbv2Handler):
             f"rule {want.name}",
             load_balancer,
             lambda: elbv2.create_rule(
-                ListenerArn=props["listener"],
-                Priority=int(props["priority"]),
+                ListenerArn=props.listener,
+                Priority=int(props.priority),
                 Conditions=conditions(props),
-                Actions=[forward(props["target_group"])],
+                Actions=[forward(str(props.target_group))],
                 Tags=dict_to_tags(tags),
             )["Rules"][0],
         )
-        return self._observed(want.key, props["listener"], rule, tags)
+        return self._observed(want.key, str(props.listener), rule, tags)
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: ListenerRuleProps, have: Observed, changes: list[Change]
     ) -> Observed:
         elbv2 = self.client("elbv2")
         fields = {c.field for c in changes}
@@ -141,13 +153,13 @@ class ListenerRuleHandler(Elbv2Handler):
             # Fails with PriorityInUse if another rule holds the number; two rules that
             # swap priorities in one deploy need a free number in between.
             elbv2.set_rule_priorities(
-                RulePriorities=[{"RuleArn": have.id, "Priority": int(props["priority"])}]
+                RulePriorities=[{"RuleArn": have.id, "Priority": int(props.priority)}]
             )
         if fields & {"paths", "hosts", "target_group"}:
             elbv2.modify_rule(
                 RuleArn=have.id,
                 Conditions=conditions(props),
-                Actions=[forward(props["target_group"])],
+                Actions=[forward(str(props.target_group))],
             )
         for change in changes:
             if change.field not in self.replace_on:

@@ -18,11 +18,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.resources.base import Change, Context, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import (
+    Change,
+    Context,
+    Desired,
+    Handler,
+    Observed,
+    P,
+    Props,
+    Ref,
+    ids,
+    owned_key,
+)
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import SharedReads, shared
@@ -211,7 +223,7 @@ def once_active(
         return create()
 
 
-class Elbv2Handler(Handler):
+class Elbv2Handler(Handler[P]):
     """Base for the ELBv2 kinds: tags put back in place with AddTags."""
 
     layer: ClassVar[str] = "load_balancer"
@@ -225,8 +237,22 @@ class Elbv2Handler(Handler):
 
 
 # --- the kind ----------------------------------------------------------------------------
-class LoadBalancerHandler(Elbv2Handler):
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerProps(Props):
+    name: str
+    scheme: str  # internet-facing | internal
+    subnets: frozenset[str | Ref]
+    security_groups: frozenset[str | Ref]
+    # its attributes (``DEFAULTS``)
+    idle_timeout: int
+    drop_invalid_headers: bool
+    deletion_protection: bool
+    access_logs: str | Ref | None  # the access-log bucket's name (None: no access logs)
+
+
+class LoadBalancerHandler(Elbv2Handler[LoadBalancerProps]):
     kind: ClassVar[str] = "elbv2.load_balancer"
+    props_class: ClassVar[type[Props]] = LoadBalancerProps
     label: ClassVar[str] = "load balancer"
     delete_note: ClassVar[str] = "the app's URL stops answering"
     rank: ClassVar[int] = 5
@@ -235,10 +261,10 @@ class LoadBalancerHandler(Elbv2Handler):
     settles: ClassVar[bool] = True
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        public = props["scheme"] == "internet-facing"
+    def describe(cls, props: LoadBalancerProps, names: Names) -> list[Line]:
+        public = props.scheme == "internet-facing"
         reach = "public (internet-facing)" if public else "internal only"
-        return [("reachable", reach), ("subnets", value(props["subnets"], names))]
+        return [("reachable", reach), ("subnets", value(props.subnets, names))]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -297,21 +323,22 @@ class LoadBalancerHandler(Elbv2Handler):
             state=str(lb.get("State", {}).get("Code", "")),
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: LoadBalancerProps) -> Observed:
         tags = self.tags(want)
         elbv2 = self.client("elbv2")
         # Idempotent in AWS: the same name with the same settings returns the existing one.
         lb = elbv2.create_load_balancer(
-            Name=props["name"],
+            Name=props.name,
             Type="application",
-            Scheme=props["scheme"],
+            Scheme=props.scheme,
             IpAddressType="ipv4",
-            Subnets=sorted(props["subnets"]),
-            SecurityGroups=sorted(props["security_groups"]),
+            Subnets=ids(props.subnets),
+            SecurityGroups=ids(props.security_groups),
             Tags=dict_to_tags(tags),
         )["LoadBalancers"][0]
         arn = lb["LoadBalancerArn"]
-        wanted = {f: props[f] for f in DEFAULTS if f in props and props[f] != DEFAULTS[f]}
+        fields = props.as_mapping()
+        wanted = {f: fields[f] for f in DEFAULTS if f in fields and fields[f] != DEFAULTS[f]}
         self._set_attributes(arn, wanted)
         attributes = {a["Key"]: a["Value"] for f, v in wanted.items() for a in attributes_for(f, v)}
         # still provisioning: wait_ready, run beside the rest, waits for active
@@ -330,7 +357,7 @@ class LoadBalancerHandler(Elbv2Handler):
             )
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: LoadBalancerProps, have: Observed, changes: list[Change]
     ) -> Observed:
         elbv2 = self.client("elbv2")
         self._set_attributes(have.id, {c.field: c.after for c in changes if c.field in DEFAULTS})

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed
+from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed, Props
 from ecsdeploy.resources.describe import Line, Names
 
 # ``down`` deletes the services' logs unless asked to keep them
 KEEP_LOGS = DownKeeps("--keep-logs", by_default=False)
 
 
-class LogGroupHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class LogGroupProps(Props):
+    retention_days: int
+
+
+class LogGroupHandler(Handler[LogGroupProps]):
     kind: ClassVar[str] = "logs.log_group"
+    props_class: ClassVar[type[Props]] = LogGroupProps
     label: ClassVar[str] = "log group"
     delete_note: ClassVar[str] = "its logs are deleted"
     layer: ClassVar[str] = "logs"
@@ -21,8 +28,8 @@ class LogGroupHandler(Handler):
     services: ClassVar[tuple[str, ...]] = ("logs",)
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("keeps logs", f"{props['retention_days']} days")]
+    def describe(cls, props: LogGroupProps, names: Names) -> list[Line]:
+        return [("keeps logs", f"{props.retention_days} days")]
 
     @classmethod
     def down_keeps(cls, have: Observed) -> DownKeeps | None:
@@ -73,7 +80,7 @@ class LogGroupHandler(Handler):
         tags.pop("Name", None)  # the group's own name says it
         return tags
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: LogGroupProps) -> Observed:
         tags = self.tags(want)
         self.client("logs").create_log_group(logGroupName=want.name, tags=tags)
         have = Observed(
@@ -82,7 +89,7 @@ class LogGroupHandler(Handler):
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: LogGroupProps, have: Observed, changes: list[Change]
     ) -> Observed:
         for change in changes:
             if change.field == "retention_days":

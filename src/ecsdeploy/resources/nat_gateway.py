@@ -7,10 +7,11 @@ its Elastic IP can be released and its subnet deleted only once it is ``deleted`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.base import Desired, Observed, Props, Ref
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
@@ -19,8 +20,15 @@ from ecsdeploy.resources.waiting import wait_for
 LIVE_STATES = ("pending", "available")
 
 
-class NatGatewayHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class NatGatewayProps(Props):
+    subnet: str | Ref  # a public subnet
+    allocation: str | Ref  # its Elastic IP
+
+
+class NatGatewayHandler(Ec2Handler[NatGatewayProps]):
     kind: ClassVar[str] = "ec2.nat_gateway"
+    props_class: ClassVar[type[Props]] = NatGatewayProps
     label: ClassVar[str] = "NAT gateway"
     delete_note: ClassVar[str] = "private subnets lose outbound internet"
     rank: ClassVar[int] = 2
@@ -28,10 +36,10 @@ class NatGatewayHandler(Ec2Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"subnet", "allocation"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: NatGatewayProps, names: Names) -> list[Line]:
         return [
-            ("in subnet", value(props["subnet"], names)),
-            ("address", value(props["allocation"], names)),
+            ("in subnet", value(props.subnet, names)),
+            ("address", value(props.allocation, names)),
         ]
 
     @classmethod
@@ -66,11 +74,11 @@ class NatGatewayHandler(Ec2Handler):
             state=state,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: NatGatewayProps) -> Observed:
         tags = self.tags(want)
         args = {
-            "SubnetId": props["subnet"],
-            "AllocationId": props["allocation"],
+            "SubnetId": props.subnet,
+            "AllocationId": props.allocation,
             "ConnectivityType": "public",
             "TagSpecifications": tag_spec("natgateway", tags),
         }

@@ -8,14 +8,15 @@ of routes, never a new table.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, ids
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
-# props["routes"]: {destination CIDR: target id}; the target kind is read from its prefix.
+# props.routes: {destination CIDR: target id}; the target kind is read from its prefix.
 _TARGET_PARAM = {"igw-": "GatewayId", "nat-": "NatGatewayId"}
 
 
@@ -26,18 +27,26 @@ def _target_param(target: str) -> str:
     raise ValueError(f"unsupported route target {target}")
 
 
-class RouteTableHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class RouteTableProps(Props):
+    vpc: str | Ref
+    routes: Mapping[str, str | Ref]  # destination CIDR -> internet or NAT gateway id
+    subnets: frozenset[str | Ref]  # the subnets associated with it
+
+
+class RouteTableHandler(Ec2Handler[RouteTableProps]):
     kind: ClassVar[str] = "ec2.route_table"
+    props_class: ClassVar[type[Props]] = RouteTableProps
     label: ClassVar[str] = "route table"
     rank: ClassVar[int] = 3
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: RouteTableProps, names: Names) -> list[Line]:
         routes = ", ".join(
-            f"{dest} via {value(to, names)}" for dest, to in sorted(props["routes"].items())
+            f"{dest} via {value(to, names)}" for dest, to in sorted(props.routes.items())
         )
-        return [("routes", routes or "local only"), ("subnets", value(props["subnets"], names))]
+        return [("routes", routes or "local only"), ("subnets", value(props.subnets, names))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -71,29 +80,29 @@ class RouteTableHandler(Ec2Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: RouteTableProps) -> Observed:
         table = self.client("ec2").create_route_table(
-            VpcId=props["vpc"], TagSpecifications=tag_spec("route-table", self.tags(want))
+            VpcId=props.vpc, TagSpecifications=tag_spec("route-table", self.tags(want))
         )["RouteTable"]
         have = Observed(
             kind=self.kind,
             key=want.key,
             id=table["RouteTableId"],
             name=want.name,
-            props={"vpc": props["vpc"], "routes": {}, "subnets": frozenset()},
+            props={"vpc": props.vpc, "routes": {}, "subnets": frozenset()},
             attrs={"associations": {}},
             tags=self.tags(want),
         )
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: RouteTableProps, have: Observed, changes: list[Change]
     ) -> Observed:
         ec2 = self.client("ec2")
         fields = {c.field for c in changes}
         if "routes" in fields:
             old: dict[str, str] = dict(have.props.get("routes") or {})
-            new: dict[str, str] = dict(props["routes"])
+            new = {dest: str(target) for dest, target in props.routes.items()}
             for dest, target in sorted(new.items()):
                 if dest not in old:
                     ec2.create_route(
@@ -115,7 +124,7 @@ class RouteTableHandler(Ec2Handler):
             have.props["routes"] = new
         if "subnets" in fields:
             associations: dict[str, str] = dict(have.attrs.get("associations", {}))
-            wanted = set(props["subnets"])
+            wanted = set(ids(props.subnets))
             for subnet in sorted(wanted - set(associations)):
                 out = ec2.associate_route_table(RouteTableId=have.id, SubnetId=subnet)
                 associations[subnet] = out["AssociationId"]

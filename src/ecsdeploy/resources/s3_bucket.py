@@ -8,11 +8,21 @@ whose desired props name them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.resources.base import Change, Desired, DownKeeps, Handler, Observed, owned_key
+from ecsdeploy.resources.base import (
+    OPTIONAL,
+    Change,
+    Desired,
+    DownKeeps,
+    Handler,
+    Observed,
+    Props,
+    owned_key,
+)
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
@@ -34,8 +44,21 @@ KEEP_DATA = DownKeeps(
 )
 
 
-class BucketHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class BucketProps(Props):
+    """``expire_days`` and ``policy`` are set for the access-log bucket only (absent
+    otherwise: the artifacts bucket's are not compared)."""
+
+    name: str
+    private: bool
+    encryption: str
+    expire_days: int | None = field(default=None, metadata=OPTIONAL)
+    policy: str | None = field(default=None, metadata=OPTIONAL)  # canonical JSON
+
+
+class BucketHandler(Handler[BucketProps]):
     kind: ClassVar[str] = "s3.bucket"
+    props_class: ClassVar[type[Props]] = BucketProps
     label: ClassVar[str] = "S3 bucket"
     delete_note: ClassVar[str] = "with every object in it"
     layer: ClassVar[str] = "data"
@@ -45,10 +68,10 @@ class BucketHandler(Handler):
     held_by_dependents: ClassVar[bool] = True
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: BucketProps, names: Names) -> list[Line]:
         return [
-            ("private", value(props.get("private"), names)),
-            ("encryption", str(props.get("encryption"))),
+            ("private", value(props.private, names)),
+            ("encryption", str(props.encryption)),
         ]
 
     @classmethod
@@ -116,38 +139,38 @@ class BucketHandler(Handler):
                 return int(days)
         return None
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: BucketProps) -> Observed:
         s3 = self.client("s3")
         tags = dict_to_tags(self.tags(want))
         config: dict[str, Any] = {"Tags": tags}  # tagged at creation
         if self.ctx.aws.region != "us-east-1":  # us-east-1 refuses its own LocationConstraint
             config["LocationConstraint"] = self.ctx.aws.region
-        s3.create_bucket(Bucket=props["name"], CreateBucketConfiguration=config)
+        s3.create_bucket(Bucket=props.name, CreateBucketConfiguration=config)
         try:
-            tagged = bool(s3.get_bucket_tagging(Bucket=props["name"]).get("TagSet"))
+            tagged = bool(s3.get_bucket_tagging(Bucket=props.name).get("TagSet"))
         except NotFound:  # NoSuchTagSet
             tagged = False
         if not tagged:  # emulators that ignore tags at creation (moto): tag before all else
-            s3.put_bucket_tagging(Bucket=props["name"], Tagging={"TagSet": tags})
+            s3.put_bucket_tagging(Bucket=props.name, Tagging={"TagSet": tags})
         have = Observed(
             self.kind,
             want.key,
-            props["name"],
-            props["name"],
+            props.name,
+            props.name,
             {
-                "name": props["name"],
+                "name": props.name,
                 "private": False,
                 "encryption": None,
                 "expire_days": None,
                 "policy": None,
             },
-            attrs={"name": props["name"]},
+            attrs={"name": props.name},
             tags=self.tags(want),
         )
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: BucketProps, have: Observed, changes: list[Change]
     ) -> Observed:
         s3 = self.client("s3")
         for change in changes:

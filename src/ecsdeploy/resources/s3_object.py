@@ -6,17 +6,26 @@ Objects are never deleted one by one: old keys stay for rollback, and ``down
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ecsdeploy.aws.errors import AwsError, NotFound
-from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props
 from ecsdeploy.resources.describe import Line, Names
 
 
-class ObjectHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class ObjectProps(Props):
+    bucket: str
+    key: str
+    sha256: str  # of the file's content, kept in the object's metadata
+
+
+class ObjectHandler(Handler[ObjectProps]):
     kind: ClassVar[str] = "s3.object"
+    props_class: ClassVar[type[Props]] = ObjectProps
     label: ClassVar[str] = "artifact upload"
     layer: ClassVar[str] = "data"
     rank: ClassVar[int] = 1
@@ -24,16 +33,17 @@ class ObjectHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"bucket", "key", "sha256"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("upload to", f"s3://{props['bucket']}/{props['key']}")]
+    def describe(cls, props: ObjectProps, names: Names) -> list[Line]:
+        return [("upload to", f"s3://{props.bucket}/{props.key}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         s3 = self.client("s3")
         found = []
         for want in wants:
             props = want.props
+            assert isinstance(props, ObjectProps)
             try:
-                head = s3.head_object(Bucket=props["bucket"], Key=props["key"])
+                head = s3.head_object(Bucket=props.bucket, Key=props.key)
             except NotFound:
                 continue
             except AwsError as exc:
@@ -41,25 +51,27 @@ class ObjectHandler(Handler):
                     continue
                 raise
             sha = head.get("Metadata", {}).get("sha256")
-            found.append(self._observed(want, {**props, "sha256": sha}))
+            found.append(self._observed(want, props, sha))
         return found
 
-    def _observed(self, want: Desired, props: Mapping[str, Any]) -> Observed:
-        uri = f"s3://{props['bucket']}/{props['key']}"
-        return Observed(self.kind, want.key, uri, want.name, dict(props), attrs={"uri": uri})
+    def _observed(self, want: Desired, props: ObjectProps, sha256: str | None) -> Observed:
+        """The object, with the content digest its metadata holds (None: none)."""
+        uri = f"s3://{props.bucket}/{props.key}"
+        fields = {**props.as_mapping(), "sha256": sha256}
+        return Observed(self.kind, want.key, uri, want.name, fields, attrs={"uri": uri})
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ObjectProps) -> Observed:
         path = Path(want.initial["path"])
         self.ctx.note(f"uploading {path.name} ({path.stat().st_size:,} bytes)")
         with path.open("rb") as body:
             self.client("s3").put_object(
-                Bucket=props["bucket"],
-                Key=props["key"],
+                Bucket=props.bucket,
+                Key=props.key,
                 Body=body,
                 ServerSideEncryption="AES256",
-                Metadata={"sha256": props["sha256"]},
+                Metadata={"sha256": props.sha256},
             )
-        return self._observed(want, props)
+        return self._observed(want, props, props.sha256)
 
     def delete(self, have: Observed) -> None:
         return None  # see the module docstring

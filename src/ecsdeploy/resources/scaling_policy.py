@@ -5,11 +5,12 @@ PutScalingPolicy is an upsert: create and update are the same call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Observed, UpsertHandler
+from ecsdeploy.resources.base import Desired, Joined, Observed, Props, UpsertHandler
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.scaling_target import DIMENSION, NAMESPACE, app_items
 
@@ -22,8 +23,19 @@ COOLDOWN_OUT = 60
 COOLDOWN_IN = 300
 
 
-class ScalingPolicyHandler(UpsertHandler):
+@dataclass(frozen=True, kw_only=True)
+class ScalingPolicyProps(Props):
+    resource_id: str  # service/CLUSTER/SERVICE
+    policy_name: str
+    metric: str  # a predefined metric type
+    # app/LB/ID/targetgroup/TG/ID, for the request count per target (None for the others)
+    resource_label: str | Joined | None
+    target: float
+
+
+class ScalingPolicyHandler(UpsertHandler[ScalingPolicyProps]):
     kind: ClassVar[str] = "autoscaling.policy"
+    props_class: ClassVar[type[Props]] = ScalingPolicyProps
     label: ClassVar[str] = "autoscaling policy"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 10
@@ -31,8 +43,8 @@ class ScalingPolicyHandler(UpsertHandler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"resource_id", "policy_name"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("keeps", f"{props['metric']} near {props['target']:g}")]
+    def describe(cls, props: ScalingPolicyProps, names: Names) -> list[Line]:
+        return [("keeps", f"{props.metric} near {props.target:g}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -61,24 +73,26 @@ class ScalingPolicyHandler(UpsertHandler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
-        metric: dict[str, Any] = {"PredefinedMetricType": props["metric"]}
-        if props["resource_label"]:
-            metric["ResourceLabel"] = props["resource_label"]
+    def create(self, want: Desired, props: ScalingPolicyProps) -> Observed:
+        metric: dict[str, Any] = {"PredefinedMetricType": props.metric}
+        if props.resource_label:
+            metric["ResourceLabel"] = props.resource_label
         out = self.client("application-autoscaling").put_scaling_policy(
-            PolicyName=props["policy_name"],
+            PolicyName=props.policy_name,
             ServiceNamespace=NAMESPACE,
-            ResourceId=props["resource_id"],
+            ResourceId=props.resource_id,
             ScalableDimension=DIMENSION,
             PolicyType="TargetTrackingScaling",
             TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": props["target"],
+                "TargetValue": props.target,
                 "PredefinedMetricSpecification": metric,
                 "ScaleOutCooldown": COOLDOWN_OUT,
                 "ScaleInCooldown": COOLDOWN_IN,
             },
         )
-        return Observed(self.kind, want.key, out["PolicyARN"], props["policy_name"], dict(props))
+        return Observed(
+            self.kind, want.key, out["PolicyARN"], props.policy_name, props.as_mapping()
+        )
 
     def delete(self, have: Observed) -> None:
         self.client("application-autoscaling").delete_scaling_policy(

@@ -7,11 +7,12 @@ RegisterScalableTarget is an upsert, so create and update are the same call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Handler, Observed, UpsertHandler
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props, UpsertHandler
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ecs_common import cluster_name, owns_cluster
 
@@ -39,8 +40,16 @@ def app_items(
             yield rid.removeprefix(prefix), rid, item
 
 
-class ScalingTargetHandler(UpsertHandler):
+@dataclass(frozen=True, kw_only=True)
+class ScalingTargetProps(Props):
+    resource_id: str  # service/CLUSTER/SERVICE
+    min: int
+    max: int
+
+
+class ScalingTargetHandler(UpsertHandler[ScalingTargetProps]):
     kind: ClassVar[str] = "autoscaling.target"
+    props_class: ClassVar[type[Props]] = ScalingTargetProps
     label: ClassVar[str] = "autoscaling range"
     layer: ClassVar[str] = "services"
     rank: ClassVar[int] = 9
@@ -48,8 +57,8 @@ class ScalingTargetHandler(UpsertHandler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"resource_id"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("tasks", f"between {props['min']} and {props['max']}")]
+    def describe(cls, props: ScalingTargetProps, names: Names) -> list[Line]:
+        return [("tasks", f"between {props.min} and {props.max}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -70,13 +79,13 @@ class ScalingTargetHandler(UpsertHandler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: ScalingTargetProps) -> Observed:
         args: dict[str, Any] = {
             "ServiceNamespace": NAMESPACE,
-            "ResourceId": props["resource_id"],
+            "ResourceId": props.resource_id,
             "ScalableDimension": DIMENSION,
-            "MinCapacity": props["min"],
-            "MaxCapacity": props["max"],
+            "MinCapacity": props.min,
+            "MaxCapacity": props.max,
         }
         out = self.client("application-autoscaling").register_scalable_target(
             **args, Tags=self.tags(want)
@@ -84,10 +93,10 @@ class ScalingTargetHandler(UpsertHandler):
         return Observed(
             self.kind,
             want.key,
-            props["resource_id"],
-            props["resource_id"],
-            dict(props),
-            attrs={"resource_id": props["resource_id"], "arn": out.get("ScalableTargetARN", "")},
+            props.resource_id,
+            props.resource_id,
+            props.as_mapping(),
+            attrs={"resource_id": props.resource_id, "arn": out.get("ScalableTargetARN", "")},
         )
 
     def delete(self, have: Observed) -> None:

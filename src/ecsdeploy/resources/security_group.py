@@ -8,12 +8,13 @@ default allow-all egress rule is left as AWS creates it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AlreadyExists, NotFound
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
@@ -48,16 +49,26 @@ def _permission(rule: Rule) -> dict[str, Any]:
     return perm
 
 
-class SecurityGroupHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class SecurityGroupProps(Props):
+    vpc: str | Ref
+    group_name: str
+    description: str
+    # (protocol, from port, to port, source CIDR or security group)
+    ingress: frozenset[tuple[str, int, int, str | Ref]]
+
+
+class SecurityGroupHandler(Ec2Handler[SecurityGroupProps]):
     kind: ClassVar[str] = "ec2.security_group"
+    props_class: ClassVar[type[Props]] = SecurityGroupProps
     label: ClassVar[str] = "security group (firewall)"
     rank: ClassVar[int] = 2
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "group_name", "description"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("allows in", _ingress(props["ingress"], names))]
+    def describe(cls, props: SecurityGroupProps, names: Names) -> list[Line]:
+        return [("allows in", _ingress(props.ingress, names))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -79,31 +90,31 @@ class SecurityGroupHandler(Ec2Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: SecurityGroupProps) -> Observed:
         group_id = self.client("ec2").create_security_group(
-            GroupName=props["group_name"],
-            Description=props["description"],
-            VpcId=props["vpc"],
+            GroupName=props.group_name,
+            Description=props.description,
+            VpcId=props.vpc,
             TagSpecifications=tag_spec("security-group", self.tags(want)),
         )["GroupId"]
         have = Observed(
             kind=self.kind,
             key=want.key,
             id=group_id,
-            name=props["group_name"],
-            props={**props, "ingress": frozenset()},
+            name=props.group_name,
+            props={**props.as_mapping(), "ingress": frozenset()},
             tags=self.tags(want),
         )
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: SecurityGroupProps, have: Observed, changes: list[Change]
     ) -> Observed:
         if not any(c.field == "ingress" for c in changes):
             return have
         ec2 = self.client("ec2")
         old: frozenset[Rule] = have.props.get("ingress") or frozenset()
-        new: frozenset[Rule] = frozenset(props["ingress"])
+        new = frozenset((p, low, high, str(source)) for p, low, high, source in props.ingress)
         add = sorted(new - old)
         remove = sorted(old - new)
         if add:

@@ -11,19 +11,28 @@ after a few days, or with the topic). ``status`` shows that state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Handler, Observed
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props, Ref
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.sns_topic import owned_topics
 
 PENDING = "PendingConfirmation"
 
 
-class SubscriptionHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionProps(Props):
+    topic: str | Ref  # the topic's ARN
+    protocol: str  # email
+    endpoint: str  # the address
+
+
+class SubscriptionHandler(Handler[SubscriptionProps]):
     kind: ClassVar[str] = "sns.subscription"
+    props_class: ClassVar[type[Props]] = SubscriptionProps
     label: ClassVar[str] = "notification subscription"
     layer: ClassVar[str] = "monitoring"
     rank: ClassVar[int] = 1
@@ -31,9 +40,9 @@ class SubscriptionHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"topic", "protocol", "endpoint"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        confirm = " (the address must confirm it)" if props["protocol"] == "email" else ""
-        return [("sends to", f"{props['protocol']} {props['endpoint']}{confirm}")]
+    def describe(cls, props: SubscriptionProps, names: Names) -> list[Line]:
+        confirm = " (the address must confirm it)" if props.protocol == "email" else ""
+        return [("sends to", f"{props.protocol} {props.endpoint}{confirm}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         sns = self.client("sns")
@@ -58,16 +67,16 @@ class SubscriptionHandler(Handler):
             state="pending confirmation" if pending else "confirmed",
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: SubscriptionProps) -> Observed:
         out = self.client("sns").subscribe(
-            TopicArn=props["topic"],
-            Protocol=props["protocol"],
-            Endpoint=props["endpoint"],
+            TopicArn=props.topic,
+            Protocol=props.protocol,
+            Endpoint=props.endpoint,
             ReturnSubscriptionArn=True,
         )
-        self.ctx.note(f"AWS mailed {props['endpoint']} a link to confirm the subscription")
+        self.ctx.note(f"AWS mailed {props.endpoint} a link to confirm the subscription")
         have = self._observed(
-            props["topic"], props["protocol"], props["endpoint"], out["SubscriptionArn"]
+            str(props.topic), props.protocol, props.endpoint, out["SubscriptionArn"]
         )
         # ReturnSubscriptionArn gives an ARN even before the address confirms
         have.state = "pending confirmation"

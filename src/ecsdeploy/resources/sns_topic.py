@@ -7,11 +7,12 @@ subscriptions with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.aws.clients import Client
-from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props, owned_key
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.reads import SharedReads, shared
 from ecsdeploy.spec.naming import Owner, dict_to_tags, tags_to_dict
@@ -41,8 +42,14 @@ def _owned_topics(sns: Client, owner: Owner) -> list[Topic]:
     return found
 
 
-class TopicHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class TopicProps(Props):
+    name: str
+
+
+class TopicHandler(Handler[TopicProps]):
     kind: ClassVar[str] = "sns.topic"
+    props_class: ClassVar[type[Props]] = TopicProps
     label: ClassVar[str] = "notification topic"
     delete_note: ClassVar[str] = "alarms stop notifying"
     layer: ClassVar[str] = "monitoring"
@@ -51,8 +58,8 @@ class TopicHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("name", str(props["name"]))]
+    def describe(cls, props: TopicProps, names: Names) -> list[Line]:
+        return [("name", str(props.name))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         wanted = {w.name: w for w in wants}
@@ -69,12 +76,10 @@ class TopicHandler(Handler):
         name = topic_name(arn)
         return Observed(self.kind, key, arn, name, {"name": name}, attrs={"arn": arn}, tags=tags)
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: TopicProps) -> Observed:
         tags = self.tags(want)
         # Idempotent in AWS: the same name and tags return the existing topic's ARN.
-        arn = self.client("sns").create_topic(Name=props["name"], Tags=dict_to_tags(tags))[
-            "TopicArn"
-        ]
+        arn = self.client("sns").create_topic(Name=props.name, Tags=dict_to_tags(tags))["TopicArn"]
         return self._observed(want.key, arn, tags)
 
     def delete(self, have: Observed) -> None:

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ecsdeploy.resources.base import Desired, Observed
+from ecsdeploy.resources.base import Desired, Observed, Props, Ref
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 
 
-class SubnetHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class SubnetProps(Props):
+    vpc: str | Ref
+    cidr: str
+    az: str
+
+
+class SubnetHandler(Ec2Handler[SubnetProps]):
     kind: ClassVar[str] = "ec2.subnet"
+    props_class: ClassVar[type[Props]] = SubnetProps
     label: ClassVar[str] = "subnet"
     rank: ClassVar[int] = 1
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "cidr", "az"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("address range", f"{props['cidr']} in zone {props['az']}")]
+    def describe(cls, props: SubnetProps, names: Names) -> list[Line]:
+        return [("address range", f"{props.cidr} in zone {props.az}")]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -41,11 +50,11 @@ class SubnetHandler(Ec2Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: SubnetProps) -> Observed:
         subnet = self.client("ec2").create_subnet(
-            VpcId=props["vpc"],
-            CidrBlock=props["cidr"],
-            AvailabilityZone=props["az"],
+            VpcId=props.vpc,
+            CidrBlock=props.cidr,
+            AvailabilityZone=props.az,
             TagSpecifications=tag_spec("subnet", self.tags(want)),
         )["Subnet"]
         return Observed(
@@ -53,7 +62,7 @@ class SubnetHandler(Ec2Handler):
             key=want.key,
             id=subnet["SubnetId"],
             name=want.name,
-            props=dict(props),
+            props=props.as_mapping(),
             tags=self.tags(want),
         )
 

@@ -7,11 +7,12 @@ deregistration delay (how long a stopping task keeps draining) change in place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, owned_key
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, full_name
 from ecsdeploy.resources.reads import read_each
@@ -30,21 +31,41 @@ HEALTH_FIELDS = {
 }
 
 
-def _health_check(props: Mapping[str, Any]) -> dict[str, Any]:
+def _health_check(props: TargetGroupProps) -> dict[str, Any]:
     """The health-check parameters of CreateTargetGroup / ModifyTargetGroup."""
-    params: dict[str, Any] = {
+    return {
         "HealthCheckEnabled": True,
-        "HealthCheckProtocol": props["protocol"],
+        "HealthCheckProtocol": props.protocol,
         "HealthCheckPort": "traffic-port",
-        "Matcher": {"HttpCode": props["matcher"]},
+        "Matcher": {"HttpCode": props.matcher},
+        # HEALTH_FIELDS, in its order
+        "HealthCheckPath": props.health_path,
+        "HealthCheckIntervalSeconds": props.health_interval,
+        "HealthCheckTimeoutSeconds": props.health_timeout,
+        "HealthyThresholdCount": props.healthy_threshold,
+        "UnhealthyThresholdCount": props.unhealthy_threshold,
     }
-    for field, param in HEALTH_FIELDS.items():
-        params[param] = props[field]
-    return params
 
 
-class TargetGroupHandler(Elbv2Handler):
+@dataclass(frozen=True, kw_only=True)
+class TargetGroupProps(Props):
+    name: str
+    port: int
+    protocol: str
+    vpc: str | Ref
+    target_type: str  # ip: Fargate tasks register by IP
+    health_path: str
+    health_interval: int
+    health_timeout: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+    matcher: str  # the HTTP codes that pass
+    deregistration_delay: int
+
+
+class TargetGroupHandler(Elbv2Handler[TargetGroupProps]):
     kind: ClassVar[str] = "elbv2.target_group"
+    props_class: ClassVar[type[Props]] = TargetGroupProps
     label: ClassVar[str] = "target group"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
@@ -53,13 +74,12 @@ class TargetGroupHandler(Elbv2Handler):
     )
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: TargetGroupProps, names: Names) -> list[Line]:
         return [
-            ("port", f"{props['protocol']} {props['port']}"),
+            ("port", f"{props.protocol} {props.port}"),
             (
                 "health check",
-                f"GET {props['health_path']} every {props['health_interval']}s, "
-                f"expects {props['matcher']}",
+                f"GET {props.health_path} every {props.health_interval}s, expects {props.matcher}",
             ),
         ]
 
@@ -124,15 +144,15 @@ class TargetGroupHandler(Elbv2Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: TargetGroupProps) -> Observed:
         tags = self.tags(want)
         # Idempotent in AWS: the same name with the same settings returns the existing one.
         group = self.client("elbv2").create_target_group(
-            Name=props["name"],
-            Protocol=props["protocol"],
-            Port=props["port"],
-            VpcId=props["vpc"],
-            TargetType=props["target_type"],
+            Name=props.name,
+            Protocol=props.protocol,
+            Port=props.port,
+            VpcId=props.vpc,
+            TargetType=props.target_type,
             Tags=dict_to_tags(tags),
             **_health_check(props),
         )["TargetGroups"][0]
@@ -143,7 +163,7 @@ class TargetGroupHandler(Elbv2Handler):
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: TargetGroupProps, have: Observed, changes: list[Change]
     ) -> Observed:
         elbv2 = self.client("elbv2")
         fields = {c.field for c in changes}
@@ -153,7 +173,7 @@ class TargetGroupHandler(Elbv2Handler):
             elbv2.modify_target_group_attributes(
                 TargetGroupArn=have.id,
                 Attributes=[
-                    {"Key": DEREGISTRATION_DELAY, "Value": str(props["deregistration_delay"])}
+                    {"Key": DEREGISTRATION_DELAY, "Value": str(props.deregistration_delay)}
                 ],
             )
         for change in changes:

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import DependencyViolation
-from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.base import Change, Desired, Observed, Props
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
 from ecsdeploy.spec.naming import TAG_APP, tags_to_dict
 
 
-class VpcHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class VpcProps(Props):
+    cidr: str
+    dns_support: bool
+    dns_hostnames: bool
+
+
+class VpcHandler(Ec2Handler[VpcProps]):
     kind: ClassVar[str] = "ec2.vpc"
+    props_class: ClassVar[type[Props]] = VpcProps
     label: ClassVar[str] = "VPC (private network)"
     rank: ClassVar[int] = 0
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"cidr"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("address range", str(props["cidr"]))]
+    def describe(cls, props: VpcProps, names: Names) -> list[Line]:
+        return [("address range", str(props.cidr))]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         found = []
@@ -50,9 +59,9 @@ class VpcHandler(Ec2Handler):
         key = attribute[0].upper() + attribute[1:]
         return bool(out[key]["Value"])
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: VpcProps) -> Observed:
         out = self.client("ec2").create_vpc(
-            CidrBlock=props["cidr"], TagSpecifications=tag_spec("vpc", self.tags(want))
+            CidrBlock=props.cidr, TagSpecifications=tag_spec("vpc", self.tags(want))
         )
         vpc = out["Vpc"]
         have = Observed(
@@ -66,7 +75,7 @@ class VpcHandler(Ec2Handler):
         return self.update(want, props, have, self.diff(props, have))
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: VpcProps, have: Observed, changes: list[Change]
     ) -> Observed:
         ec2 = self.client("ec2")
         # AWS takes one attribute per ModifyVpcAttribute call; hostnames need support on.

@@ -7,11 +7,12 @@ services are interface endpoints in the private subnets with private DNS on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import classify
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Change, Desired, Observed
+from ecsdeploy.resources.base import OPTIONAL, Change, Desired, Observed, Props, Ref, ids
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, client_token, tag_spec
@@ -21,16 +22,31 @@ LIVE_STATES = ("pendingacceptance", "pending", "available")
 GUARDDUTY_SERVICE = "com.amazonaws.{}.guardduty-data"
 
 
-class VpcEndpointHandler(Ec2Handler):
+@dataclass(frozen=True, kw_only=True)
+class VpcEndpointProps(Props):
+    """A gateway endpoint has ``route_tables``; an interface endpoint ``subnets``,
+    ``security_groups`` and ``private_dns`` (the others are absent)."""
+
+    vpc: str | Ref
+    service: str  # com.amazonaws.REGION.NAME
+    type: str  # Gateway | Interface
+    route_tables: frozenset[str | Ref] | None = field(default=None, metadata=OPTIONAL)
+    subnets: frozenset[str | Ref] | None = field(default=None, metadata=OPTIONAL)
+    security_groups: frozenset[str | Ref] | None = field(default=None, metadata=OPTIONAL)
+    private_dns: bool | None = field(default=None, metadata=OPTIONAL)
+
+
+class VpcEndpointHandler(Ec2Handler[VpcEndpointProps]):
     kind: ClassVar[str] = "ec2.vpc_endpoint"
+    props_class: ClassVar[type[Props]] = VpcEndpointProps
     label: ClassVar[str] = "VPC endpoint"
     rank: ClassVar[int] = 4
     slow: ClassVar[float] = 90.0  # an interface endpoint: pending for 1-2 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "service", "type"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        return [("service", f"{props['service']} ({str(props.get('type', '')).lower()})")]
+    def describe(cls, props: VpcEndpointProps, names: Names) -> list[Line]:
+        return [("service", f"{props.service} ({props.type.lower()})")]
 
     @classmethod
     def bills(cls, have: Observed, observed: Mapping[str, Observed]) -> list[Bill]:
@@ -68,37 +84,39 @@ class VpcEndpointHandler(Ec2Handler):
             )
         return found
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: VpcEndpointProps) -> Observed:
         args: dict[str, Any] = {
-            "VpcEndpointType": props["type"],
-            "VpcId": props["vpc"],
-            "ServiceName": props["service"],
+            "VpcEndpointType": props.type,
+            "VpcId": props.vpc,
+            "ServiceName": props.service,
             "TagSpecifications": tag_spec("vpc-endpoint", self.tags(want)),
         }
-        if props["type"] == "Gateway":
-            args["RouteTableIds"] = sorted(props["route_tables"])
+        if props.type == "Gateway":
+            args["RouteTableIds"] = ids(props.route_tables or ())
         else:
-            args["SubnetIds"] = sorted(props["subnets"])
-            args["SecurityGroupIds"] = sorted(props["security_groups"])
-            args["PrivateDnsEnabled"] = bool(props["private_dns"])
+            args["SubnetIds"] = ids(props.subnets or ())
+            args["SecurityGroupIds"] = ids(props.security_groups or ())
+            args["PrivateDnsEnabled"] = bool(props.private_dns)
         args["ClientToken"] = client_token(self.ctx.owner, want.key, args)
         ep = self.client("ec2").create_vpc_endpoint(**args)["VpcEndpoint"]
         ep_id = ep["VpcEndpointId"]
-        if props["type"] == "Interface":
+        if props.type == "Interface":
             wait_for(
                 self.ctx,
-                f"VPC endpoint {ep_id} ({props['service']}) to become available",
+                f"VPC endpoint {ep_id} ({props.service}) to become available",
                 lambda: self._available(ep_id),
                 self.ctx.timing.resource_ready,
             )
-        return Observed(self.kind, want.key, ep_id, want.name, dict(props), tags=self.tags(want))
+        return Observed(
+            self.kind, want.key, ep_id, want.name, props.as_mapping(), tags=self.tags(want)
+        )
 
     def _available(self, ep_id: str) -> bool | None:
         eps = self.client("ec2").describe_vpc_endpoints(VpcEndpointIds=[ep_id])["VpcEndpoints"]
         return True if eps and eps[0].get("State", "").lower() == "available" else None
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: VpcEndpointProps, have: Observed, changes: list[Change]
     ) -> Observed:
         args: dict[str, Any] = {}
         pairs = {

@@ -9,18 +9,26 @@ either is deleted).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ecsdeploy.resources import keys
-from ecsdeploy.resources.base import Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Desired, Handler, Observed, Props, Ref, owned_key
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.load_balancer import owned_load_balancers, wait_active
 from ecsdeploy.resources.waf_web_acl import acl_tags
 
 
-class WebAclAssociationHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class WebAclAssociationProps(Props):
+    web_acl: str | Ref  # the web ACL's ARN
+    resource: str | Ref  # the load balancer's ARN
+
+
+class WebAclAssociationHandler(Handler[WebAclAssociationProps]):
     kind: ClassVar[str] = "wafv2.association"
+    props_class: ClassVar[type[Props]] = WebAclAssociationProps
     label: ClassVar[str] = "firewall attachment"
     delete_note: ClassVar[str] = "the load balancer is no longer filtered"
     layer: ClassVar[str] = "load_balancer"
@@ -31,10 +39,10 @@ class WebAclAssociationHandler(Handler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"web_acl", "resource"})
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
+    def describe(cls, props: WebAclAssociationProps, names: Names) -> list[Line]:
         return [
-            ("filters", value(props["resource"], names)),
-            ("with", value(props["web_acl"], names)),
+            ("filters", value(props.resource, names)),
+            ("with", value(props.web_acl, names)),
         ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -67,15 +75,13 @@ class WebAclAssociationHandler(Handler):
             props={"web_acl": acl, "resource": resource},
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: WebAclAssociationProps) -> Observed:
         # WAF refuses a load balancer that is still provisioning. The graph orders this
         # after the new load balancer's wait; this read covers one that an interrupted run
         # created, which the next run finds still provisioning (it returns at once if active)
-        wait_active(self.ctx, self.client("elbv2"), props["resource"])
-        self.client("wafv2").associate_web_acl(
-            WebACLArn=props["web_acl"], ResourceArn=props["resource"]
-        )
-        return self._observed(want.key, props["web_acl"], props["resource"], want.name)
+        wait_active(self.ctx, self.client("elbv2"), str(props.resource))
+        self.client("wafv2").associate_web_acl(WebACLArn=props.web_acl, ResourceArn=props.resource)
+        return self._observed(want.key, str(props.web_acl), str(props.resource), want.name)
 
     def delete(self, have: Observed) -> None:
         # succeeds when nothing is associated; the resource gone is NotFound (done)

@@ -11,11 +11,12 @@ WAFOptimisticLockException when another change came in between; retrying re-read
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.aws.errors import InvalidRequest
-from ecsdeploy.resources.base import Change, Desired, Handler, Observed, owned_key
+from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Props, owned_key
 from ecsdeploy.resources.billing import Bill, Meter, Usage
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.waiting import retry_while
@@ -62,15 +63,14 @@ def _visibility(metric: str) -> dict[str, Any]:
     }
 
 
-def rules(name: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
+def rules(name: str, props: WebAclProps) -> list[dict[str, Any]]:
     """The web ACL's rules: each managed group (its own actions), then the rate limit."""
     out: list[dict[str, Any]] = []
-    counted = props.get("counted") or ()
-    for priority, group in enumerate(props["managed"]):
+    for priority, group in enumerate(props.managed):
         statement: dict[str, Any] = {"VendorName": "AWS", "Name": group}
         overrides = [
             {"Name": rule.split("/", 1)[1], "ActionToUse": {"Count": {}}}
-            for rule in sorted(counted)
+            for rule in sorted(props.counted)
             if rule.split("/", 1)[0] == group
         ]
         if overrides:
@@ -89,7 +89,7 @@ def rules(name: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
             "Name": RATE_RULE,
             "Priority": len(out),
             "Statement": {
-                "RateBasedStatement": {"Limit": int(props["rate_limit"]), "AggregateKeyType": "IP"}
+                "RateBasedStatement": {"Limit": int(props.rate_limit), "AggregateKeyType": "IP"}
             },
             "Action": {"Block": {}},
             "VisibilityConfig": _visibility(f"{name}-{RATE_RULE}"),
@@ -127,8 +127,17 @@ class _LockLost(InvalidRequest):
     pass
 
 
-class WebAclHandler(Handler):
+@dataclass(frozen=True, kw_only=True)
+class WebAclProps(Props):
+    name: str
+    managed: tuple[str, ...]  # AWS managed rule groups, in priority order
+    counted: tuple[str, ...] = ()  # "group/rule" of those that count instead of block
+    rate_limit: int  # requests per IP per 5 minutes
+
+
+class WebAclHandler(Handler[WebAclProps]):
     kind: ClassVar[str] = "wafv2.web_acl"
+    props_class: ClassVar[type[Props]] = WebAclProps
     label: ClassVar[str] = "web application firewall (WAF)"
     layer: ClassVar[str] = "load_balancer"
     rank: ClassVar[int] = 4
@@ -137,12 +146,12 @@ class WebAclHandler(Handler):
     held_by_dependents: ClassVar[bool] = True
 
     @classmethod
-    def describe(cls, props: Mapping[str, Any], names: Names) -> list[Line]:
-        lines = [("rules", ", ".join(props["managed"]))]
-        for rule in props.get("counted") or ():
+    def describe(cls, props: WebAclProps, names: Names) -> list[Line]:
+        lines = [("rules", ", ".join(props.managed))]
+        for rule in props.counted:
             why = " (bodies over 8 KB pass: waf.large_bodies)" if rule == LARGE_BODIES_RULE else ""
             lines.append(("counts only", f"{rule.split('/', 1)[1]}{why}"))
-        lines.append(("rate limit", f"{props['rate_limit']} requests per IP per 5 minutes"))
+        lines.append(("rate limit", f"{props.rate_limit} requests per IP per 5 minutes"))
         return lines
 
     @classmethod
@@ -179,9 +188,9 @@ class WebAclHandler(Handler):
             tags=tags,
         )
 
-    def create(self, want: Desired, props: Mapping[str, Any]) -> Observed:
+    def create(self, want: Desired, props: WebAclProps) -> Observed:
         tags = self.tags(want)
-        name = props["name"]
+        name = props.name
         summary = self.client("wafv2").create_web_acl(
             Name=name,
             Scope=SCOPE,
@@ -211,7 +220,7 @@ class WebAclHandler(Handler):
         retry_while(self.ctx, (_LockLost,), what, attempt, self.ctx.timing.iam_propagation)
 
     def update(
-        self, want: Desired, props: Mapping[str, Any], have: Observed, changes: list[Change]
+        self, want: Desired, props: WebAclProps, have: Observed, changes: list[Change]
     ) -> Observed:
         wafv2 = self.client("wafv2")
         self._with_lock(
@@ -229,9 +238,7 @@ class WebAclHandler(Handler):
             ),
         )
         have.props.update(
-            managed=tuple(props["managed"]),
-            counted=tuple(props.get("counted") or ()),
-            rate_limit=props["rate_limit"],
+            managed=tuple(props.managed), counted=tuple(props.counted), rate_limit=props.rate_limit
         )
         return have
 
