@@ -56,6 +56,10 @@ def _secrets(secrets: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} from {secret_source(str(v))}" for k, v in sorted(secrets.items()))
 
 
+def _port(port: int | None) -> str:
+    return "none (a worker)" if port is None else str(port)
+
+
 def _size(p: Mapping[str, Any]) -> str:
     return f"{p['cpu']} CPU units, {p['memory']} MiB memory"
 
@@ -63,7 +67,7 @@ def _size(p: Mapping[str, Any]) -> str:
 def container(p: Mapping[str, Any], n: Names) -> list[Line]:
     """A container's image, size, port, environment and secrets (a task definition, an
     Express Mode service)."""
-    lines = [("image", value(p["image"], n)), ("size", _size(p)), ("port", str(p["port"]))]
+    lines = [("image", value(p["image"], n)), ("size", _size(p)), ("port", _port(p["port"]))]
     lines.append(("env", _env(p.get("env") or {}, n)))
     if p.get("secrets"):
         lines.append(("secrets", _secrets(p["secrets"])))

@@ -110,7 +110,12 @@ class TaskDefinitionHandler(UpsertHandler):
             "name": props["container"],
             "image": props["image"],
             "essential": True,
-            "portMappings": [{"containerPort": props["port"], "protocol": "tcp"}],
+            # a worker (no port) listens on none
+            **(
+                {"portMappings": [{"containerPort": props["port"], "protocol": "tcp"}]}
+                if props["port"] is not None
+                else {}
+            ),
             "environment": [{"name": k, "value": v} for k, v in sorted(props["env"].items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props["secrets"].items())],
             "logConfiguration": {

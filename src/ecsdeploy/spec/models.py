@@ -259,7 +259,11 @@ class Service(BaseModel):
     )
     build: BuildField | None = Field(None, description="Docker build context, or a build block.")
     image: str | None = Field(None, description="A prebuilt image reference instead of build.")
-    port: int = Field(description="Container port the service listens on.")
+    port: int | None = Field(
+        None,
+        description="Container port the service listens on; without port and route the "
+        "service is a worker (no load balancer, no port open).",
+    )
     cpu: int = Field(256, description="Fargate CPU units (256 = 0.25 vCPU).")
     memory: int = Field(512, description="Fargate memory in MiB, valid for the cpu.")
     count: int | None = Field(
