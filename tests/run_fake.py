@@ -68,6 +68,7 @@ class Script:
     running_after: int = 1  # polls PROVISIONING/PENDING before RUNNING
     stop_after: int = 3  # polls before STOPPED (never, with None: a task that hangs)
     pull_error: bool = False  # the image cannot be pulled: never runs
+    unseen: int = 0  # DescribeTasks answers MISSING this many times first (just started)
 
 
 @dataclass
@@ -201,7 +202,9 @@ class RunFake:
         found, failures = [], []
         for ident in p["tasks"]:
             task = self._find(ident)
-            if task is None:
+            if task is None or task.script.unseen > 0:
+                if task is not None:
+                    task.script.unseen -= 1
                 failures.append({"arn": ident, "reason": "MISSING"})
                 continue
             self._advance(task)

@@ -117,8 +117,20 @@ def test_the_container_exit_code_and_output(fake: RunFake, spec: Path) -> None:
         assert status in result.stderr
 
 
+def test_the_spec_defaults_to_ecsdeploy_yaml(
+    fake: RunFake, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (spec.parent / "ecsdeploy.yaml").write_text(spec.read_text())
+    monkeypatch.chdir(spec.parent)
+    fake.scripts.append(Script(exit_code=3, lines=["from the task"]))
+    result = invoke("api", "--", "python", "-c", "import sys; sys.exit(3)")
+    assert result.exit_code == 3, result.stderr
+    assert "from the task" in result.stdout
+
+
 def test_success_exits_0(fake: RunFake, spec: Path) -> None:
-    fake.scripts.append(Script(exit_code=0, lines=["ok"], running_after=2, stop_after=6))
+    # DescribeTasks does not see the new task at first (eventual consistency)
+    fake.scripts.append(Script(exit_code=0, lines=["ok"], running_after=2, stop_after=6, unseen=2))
     result = invoke(str(spec), "api")
     assert result.exit_code == 0, result.stderr
     assert "ok" in result.stdout

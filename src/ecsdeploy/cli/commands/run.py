@@ -122,13 +122,15 @@ def _follow(stages: Stages, task: Started, limit: float) -> int:
     from ecsdeploy.output.logs_view import LogPrinter
 
     def status(value: str) -> None:
-        err.print(f"[dim]task {task.id}: {escape(value)}[/]")
+        waiting = "" if value == "STOPPED" else f" (waiting up to {limit / 60:g}m for it to stop)"
+        err.print(f"[dim]task {task.id}: {escape(value)}{waiting}[/]")
 
     try:
         finished = one_off.watch_task(stages, task, LogPrinter(), status, limit)
     except KeyboardInterrupt:
         _interrupted(stages, task)
     except Exception as exc:
+        err.print(f"task {task.id} may still be running: {task.arn}")
         fail(exc)
     return _outcome(finished, limit)
 
