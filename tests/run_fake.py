@@ -1,4 +1,8 @@
-"""A stand-in for ECS running one-off tasks, which moto (5.2.5) accepts but never runs.
+"""A stand-in for ECS running one-off tasks, which moto (5.2.5) never runs: its tasks stay
+RUNNING unless its state manager moves them on, with exit code 0, and its RunTask fails on
+ecsdeploy's task definitions (it sums the containers' own ``memory``, which Fargate does
+not need and ecsdeploy does not set, and then an awsvpc task trips over its network
+interface's ``private_dns_name``).
 
 It lives on a botocore ECS client's event system, as tests/express_fake.py does:
 
