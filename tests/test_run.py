@@ -4,6 +4,7 @@ log lines, --detach, the timeout and Ctrl-C, through the CLI."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,19 @@ def run_request(fake: RunFake) -> dict[str, Any]:
 
 def test_the_container_exit_code_and_output(fake: RunFake, spec: Path) -> None:
     fake.scripts.append(Script(exit_code=3, lines=["migrating [bold] :secret:", "exiting 3"]))
+    other = "ecs/api/0123456789abcdef0123456789abcdef"  # the service's own task
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_stream(logGroupName=GROUP, logStreamName=other)
+    logs.put_log_events(
+        logGroupName=GROUP,
+        logStreamName=other,
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "GET /api/health 200"}],
+    )
     result = invoke(str(spec), "api", "--", "python", "-c", "import sys; sys.exit(3)")
     assert result.exit_code == 3, result.stderr
     assert "migrating [bold] :secret:" in result.stdout
     assert "exiting 3" in result.stdout
+    assert "GET /api/health" not in result.stdout  # only the task's own lines
     assert "exited with code 3" in result.stderr
     request = run_request(fake)
     assert request["overrides"]["containerOverrides"] == [

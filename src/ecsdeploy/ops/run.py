@@ -197,12 +197,17 @@ def watch_task(
     state = _TaskWatch(ecs, task, on_status, timing.clock, timing.clock() + timeout)
     # the window reaches back to the task's start, and a minute more for clock skew
     since = max(60.0, now() - task.started + 60.0)
+
+    def of_the_task(line: LogLine) -> None:
+        if line.task == task.id:  # servers that ignore the stream prefix send every task's
+            on_line(line)
+
     service_logs.follow(
         stages.aws,
         task.log_group,
         since,
         None,
-        on_line,
+        of_the_task,
         timing,
         state.done,
         poll=LOG_POLL,
