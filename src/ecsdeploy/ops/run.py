@@ -12,7 +12,8 @@ log group) go to the caller as they arrive (``reconcile.service_logs.follow``), 
 ``DescribeTasks`` is asked every ``STATUS_EVERY`` seconds how the task is; once it is
 ``STOPPED``, the logs are read for ``DRAIN`` seconds more (the last lines reach CloudWatch
 after the container has exited). The wait is bounded by the caller's timeout: then the
-task is stopped.
+task is stopped. The container, its log group and stream prefix, and the size that
+``--cpu``/``--memory`` change, are read from the task definition.
 
 AWS: a task that could not start (an image that cannot be pulled, a secret that cannot be
 read) stops with ``stopCode`` ``TaskFailedToStart`` and its container without an exit code;
@@ -81,6 +82,7 @@ class Started:
     container: str
     task_definition: str
     log_group: str
+    stream_prefix: str
     started: float  # epoch seconds, just before RunTask
 
     @property
@@ -89,7 +91,7 @@ class Started:
 
     @property
     def stream(self) -> str:
-        return f"{STREAM_PREFIX}/{self.container}/{self.id}"
+        return f"{self.stream_prefix}/{self.container}/{self.id}"
 
 
 @dataclass(frozen=True)
@@ -140,16 +142,22 @@ def start_task(
     owner = stages.target.owner
     cluster = cluster_name(owner)
     described = _service(ecs, cluster, service)
-    spec = stages.target.spec
-    if spec is not None and service in spec.services:
-        svc = spec.services[service]
-        check_size(overrides.cpu, overrides.memory, svc.cpu, svc.memory)
+    definition = ecs.describe_task_definition(taskDefinition=described["taskDefinition"])[
+        "taskDefinition"
+    ]
+    check_size(
+        overrides.cpu,
+        overrides.memory,
+        int(definition.get("cpu") or 256),
+        int(definition.get("memory") or 512),
+    )
+    container, log_group, prefix = _container(definition, owner.log_group(service), service)
     request: dict[str, Any] = {
         "cluster": cluster,
         "taskDefinition": described["taskDefinition"],
         "count": 1,
         "startedBy": STARTED_BY,
-        "overrides": _overrides(service, overrides),
+        "overrides": _overrides(container, overrides),
     }
     if described.get("networkConfiguration"):
         request["networkConfiguration"] = described["networkConfiguration"]
@@ -175,9 +183,10 @@ def start_task(
         arn=str(tasks[0]["taskArn"]),
         cluster=cluster,
         service=service,
-        container=service,  # ecsdeploy names the container after its service
+        container=container,
         task_definition=str(described["taskDefinition"]),
-        log_group=owner.log_group(service),
+        log_group=log_group,
+        stream_prefix=prefix,
         started=began,
     )
 
@@ -244,8 +253,21 @@ def _service(ecs: Client, cluster: str, service: str) -> dict[str, Any]:
     return dict(live[0])
 
 
-def _overrides(service: str, overrides: Overrides) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": service}
+def _container(definition: Mapping[str, Any], group: str, name: str) -> tuple[str, str, str]:
+    """The essential container of a task definition (ecsdeploy's one; Express Mode names
+    its own), its awslogs group and stream prefix; ecsdeploy's names when it has none."""
+    boxes = list(definition.get("containerDefinitions", []))
+    box = next((b for b in boxes if b.get("essential", True)), boxes[0] if boxes else {})
+    options = box.get("logConfiguration", {}).get("options", {})
+    return (
+        str(box.get("name") or name),
+        str(options.get("awslogs-group") or group),
+        str(options.get("awslogs-stream-prefix") or STREAM_PREFIX),
+    )
+
+
+def _overrides(container_name: str, overrides: Overrides) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": container_name}
     if overrides.command:
         container["command"] = list(overrides.command)
     if overrides.env:
