@@ -11,7 +11,9 @@ handed to ECS, the CloudWatch alarms target tracking makes, the ECR actions of a
 Application Auto Scaling, elasticloadbalancing:SetWebAcl when WAF (dis)associates a web ACL
 with the load balancer. A call added to the code that the policies lack fails here.
 `ecsdeploy exec` is covered by its calls against stand-in answers (moto has no
-ExecuteCommand and runs no service tasks).
+ExecuteCommand and runs no service tasks); `ecsdeploy run` by its calls against the
+stand-in that runs tasks (tests/run_fake.py), RunTask implying iam:PassRole of the task
+definition's roles.
 
 Images are "built" by a stand-in for docker-py that puts a manifest into moto's ECR, so
 no Docker engine is needed and a second `up` finds the image and skips the build.
@@ -109,6 +111,8 @@ def implied(prefix: str, operation: str, params: dict[str, Any]) -> list[str]:
     if any(params.get(p) for p in TAG_PARAMS):
         out.append(TAG_ACTION[iam_prefix])
     if any(k.lower().endswith("rolearn") and v for k, v in params.items()):
+        out.append("iam:PassRole")
+    if (iam_prefix, operation) == ("ecs", "RunTask"):  # the task definition's roles
         out.append("iam:PassRole")
     if iam_prefix == "application-autoscaling":
         out += ALARMS.get(operation, ())
@@ -393,3 +397,23 @@ def test_exec_into_a_task(aws: None) -> None:
     assert {a: why for a, why in wanted.items() if not allows(POLICY, a)} == {}
     exec_statement = next(s for s in POLICY["Statement"] if "ecs:ExecuteCommand" in s["Action"])
     assert exec_statement["Sid"].startswith("Optional")  # docs/ci.md says it can go
+
+
+def test_run_a_task(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`ecsdeploy run`'s calls, against the stand-in that runs tasks (tests/run_fake.py):
+    RunTask, DescribeTasks, FilterLogEvents, and StopTask at the timeout."""
+    from run_fake import RunFake, Script
+    from run_fake import install_on_every_deployment as install_run_fake
+    from test_run import deploy_api
+
+    fake = install_run_fake(monkeypatch, RunFake(REGION))
+    fake.scripts.append(Script(stop_after=None, lines=["working"]))
+    config = deploy_api(tmp_path)
+    result = runner.invoke(cli.app, ["run", str(config), "api", "--timeout", "1m", "--", "x"])
+    assert result.exit_code == 1, result.stderr
+    assert {"RunTask", "DescribeTasks", "StopTask"} <= {op for _, op, _ in rec.requests}
+    wanted = needed(rec, pushed=False)
+    assert {"ecs:RunTask", "ecs:StopTask", "iam:PassRole", "logs:FilterLogEvents"} <= set(wanted)
+    assert {a: why for a, why in wanted.items() if not allows(POLICY, a)} == {}
+    statement = next(s for s in POLICY["Statement"] if "ecs:RunTask" in s["Action"])
+    assert statement["Condition"]["ArnLike"]["ecs:cluster"] == "arn:aws:ecs:*:*:cluster/mlapp-*"

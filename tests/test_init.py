@@ -97,23 +97,38 @@ def test_single_service_takes_every_path(tmp_path: Path) -> None:
     assert service.route is not None and service.route.path == "/*"
 
 
-def test_several_services_node_ui_and_guessed_port(tmp_path: Path) -> None:
+def test_several_services_node_ui_worker_and_guessed_port(tmp_path: Path) -> None:
     dockerfile(tmp_path / "web", 'FROM node:20-alpine\nCMD ["node", "server.js"]\n')
-    dockerfile(tmp_path / "worker", "FROM golang:1.22\n")
+    dockerfile(tmp_path / "worker", "FROM golang:1.22\n")  # no EXPOSE: a worker
+    dockerfile(tmp_path / "proxy", "FROM golang:1.22\nEXPOSE $PORT\n")  # a port, unknown
     dockerfile(tmp_path / "search", "FROM python:3.12\nEXPOSE 8000\n")
     (tmp_path / "search" / "main.py").write_text('@app.get("/search/healthz")\n')
     dockerfile(tmp_path / "web" / "node_modules" / "dep", "FROM scratch\n")  # skipped
     code, out = run_init(str(tmp_path))
     assert code == 0, out
+    assert "worker: " in out and "a worker (no EXPOSE" in out
     spec = check_written(tmp_path / "ecsdeploy.yaml")
-    assert sorted(spec.services) == ["search", "web", "worker"]
-    web, worker, search = (spec.services[n] for n in ("web", "worker", "search"))
-    assert (web.port, worker.port, search.port) == (3000, 8080, 8000)
+    assert sorted(spec.services) == ["proxy", "search", "web", "worker"]
+    web, worker, proxy, search = (spec.services[n] for n in ("web", "worker", "proxy", "search"))
+    assert (web.port, worker.port, proxy.port, search.port) == (3000, None, 8080, 8000)
     routes = {n: s.route.path for n, s in spec.services.items() if s.route}
-    assert routes == {"web": "/*", "worker": "/worker/*", "search": "/search/*"}
+    assert routes == {"web": "/*", "proxy": "/proxy/*", "search": "/search/*"}
     assert search.health_check.path == "/search/healthz"
-    assert worker.health_check.path == "/"
-    assert "set the port the app listens on" in (tmp_path / "ecsdeploy.yaml").read_text()
+    assert proxy.health_check.path == "/"
+    text = (tmp_path / "ecsdeploy.yaml").read_text()
+    assert "set the port the app listens on" in text
+    assert "# a worker: no EXPOSE in the Dockerfile" in text
+
+
+def test_only_workers_make_no_load_balancer(tmp_path: Path) -> None:
+    dockerfile(tmp_path / "consumer", "FROM python:3.12\nCMD python consume.py\n")
+    code, out = run_init(str(tmp_path))
+    assert code == 0, out
+    spec = check_written(tmp_path / "ecsdeploy.yaml")
+    consumer = spec.services["consumer"]
+    assert (consumer.port, consumer.route) == (None, None)
+    assert spec.load_balancer is None
+    assert "load_balancer:" not in (tmp_path / "ecsdeploy.yaml").read_text()
 
 
 def test_no_dockerfile_is_bad_input(tmp_path: Path) -> None:

@@ -139,6 +139,28 @@ def test_read_puts_the_newest_last_across_streams_with_task_and_time(
     assert len({line.event_id for line in lines}) == 7
 
 
+def test_read_and_follow_of_one_task_stream(logs: Logs, client: Aws) -> None:
+    """`run` asks only for its task's stream, by name prefix, so that a stream not written
+    yet is no error. (moto ignores logStreamNamePrefix and answers every stream: `run`
+    also keeps only its task's lines, see tests/test_run.py.)"""
+    logs.put(stream(TASK_A), (-50, "a1"), (-10, "a2"))
+    logs.put(stream(TASK_B), (-40, "b1"))
+    sent = requests_of(client)
+    assert "a2" in messages(read(client, GROUP, 600, None, now=now, stream=stream(TASK_A)))
+    assert sent[-1]["logStreamNamePrefix"] == stream(TASK_A)
+    assert "logStreamNames" not in sent[-1]
+    read(client, GROUP, 600, None, now=now, stream="ecs/api/not-yet")  # no error
+    seen: list[LogLine] = []
+    clock = FakeClock()
+    polls = iter([False, False, False, True])
+    service_logs.follow(
+        client, GROUP, 600, None, seen.append, Timing(sleep=clock.sleep, clock=clock),
+        lambda: next(polls), now=now, stream=stream(TASK_B),
+    )  # fmt: skip
+    assert "b1" in messages(seen)
+    assert all(request["logStreamNamePrefix"] == stream(TASK_B) for request in sent[3:])
+
+
 def test_task_of_takes_the_task_id_of_an_awslogs_stream() -> None:
     assert task_of(f"ecs/api/{TASK_A}") == TASK_A
     assert task_of(f"ecs/ml-ui/{TASK_B}") == TASK_B

@@ -55,10 +55,11 @@ services:
     cpu: 300
   ui:
     image: nginx:1.27
+    port: eighty
 """
     problems = _problems(text)
     lines = sorted(line or 0 for line, _ in problems)
-    assert lines == [3, 8, 9], problems  # nat: one; cpu: 300; ui's missing port
+    assert lines == [3, 8, 11], problems  # nat: one; cpu: 300; ui's port not a number
     assert any("not a Fargate cpu" in m for _, m in problems)
 
 

@@ -14,6 +14,7 @@ import typer
 
 from ecsdeploy import __version__
 from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up
+from ecsdeploy.cli.commands.run import run as run_task
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
@@ -82,6 +83,7 @@ for command in (
     status.status,
     logs.logs,
     execute.exec_,
+    run_task,
     down.down,
     down.unlock,
     check.schema,

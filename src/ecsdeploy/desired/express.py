@@ -56,7 +56,7 @@ def express_services(
                     infrastructure_role=Ref(keys.INFRASTRUCTURE_ROLE, "arn"),
                     task_role=Ref(keys.task_role(name), "arn"),
                     image=images[name].uri,
-                    port=svc.port,
+                    port=svc.listening_port,
                     cpu=str(svc.cpu),
                     memory=str(svc.memory),
                     health_path=svc.health_check.path,

@@ -80,7 +80,7 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
                 owner.target_group_name(name),
                 TargetGroupProps(
                     name=owner.target_group_name(name),
-                    port=svc.port,
+                    port=svc.listening_port,
                     protocol="HTTP",
                     vpc=Ref(keys.VPC),
                     target_type="ip",  # Fargate tasks register by IP

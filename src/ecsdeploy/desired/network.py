@@ -184,7 +184,9 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
         )
     for name, svc in spec.services.items():
         ingress: frozenset[tuple[str, int, int, str | Ref]]
-        if svc.mode == "express":
+        if svc.port is None:  # a worker: nothing connects to it
+            ingress = frozenset()
+        elif svc.mode == "express":
             # Express Mode's own load balancer sits in the VPC: the port from inside it
             ingress = frozenset({("tcp", svc.port, svc.port, net.cidr)})
         elif svc.routed:

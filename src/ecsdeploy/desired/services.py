@@ -94,7 +94,9 @@ def classic_services(
         load_balancers: frozenset[tuple[str | Ref, str, int]] = frozenset()
         grace_period = None
         if svc.route is not None:
-            load_balancers = frozenset({(Ref(keys.target_group(name), "arn"), name, svc.port)})
+            load_balancers = frozenset(
+                {(Ref(keys.target_group(name), "arn"), name, svc.listening_port)}
+            )
             grace_period = hc.grace_period
             # AWS refuses a target group that no listener or rule forwards to yet
             depends += (main,) if name == fallback else (keys.listener_rule(name),)

@@ -3,11 +3,12 @@
 Every directory under the root with a ``Dockerfile`` becomes a service named after the
 directory. From the Dockerfile (and, for the health path, the service's source) it reads:
 
-* the port: the last ``EXPOSE`` (a variable or none: the framework's usual port);
+* the port: the last ``EXPOSE`` (a variable: the framework's usual port); a Dockerfile
+  without ``EXPOSE`` that is no UI makes a worker (no port, no route, no load balancer);
 * a UI: a Dockerfile that runs Streamlit or starts from a Node image;
 * the health path: a ``HEALTHCHECK`` URL, else a ``/health``-like route found in the
   source, else Streamlit's own, else ``/``;
-* the route: ``/*`` for a lone service; with several, ``/*`` for the (first) UI and
+* the route: ``/*`` for a lone web service; with several, ``/*`` for the (first) UI and
   ``/<name>/*`` for the rest (the load balancer does not strip the prefix: the service
   must answer under it).
 
@@ -44,7 +45,7 @@ class Found:
 
     name: str
     directory: Path
-    port: int
+    port: int | None  # None: a worker (no EXPOSE)
     port_from: str  # why this port, for the comment next to it
     health: str
     health_from: str
@@ -106,8 +107,9 @@ def _is_ui(dockerfile: str) -> bool:
     )
 
 
-def _port(dockerfile: str, ui: bool) -> tuple[int, str]:
-    for raw in reversed(EXPOSE_RE.findall(dockerfile)):
+def _port(dockerfile: str, ui: bool) -> tuple[int | None, str]:
+    exposed = EXPOSE_RE.findall(dockerfile)
+    for raw in reversed(exposed):
         number = raw.split("/")[0]
         if number.isdigit() and 0 < int(number) < 65536:
             return int(number), "EXPOSE in the Dockerfile"
@@ -115,6 +117,8 @@ def _port(dockerfile: str, ui: bool) -> tuple[int, str]:
         return 8501, "Streamlit's default; no EXPOSE in the Dockerfile"
     if ui:
         return 3000, "Node's usual port; no EXPOSE in the Dockerfile"
+    if not exposed:
+        return None, "no EXPOSE in the Dockerfile"
     return 8080, "a guess: no EXPOSE in the Dockerfile; set the port the app listens on"
 
 
@@ -150,11 +154,12 @@ def _health_in_source(directory: Path) -> str | None:
 
 
 def routes(services: list[Found]) -> dict[str, str]:
-    """The route of each service: see the module docstring."""
-    if len(services) == 1:
-        return {services[0].name: "/*"}
-    front = next((s.name for s in services if s.ui), None)
-    return {s.name: "/*" if s.name == front else f"/{s.name}/*" for s in services}
+    """The route of each web service (workers have none): see the module docstring."""
+    web = [s for s in services if s.port is not None]
+    if len(web) == 1:
+        return {web[0].name: "/*"}
+    front = next((s.name for s in web if s.ui), None)
+    return {s.name: "/*" if s.name == front else f"/{s.name}/*" for s in web}
 
 
 def _line(indent: int, text: str, comment: str = "") -> str:
@@ -180,16 +185,22 @@ def render(app: str, region: str, services: list[Found], spec_dir: Path, root: P
         _line(2, "nat: single", "none | single (about $33/month) | per_az (one per zone)"),
         _line(2, "endpoints: [s3]", "VPC endpoints: s3 (free), ecr.api, ecr.dkr, logs, ssm"),
         "",
-        "load_balancer:",
-        _line(2, "public: true", "internet-facing; false = inside the VPC only"),
-        _line(2, "# certificate_arn: arn:aws:acm:REGION:ACCOUNT:certificate/ID", "HTTPS"),
-        "",
-        "services:",
     ]
+    if route_of:  # no web service, no load balancer
+        lines += [
+            "load_balancer:",
+            _line(2, "public: true", "internet-facing; false = inside the VPC only"),
+            _line(2, "# certificate_arn: arn:aws:acm:REGION:ACCOUNT:certificate/ID", "HTTPS"),
+            "",
+        ]
+    lines.append("services:")
     for service in services:
         context = os.path.relpath(service.directory.resolve(), spec_dir.resolve())
+        if service.port is None:
+            lines += _worker(service, context)
+            continue
         route = route_of[service.name]
-        others = [s.name for s in services if s.name != service.name]
+        others = [s.name for s in services if s.name != service.name and s.port is not None]
         lines += [
             _line(2, f"{service.name}:"),
             _line(4, f"build: {context}", "Docker build context, relative to this file"),
@@ -216,6 +227,23 @@ def render(app: str, region: str, services: list[Found], spec_dir: Path, root: P
             _line(4, "#   API_TOKEN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _worker(service: Found, context: str) -> list[str]:
+    """A worker's lines: no port, no route, no health check path (no load balancer)."""
+    return [
+        _line(2, f"{service.name}:"),
+        _line(4, f"build: {context}", "Docker build context, relative to this file"),
+        "    # a worker: no EXPOSE in the Dockerfile, so no `port:` and no `route:` (nothing",
+        "    # reaches it through the load balancer); add both if it serves HTTP",
+        _line(4, "cpu: 256", "Fargate size: 256 = 0.25 vCPU; 512, 1024, ..."),
+        _line(4, "memory: 512", "MiB, to suit cpu (for 256: 512, 1024 or 2048)"),
+        _line(4, "# count: 1", "or autoscaling: {min: 1, max: 4, cpu: 70}"),
+        _line(4, "# env:"),
+        _line(4, "#   QUEUE_URL: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"),
+        _line(4, "# secrets:", "read from SSM or Secrets Manager at task start"),
+        _line(4, "#   API_TOKEN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"),
+    ]
 
 
 def valid_region(region: str) -> bool:

@@ -110,8 +110,10 @@ def read(
     text_filter: str | None,
     limit: int = 1000,
     now: Callable[[], float] = time.time,
+    stream: str | None = None,
 ) -> list[LogLine]:
-    """The newest ``limit`` events of the last ``since_seconds``, oldest first."""
+    """The newest ``limit`` events of the last ``since_seconds``, oldest first (of the one
+    log stream ``stream`` when given)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
     start_ms = max(0, int((now() - since_seconds) * 1000))
@@ -126,6 +128,7 @@ def read(
         newest_first=newest_first,
         page_size=min(limit, PAGE_SIZE),
         max_pages=MAX_PAGES,
+        stream=stream,
     ):
         # Only stop early when the answer really is newest first: a server that ignored
         # startFromHead=False sends the oldest events first, and those are not the ones kept.
@@ -151,9 +154,11 @@ def follow(
     limit: int = 1000,
     now: Callable[[], float] = time.time,
     lookback: float = LOOKBACK,
+    stream: str | None = None,
 ) -> None:
-    """Pass ``read``'s lines to ``on_line``, then each new event, once, until ``stop()``."""
-    lines = read(aws, log_group, since_seconds, text_filter, limit=limit, now=now)
+    """Pass ``read``'s lines to ``on_line``, then each new event, once, until ``stop()``
+    (of the one log stream ``stream`` when given)."""
+    lines = read(aws, log_group, since_seconds, text_filter, limit=limit, now=now, stream=stream)
     for line in lines:
         on_line(line)
     window_start = max(0, int((now() - since_seconds) * 1000))
@@ -180,6 +185,7 @@ def follow(
             newest_first=False,
             page_size=POLL_PAGE_SIZE,
             max_pages=POLL_PAGES,
+            stream=stream,
         ):
             # a poll that ends with more to read: the next one goes on from here at once
             catching_up = more
@@ -203,6 +209,7 @@ def _pages(
     newest_first: bool,
     page_size: int,
     max_pages: int,
+    stream: str | None = None,
 ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
     """The events of at most ``max_pages`` FilterLogEvents pages, each with whether more
     pages follow."""
@@ -218,6 +225,9 @@ def _pages(
         request["startFromHead"] = False
     if pattern is not None:
         request["filterPattern"] = pattern
+    if stream is not None:
+        # a prefix, not logStreamNames: a stream not written yet is then no error
+        request["logStreamNamePrefix"] = stream
     token: str | None = None
     for _ in range(max_pages):
         try:

@@ -28,7 +28,7 @@ class ContainerProps(Protocol):
     @property
     def memory(self) -> str: ...
     @property
-    def port(self) -> int: ...
+    def port(self) -> int | None: ...
     @property
     def env(self) -> Mapping[str, str | Joined]: ...
     @property
@@ -74,6 +74,10 @@ def _secrets(secrets: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} from {secret_source(str(v))}" for k, v in sorted(secrets.items()))
 
 
+def _port(port: int | None) -> str:
+    return "none (a worker)" if port is None else str(port)
+
+
 def _size(p: ContainerProps) -> str:
     return f"{p.cpu} CPU units, {p.memory} MiB memory"
 
@@ -81,7 +85,7 @@ def _size(p: ContainerProps) -> str:
 def container(p: ContainerProps, n: Names) -> list[Line]:
     """A container's image, size, port, environment and secrets (a task definition, an
     Express Mode service)."""
-    lines = [("image", value(p.image, n)), ("size", _size(p)), ("port", str(p.port))]
+    lines = [("image", value(p.image, n)), ("size", _size(p)), ("port", _port(p.port))]
     lines.append(("env", _env(p.env or {}, n)))
     if p.secrets:
         lines.append(("secrets", _secrets(p.secrets)))

@@ -39,7 +39,7 @@ class TaskDefinitionProps(Props):
     task_role: str | Ref
     container: str  # the container's name (the service's)
     image: str
-    port: int
+    port: int | None  # None: a worker, listening on no port
     env: Mapping[str, str | Joined]
     secrets: Mapping[str, str]  # name -> parameter or secret ARN
     log_group: str
@@ -127,7 +127,12 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
             "name": props.container,
             "image": props.image,
             "essential": True,
-            "portMappings": [{"containerPort": props.port, "protocol": "tcp"}],
+            # a worker (no port) listens on none
+            **(
+                {"portMappings": [{"containerPort": props.port, "protocol": "tcp"}]}
+                if props.port is not None
+                else {}
+            ),
             "environment": [{"name": k, "value": v} for k, v in sorted(props.env.items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props.secrets.items())],
             "logConfiguration": {

@@ -265,7 +265,11 @@ class Service(BaseModel):
     )
     build: BuildField | None = Field(None, description="Docker build context, or a build block.")
     image: str | None = Field(None, description="A prebuilt image reference instead of build.")
-    port: int = Field(description="Container port the service listens on.")
+    port: int | None = Field(
+        None,
+        description="Container port the service listens on; without port and route the "
+        "service is a worker (no load balancer, no port open).",
+    )
     cpu: int = Field(256, description="Fargate CPU units (256 = 0.25 vCPU).")
     memory: int = Field(512, description="Fargate memory in MiB, valid for the cpu.")
     count: int | None = Field(
@@ -302,6 +306,13 @@ class Service(BaseModel):
     @property
     def routed(self) -> bool:
         return self.route is not None
+
+    @property
+    def listening_port(self) -> int:
+        """The port of a routed or Express Mode service: validate refuses one without."""
+        if self.port is None:
+            raise ValueError("a routed or Express Mode service without a port")
+        return self.port
 
 
 class Artifact(BaseModel):

@@ -58,8 +58,16 @@ def check_service(
         yield (*base, "image"), "set either `build:` or `image:`, not both"
     if svc.image is not None and not re.match(r"^[a-z0-9][^\s]*$", svc.image):
         yield (*base, "image"), f"'{svc.image}' is not an image reference (e.g. repo/name:tag)"
-    if not 1 <= svc.port <= 65535:
+    if svc.port is not None and not 1 <= svc.port <= 65535:
         yield (*base, "port"), f"{svc.port} is not a port; choose 1-65535"
+    if svc.port is None and svc.route is not None:
+        yield (
+            (*base, "route"),
+            "a route needs the `port:` the container listens on; add it, or remove the "
+            "route to make the service a worker",
+        )
+    if svc.port is None and svc.mode == "express":
+        yield base, "an Express Mode service serves HTTP: give the `port:` it listens on"
     if svc.cpu not in FARGATE_SIZES:
         yield (
             (*base, "cpu"),

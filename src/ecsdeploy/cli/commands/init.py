@@ -52,6 +52,9 @@ def init(
     except Exception as exc:
         fail(exc)
     for service in written.services:
+        if service.port is None:
+            err.print(f"  {service.name}: {service.directory} a worker (no EXPOSE: no port)")
+            continue
         err.print(
             f"  {service.name}: {service.directory} port {service.port}, "
             f"health {service.health}, route {written.routes[service.name]}"
