@@ -249,5 +249,9 @@ def _end(run: UpRun, output: Output) -> None:
     report_failures(run.result, "up")
     show_outcomes(err, run.outcomes)
     _summary(run)
+    if run.recorded is not None:
+        from ecsdeploy.output.releases_view import show_recorded
+
+        show_recorded(err, run.recorded.release, run.recorded.warnings)
     if output is Output.json:
         print_json(_json(run))
