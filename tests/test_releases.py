@@ -154,6 +154,13 @@ def test_history_lists_each_release(three: Path, tmp_path: Path) -> None:
     assert "rolled out" in text.stdout and "api:3 ui:3" in text.stdout
 
 
+def test_history_json_has_the_documented_shape(three: Path) -> None:
+    from test_machine_output import differences, documented
+
+    result = runner.invoke(cli.app, ["history", str(three), "--output", "json"])
+    assert differences(documented()["history"], json.loads(result.stdout)) == []
+
+
 def test_an_unchanged_up_is_no_release(three: Path) -> None:
     result = runner.invoke(cli.app, ["up", str(three), "--yes"])
     assert result.exit_code == 0 and "No changes" in result.stderr

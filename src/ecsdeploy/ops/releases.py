@@ -97,10 +97,14 @@ def draft(
     marked = {
         name: replace(svc, outcome=each.get(name, svc.outcome)) for name, svc in services.items()
     }
+    try:
+        by = stages.aws.caller_arn()
+    except AwsError:  # who it was is worth no failed deploy
+        by = "?"
     return Release(
         number=0,
         at=now(),
-        by=stages.aws.caller_arn(),
+        by=by,
         spec_hash=spec_hash(stages.target.spec),
         outcome=state,
         reason=reason,
