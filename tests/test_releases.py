@@ -250,7 +250,9 @@ def test_a_failed_rollout_is_recorded_with_its_reason(
 
 
 def test_up_without_waiting_records_it(aws: None, tmp_path: Path) -> None:
-    assert up(tmp_path, 1, "--no-wait").exit_code == 0
+    result = up(tmp_path, 1, "--no-wait", "--output", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["release"] == 1
     (release,) = history(version(tmp_path, 1))
     assert release["outcome"] == "not waited"
 

@@ -135,7 +135,8 @@ def _json(run: UpRun) -> dict[str, Any]:
 
     plan = run.plan or Plan([])
     result = run.result or Result()
-    return up_json(
+    release = run.recorded.release if run.recorded is not None else None
+    data = up_json(
         {
             "app": run.target.owner.app,
             "env": run.target.owner.env,
@@ -149,6 +150,8 @@ def _json(run: UpRun) -> dict[str, Any]:
         run.ok,
         result.interrupted,
     )
+    data["release"] = release.number if release is not None else None
+    return data
 
 
 def up(
