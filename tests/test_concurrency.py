@@ -109,11 +109,11 @@ def test_two_concurrent_ups_one_acts_the_other_stops_naming_it(
     arns = ecs.list_services(cluster="mlapp-dev")["serviceArns"]
     services = ecs.describe_services(cluster="mlapp-dev", services=arns)["services"]
     assert sorted(s["serviceName"] for s in services if s["status"] == "ACTIVE") == ["api", "ui"]
-    # the winner released the lock (the next run needs no unlock) and kept the record of
-    # what it set (reconcile.applied)
+    # the winner released the lock (the next run needs no unlock), kept the record of
+    # what it set (reconcile.applied) and recorded its release (resources.releases)
     ssm = boto3.client("ssm", region_name="us-west-2")
-    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
-    assert names == ["/ecsdeploy/mlapp/dev/applied"]
+    names = sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"])
+    assert names == ["/ecsdeploy/mlapp/dev/applied", "/ecsdeploy/mlapp/dev/releases/000001"]
     code = command.main(["down", str(spec), "--yes"], standalone_mode=False)
     assert code in (None, 0), output.text("MainThread")
     assert owned_anything() == []

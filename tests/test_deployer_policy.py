@@ -198,10 +198,15 @@ def run(*args: str) -> str:
 
 
 def deployer_session(config: str, service: str, *down_options: str) -> None:
-    """What CI and a person run: plan, up, up again, status, plan, logs, unlock, down."""
+    """What CI and a person run: plan, up, up again, history, rollback, status, plan, logs,
+    unlock, down."""
     run("plan", config)
     assert "Done:" in run("up", config, "--yes", "--no-wait")
     assert "No changes" in run("up", config, "--yes", "--no-wait")
+    listed = runner.invoke(cli.app, ["history", config])
+    assert listed.exit_code == 0, listed.stderr
+    if "no releases yet" not in listed.stdout:  # Express Mode services make none
+        run("rollback", config, "--to", "1", "--no-wait")
     run("status", config)
     run("plan", config, "--output", "json", "--detailed-exitcode")
     run("logs", config, service, "--since", "5m")

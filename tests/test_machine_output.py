@@ -83,7 +83,8 @@ def invoke_json(*args: str, stderr: str = "") -> Any:
 
 
 def test_readme_documents_all_four() -> None:
-    assert sorted(documented()) == ["plan", "status", "up", "verify"]
+    # and `history`'s (tests/test_releases.py compares it)
+    assert sorted(documented()) == ["history", "plan", "status", "up", "verify"]
 
 
 def test_the_comparison_finds_drift() -> None:

@@ -136,6 +136,7 @@ class Aws:
         )
         self._clients: dict[str, Client] = {}
         self._account: str | None = None
+        self._caller: str | None = None  # the identity's ARN, from the same call
         self._account_lock = threading.Lock()
 
     def prepare(self, services: Iterable[str]) -> None:
@@ -177,12 +178,28 @@ class Aws:
         """The account of these credentials (one STS call per run)."""
         with self._account_lock:  # steps running at once ask together: one call
             if self._account is None:
-                self._account = str(self.client("sts").get_caller_identity()["Account"])
+                self._remember(self.client("sts").get_caller_identity())
+            assert self._account is not None
             return self._account
 
-    def remember_account(self, account: str) -> None:
-        """The account, as another GetCallerIdentity (the `verify` check) found it."""
+    def caller_arn(self) -> str:
+        """The ARN of the identity these credentials run as (the same STS call as
+        ``account_id``: one per run)."""
+        with self._account_lock:
+            if self._caller is None:
+                self._remember(self.client("sts").get_caller_identity())
+            return self._caller or "?"
+
+    def _remember(self, who: dict[str, Any]) -> None:
+        self._account = str(who["Account"])
+        self._caller = str(who.get("Arn") or "?")
+
+    def remember_account(self, account: str, arn: str | None = None) -> None:
+        """The account (and identity), as another GetCallerIdentity (the `verify` check)
+        found it."""
         self._account = account
+        if arn is not None:
+            self._caller = arn
 
     @property
     def partition(self) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up
+from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, releases, status, up
 from ecsdeploy.cli.commands.run import run as run_task
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
@@ -81,6 +81,8 @@ for command in (
     check.verify,
     up.up,
     status.status,
+    releases.history,
+    releases.rollback,
     logs.logs,
     execute.exec_,
     run_task,

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Plan, Step
@@ -19,6 +20,7 @@ from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, Result
 from ecsdeploy.reconcile.lock import Holder, Lock
 from ecsdeploy.reconcile.lock import unlock as remove_lock
 from ecsdeploy.reconcile.report import Phases, StepLog
+from ecsdeploy.resources import releases
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,21 @@ def down(stages: Stages, run: DownRun, options: DownOptions, view: DownView) -> 
             parallelism=options.parallelism,
             disable_deletion_protection=options.disable_deletion_protection,
         )
+        if run.result.ok:  # the revisions the releases ran are gone: so is their ledger
+            try:
+                forget_releases(stages)
+            except AwsError as exc:
+                run.result.warnings.append(
+                    f"could not delete the release ledger {releases.path(run.target.owner)} "
+                    f"({exc.message}); delete its parameters by hand"
+                )
     return run
+
+
+def forget_releases(stages: Stages) -> None:
+    """Delete the app's release ledger (``resources.releases``)."""
+    owner = stages.target.owner
+    releases.delete(stages.aws, owner, releases.read_all(stages.aws, owner))
 
 
 def unlock(stages: Stages) -> Holder | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.ops import releases
 from ecsdeploy.ops.plan import cost_after, cost_now
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
@@ -91,6 +92,7 @@ class UpRun:
     urls: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     not_waited: list[str] = field(default_factory=list)
+    recorded: releases.Recorded | None = None  # the release this run made, if it made one
 
     @property
     def ok(self) -> bool:
@@ -153,15 +155,18 @@ def up(
             run.result = stages.apply(run.plan, listener, parallelism=options.parallelism)
     # pushes run as steps of the apply: their span is measured from the step events
     run.phases.add("push", run.log.span("ecr.image"))
+    watches = stages.rollout_watches(run.result)
     if not run.result.ok:
+        if watches and not run.result.interrupted:  # services changed, then a step failed
+            _record(stages, run, [s.key for s, _ in run.result.failed])
         return run
     run.urls = app_urls(run.result.resources)
-    watches = stages.rollout_watches(run.result)
     if not watches:
         return run
     if not options.wait:
         run.not_waited = [w.service for w in watches]
         view.not_waiting(run.not_waited)
+        _record(stages, run)
         return run
     view.waiting(watches)
     with run.phases.measure("rollout"), view.phase("rollout"):
@@ -169,7 +174,17 @@ def up(
         run.outcomes = stages.wait_for_rollouts(
             watches, options.timeout, view.rollout, rollout_source()
         )
+    _record(stages, run)
     return run
+
+
+def _record(stages: Stages, run: UpRun, failed_steps: Sequence[str] = ()) -> None:
+    """The release this run made, in the ledger, once its outcome is known."""
+    assert run.result is not None
+    outcome = releases.outcome_of(run.outcomes, run.not_waited, failed_steps)
+    run.recorded = releases.record(
+        stages, releases.draft(stages, releases.services_run(run.result), outcome)
+    )
 
 
 def _verify_and_plan(

@@ -1,5 +1,5 @@
 """ECR repositories for the images ecsdeploy builds: scan on push, immutable tags, and a
-lifecycle policy that keeps the newest images only."""
+lifecycle policy that keeps the newest images and those of the releases kept."""
 
 from __future__ import annotations
 
@@ -12,15 +12,31 @@ from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources.base import Change, Desired, Handler, Observed, Props
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.reads import read_each
+from ecsdeploy.resources.release_images import RELEASE_IMAGES, RELEASE_TAG_PREFIX
 from ecsdeploy.spec.naming import dict_to_tags, tags_to_dict
 
 
 def lifecycle_policy(keep: int) -> str:
+    """Keep the newest ``keep`` images, and every image a kept release runs: the first
+    rule selects the images tagged by a release (see ``resources.release_images``), which
+    no lower-priority rule may then expire; it expires only beyond ``RELEASE_IMAGES`` of
+    them, more than the ledger's kept releases tag."""
     return json.dumps(
         {
             "rules": [
                 {
                     "rulePriority": 1,
+                    "description": "keep the images of the releases kept",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPrefixList": [RELEASE_TAG_PREFIX],
+                        "countType": "imageCountMoreThan",
+                        "countNumber": RELEASE_IMAGES,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
                     "description": f"keep the newest {keep} images",
                     "selection": {
                         "tagStatus": "any",
@@ -28,12 +44,29 @@ def lifecycle_policy(keep: int) -> str:
                         "countNumber": keep,
                     },
                     "action": {"type": "expire"},
-                }
+                },
             ]
         },
         sort_keys=True,
         separators=(",", ":"),
     )
+
+
+def keep_of_policy(text: str) -> int | None:
+    """The ``keep`` of a policy ``lifecycle_policy`` wrote; None for any other policy (one
+    written before releases were kept, or by hand): ``up`` puts its own."""
+    try:
+        found = json.loads(text)
+        rules = found["rules"]
+        keep = int(
+            next(r for r in rules if r["selection"]["tagStatus"] == "any")["selection"][
+                "countNumber"
+            ]
+        )
+    except (KeyError, TypeError, ValueError, StopIteration):
+        return None
+    # compared as data: AWS may give the text back formatted otherwise
+    return keep if found == json.loads(lifecycle_policy(keep)) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +90,7 @@ class RepositoryHandler(Handler[RepositoryProps]):
     def describe(cls, props: RepositoryProps, names: Names) -> list[Line]:
         return [
             ("scan on push", value(props.scan_on_push, names)),
-            ("keeps", f"{props.keep} images"),
+            ("keeps", f"{props.keep} images, and those of the releases kept"),
         ]
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
@@ -80,9 +113,9 @@ class RepositoryHandler(Handler[RepositoryProps]):
                 text = ecr.get_lifecycle_policy(repositoryName=repo["repositoryName"])[
                     "lifecyclePolicyText"
                 ]
-                return json.loads(text)["rules"][0]["selection"]["countNumber"]
-            except (NotFound, KeyError, IndexError, ValueError):
+            except NotFound:
                 return None
+            return keep_of_policy(str(text))
 
         # whose each repository is (its tags: a call each) and its lifecycle policy (a call
         # each) are read side by side, each concurrently (a policy read for a repository

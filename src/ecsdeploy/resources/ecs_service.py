@@ -162,6 +162,7 @@ class ServiceHandler(Handler[ServiceProps]):
                 "desired": svc.get("desiredCount", 0),
                 "rollout": primary.get("rolloutState", ""),
                 "deployments": len(svc.get("deployments", [])),
+                "deployment": primary.get("id", ""),  # the newest, for the release ledger
                 "events": [e.get("message", "") for e in svc.get("events", [])[:3]],
             },
             tags=tags,

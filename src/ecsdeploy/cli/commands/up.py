@@ -135,7 +135,8 @@ def _json(run: UpRun) -> dict[str, Any]:
 
     plan = run.plan or Plan([])
     result = run.result or Result()
-    return up_json(
+    release = run.recorded.release if run.recorded is not None else None
+    data = up_json(
         {
             "app": run.target.owner.app,
             "env": run.target.owner.env,
@@ -149,6 +150,8 @@ def _json(run: UpRun) -> dict[str, Any]:
         run.ok,
         result.interrupted,
     )
+    data["release"] = release.number if release is not None else None
+    return data
 
 
 def up(
@@ -249,5 +252,9 @@ def _end(run: UpRun, output: Output) -> None:
     report_failures(run.result, "up")
     show_outcomes(err, run.outcomes)
     _summary(run)
+    if run.recorded is not None:
+        from ecsdeploy.output.releases_view import show_recorded
+
+        show_recorded(err, run.recorded.release, run.recorded.warnings)
     if output is Output.json:
         print_json(_json(run))

@@ -30,5 +30,5 @@ def check_credentials(aws: Aws) -> tuple[list[Check], str | None]:
     except AwsError as exc:
         return [Check(CREDENTIALS, "FAIL", f"cannot check the credentials: {exc}")], None
     account = str(who["Account"])
-    aws.remember_account(account)  # the deploy needs it too: one call, not two
+    aws.remember_account(account, who.get("Arn"))  # the deploy needs it too: one call, not two
     return [Check(CREDENTIALS, "OK", f"account {account} as {who.get('Arn', '?')}")], account

@@ -1,0 +1,148 @@
+"""Releases: what an `up` or a `rollback` records in the ledger (``resources.releases``),
+and the `history` use case that reads it.
+
+A release is recorded once its outcome is known: the ledger's next number, the images of
+the app's repositories tagged with it (so ECR keeps them), then the record in one write;
+the releases beyond the last ``KEPT`` are deleted and their tags removed. A failure to
+record never fails the deploy it records: it comes back as a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.ops.stages import Stages
+from ecsdeploy.reconcile.executor import Result
+from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, Outcome
+from ecsdeploy.resources import keys, release_images, releases
+from ecsdeploy.resources.releases import Release, ServiceRelease
+from ecsdeploy.spec.models import Spec
+
+
+@dataclass
+class Recorded:
+    """A release as written (None: it could not be), and what went wrong on the way."""
+
+    release: Release | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def spec_hash(spec: Spec | None) -> str:
+    """The spec's content, as loaded (``${env.X}`` resolved, extends merged): 16 hex."""
+    if spec is None:
+        return ""
+    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def services_run(result: Result) -> dict[str, ServiceRelease]:
+    """What every classic service runs after an apply: revision, image, deployment."""
+    found = {}
+    for key, have in result.resources.items():
+        if have.kind != "ecs.service":
+            continue
+        name = key.removeprefix(keys.ecs_service(""))
+        task = result.resources.get(keys.task_definition(name))
+        arn = str(have.props.get("task_definition") or (task.attr("arn") if task else ""))
+        image = str(task.props.get("image", "")) if task is not None else ""
+        found[name] = ServiceRelease(
+            task_definition=arn,
+            image=image,
+            deployment=str(have.attrs.get("deployment") or ""),
+            outcome=releases.UNCHANGED,
+        )
+    return found
+
+
+def outcome_of(
+    outcomes: Sequence[Outcome], not_waited: Sequence[str], failed_steps: Sequence[str]
+) -> tuple[str, str, dict[str, str]]:
+    """The release's outcome, its reason, and each changed service's outcome."""
+    each: dict[str, str] = {name: releases.NOT_WAITED for name in not_waited}
+    reasons = []
+    for o in outcomes:
+        if o.ok:
+            each[o.service] = releases.ROLLED_OUT
+            continue
+        each[o.service] = releases.ROLLED_BACK if o.reason == CIRCUIT_BREAKER else releases.FAILED
+        why = f"{o.service}: {o.reason}"
+        if o.stopped_reasons:
+            why += f" ({o.stopped_reasons[0]})"
+        reasons.append(why)
+    if failed_steps:
+        return releases.FAILED, "failed: " + ", ".join(failed_steps), each
+    if reasons:
+        rolled_back = all(v != releases.FAILED for v in each.values())
+        return (releases.ROLLED_BACK if rolled_back else releases.FAILED), "; ".join(reasons), each
+    if not_waited:
+        return releases.NOT_WAITED, "", each
+    return releases.ROLLED_OUT, "", each
+
+
+def draft(
+    stages: Stages,
+    services: Mapping[str, ServiceRelease],
+    outcome: tuple[str, str, dict[str, str]],
+    rollback_to: int | None = None,
+) -> Release:
+    """A release to record (numbered when written)."""
+    state, reason, each = outcome
+    marked = {
+        name: replace(svc, outcome=each.get(name, svc.outcome)) for name, svc in services.items()
+    }
+    try:
+        by = stages.aws.caller_arn()
+    except AwsError:  # who it was is worth no failed deploy
+        by = "?"
+    return Release(
+        number=0,
+        at=now(),
+        by=by,
+        spec_hash=spec_hash(stages.target.spec),
+        outcome=state,
+        reason=reason,
+        services=marked,
+        rollback_to=rollback_to,
+    )
+
+
+def record(stages: Stages, release: Release, known: Sequence[Release] | None = None) -> Recorded:
+    """Write ``release`` as the next in the ledger: tag its images, write it, prune."""
+    aws, owner = stages.aws, stages.target.owner
+    warnings: list[str] = []
+    try:
+        if known is None:
+            known = releases.read_all(aws, owner)
+        number = max((r.number for r in known), default=0) + 1
+        services, warnings = release_images.tag(aws, owner, number, release.services)
+        written = releases.write(aws, owner, replace(release, services=services), known)
+        if written.number != number:  # another run took the number: the tags follow
+            warnings += release_images.untag(aws, owner, replace(written, number=number))
+            warnings += release_images.tag(aws, owner, written.number, services)[1]
+        pruned = releases.to_prune([*known, written])
+        if pruned:
+            releases.delete(aws, owner, pruned)
+            for old in pruned:
+                warnings += release_images.untag(aws, owner, old)
+    except AwsError as exc:
+        return Recorded(
+            None,
+            [
+                *warnings,
+                f"could not record the release in {releases.path(owner)} ({exc.message}); "
+                "`history` and `rollback` will not know it",
+            ],
+        )
+    return Recorded(written, warnings)
+
+
+def history(stages: Stages) -> list[Release]:
+    """The releases kept, oldest first."""
+    return releases.read_all(stages.aws, stages.target.owner)
