@@ -171,3 +171,27 @@ def test_the_certificate_key_follows_the_names() -> None:
     other = certificate_key(parse_spec(spec("www.example.com", "b.example.com"), "a.yaml"))
     assert one == same != other and one is not None
     assert keys.shape_of(one) == "certificate"
+
+
+def test_service_urls_are_at_the_domain() -> None:
+    from ecsdeploy.desired.load_balancer import service_url
+    from ecsdeploy.spec import parse_spec
+
+    parsed = parse_spec(spec("www.example.com"), "a.yaml")
+    assert service_url(parsed, "web") == "https://app.example.com"
+    assert service_url(parsed, "api") == "https://api.example.com"
+
+
+def test_plan_shows_the_certificate_and_records(harness: Harness, zone: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from ecsdeploy.output.plan_view import show_plan
+
+    dep: Any = harness.deployment(spec("www.example.com"))
+    buffer = io.StringIO()
+    show_plan(Console(file=buffer, width=200, color_system=None), dep.plan_up(), "Plan")
+    text = buffer.getvalue()
+    assert "certificate" in text and "api.example.com, app.example.com, www.example.com" in text
+    assert "www.example.com AAAA" in text and "CNAME validating www.example.com" in text

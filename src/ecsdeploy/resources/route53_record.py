@@ -130,7 +130,7 @@ class RecordHandler(Handler):
             return [
                 ("record", f"CNAME validating {props['domain']}"),
                 ("zone", zone),
-                ("for", value(props["name"], names)),
+                ("certificate", value(props["name"], names)),
             ]
         target = props.get("alias") or {}
         return [
