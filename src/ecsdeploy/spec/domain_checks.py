@@ -38,6 +38,13 @@ def check_domain(spec: Spec) -> Found:
             "give either domain (ecsdeploy requests and validates a certificate) or "
             "certificate_arn (your own certificate), not both",
         )
+    if not any(s.mode == "classic" and s.routed for s in spec.services.values()):
+        yield (
+            ("load_balancer", "domain"),
+            "a custom domain is served by the load balancer ecsdeploy builds for classic "
+            "services with a `route:`, and no service has one (Express Mode services keep "
+            "the HTTPS URL AWS gives them)",
+        )
     named: list[tuple[Path, str]] = [(("load_balancer", "domain"), lb.domain)]
     named += [(("load_balancer", "aliases", i), a) for i, a in enumerate(lb.aliases)]
     for where, name in named:
