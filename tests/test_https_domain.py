@@ -195,3 +195,28 @@ def test_plan_shows_the_certificate_and_records(harness: Harness, zone: str) -> 
     text = buffer.getvalue()
     assert "certificate" in text and "api.example.com, app.example.com, www.example.com" in text
     assert "www.example.com AAAA" in text and "CNAME validating www.example.com" in text
+
+
+def test_a_stuck_validation_names_the_records_and_a_rerun_waits_again(
+    aws: None, fast_timing: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import settings
+
+    r53 = boto3.client("route53", region_name=REGION)
+    r53.create_hosted_zone(Name="example.com", CallerReference="zone")
+    monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 3600)  # never, for this run
+    harness = Harness(fast_timing)
+    dep: Any = harness.deployment(spec())
+    result = dep.apply(dep.plan_up())
+    (failed,) = result.failed
+    step, error = failed
+    assert step.key.startswith("cert/")
+    message = str(error)
+    assert "PENDING_VALIDATION" in message and "registrar delegates" in message
+    assert "_d930b28be6c5927595552b219965053e.app.example.com CNAME" in message
+    assert keys.HTTPS_LISTENER not in result.resources  # it waits for the certificate
+
+    monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 0)  # validated meanwhile
+    harness.up(spec())
+    assert listeners()[443]["Certificates"]
+    harness.assert_up_changes_nothing(spec())
