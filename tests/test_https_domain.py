@@ -220,3 +220,31 @@ def test_a_stuck_validation_names_the_records_and_a_rerun_waits_again(
     harness.up(spec())
     assert listeners()[443]["Certificates"]
     harness.assert_up_changes_nothing(spec())
+
+
+def test_verify_fails_without_the_zone_and_passes_with_it(aws: None) -> None:
+    from ecsdeploy.aws.clients import Aws
+    from ecsdeploy.plan.preflight.base import Facts
+    from ecsdeploy.plan.preflight.domain import check_domain
+    from ecsdeploy.spec import parse_spec
+
+    parsed = parse_spec(spec("www.example.com"), "a.yaml")
+    facts = Facts(Aws(REGION), "123456789012")
+    missing = check_domain(parsed, facts)
+    assert {c.status for c in missing} == {"FAIL"}
+    assert "no public hosted zone holding app.example.com" in missing[0].detail
+    boto3.client("route53", region_name=REGION).create_hosted_zone(
+        Name="example.com", CallerReference="zone"
+    )
+    found = check_domain(parsed, facts)
+    assert [c.status for c in found] == ["OK"] * 3
+    assert (
+        check_domain(
+            parse_spec(
+                spec().replace("  domain: app.example.com\n", "").replace("  aliases: []\n", ""),
+                "b.yaml",
+            ),
+            facts,
+        )
+        == []
+    )
