@@ -137,13 +137,26 @@ class CertificateHandler(Handler):
         # the same token within an hour returns the same certificate: a retried or
         # re-run request after a lost answer makes no second one
         token = hashlib.sha256(f"{self.ctx.owner.prefix}/{want.key}".encode()).hexdigest()[:32]
-        arn = acm.request_certificate(
-            DomainName=props["domain"],
-            SubjectAlternativeNames=names,
-            ValidationMethod="DNS",
-            IdempotencyToken=token,
-            Tags=dict_to_tags(tags),
-        )["CertificateArn"]
+
+        def request(token: str) -> str:
+            return str(
+                acm.request_certificate(
+                    DomainName=props["domain"],
+                    SubjectAlternativeNames=names,
+                    ValidationMethod="DNS",
+                    IdempotencyToken=token,
+                    Tags=dict_to_tags(tags),
+                )["CertificateArn"]
+            )
+
+        arn = request(token)
+        try:
+            acm.describe_certificate(CertificateArn=arn)
+        except NotFound:
+            # the token named a certificate deleted since (`down` then `up` within the
+            # hour ACM remembers a token): a request of its own, as idempotent. (moto
+            # fails with an internal error there instead, so this is not tested on it.)
+            arn = request(hashlib.sha256(f"{token}/{arn}".encode()).hexdigest()[:32])
 
         def published() -> dict[str, Any] | None:
             cert: dict[str, Any] = acm.describe_certificate(CertificateArn=arn)["Certificate"]
