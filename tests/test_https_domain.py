@@ -248,3 +248,60 @@ def test_verify_fails_without_the_zone_and_passes_with_it(aws: None) -> None:
         )
         == []
     )
+
+
+def test_down_waits_while_aws_still_counts_the_certificate_in_use(
+    harness: Harness, zone: str
+) -> None:
+    """AWS refuses to delete a certificate a listener used until a while after the listener
+    is gone (ACM DeleteCertificate: ResourceInUseException); `down` retries, bounded."""
+    from faults import Fault, first_n, inject
+
+    before = record_sets(zone)
+    harness.up(spec())
+    dep: Any = harness.deployment(spec())
+    refused = inject(
+        dep.aws,
+        "acm",
+        Fault(
+            "DeleteCertificate",
+            "ResourceInUseException",
+            "Certificate arn:aws:acm:... in account 123456789012 is in use.",
+            first_n(3),
+        ),
+    )
+    assert dep.apply(dep.plan_down()).ok
+    assert refused.fired == 3
+    assert certificates() == [] and record_sets(zone) == before
+
+
+def test_the_create_waits_for_acm_to_publish_the_validation_records(
+    aws: None, fast_timing: Any
+) -> None:
+    """AWS documents that DescribeCertificate may lack ``ResourceRecord`` for a few seconds
+    after RequestCertificate (moto has it at once): the create waits for every name's."""
+    from dataclasses import replace
+
+    from ecsdeploy.resources.base import Desired
+
+    harness = Harness(fast_timing)
+    dep: Any = harness.deployment(spec())
+    left = [2]
+
+    def not_yet(parsed: dict[str, Any], **_: Any) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            for option in parsed["Certificate"].get("DomainValidationOptions", []):
+                option.pop("ResourceRecord", None)
+
+    dep.aws.client("acm").raw.meta.events.register("after-call.acm.DescribeCertificate", not_yet)
+    notes: list[str] = []
+    handler = dep.handlers["acm.certificate"]
+    handler = handler.using(replace(handler.ctx, note=notes.append))
+    names = frozenset({"app.example.com", "www.example.com"})
+    want = Desired("acm.certificate", "cert/0a", "app.example.com", {
+        "domain": "app.example.com", "names": names, "status": "ISSUED"})  # fmt: skip
+    created = handler.create(want, dict(want.props))
+    assert left == [0]
+    assert any("ACM to publish the validation records" in n for n in notes)
+    assert created.attrs["validation_name:www.example.com"].endswith(".www.example.com")
