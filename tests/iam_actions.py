@@ -25,6 +25,7 @@ IAM_PREFIX = {
     "sns": "sns",
     "wafv2": "wafv2",
     "monitoring": "cloudwatch",
+    "route53": "route53",
     "s3": "s3",
     "secretsmanager": "secretsmanager",
     "ssm": "ssm",

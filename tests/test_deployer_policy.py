@@ -79,6 +79,7 @@ TAG_ACTION = {  # IAM prefix -> the action that tagging at creation needs
     "sns": "sns:TagResource",
     "wafv2": "wafv2:TagResource",
     "cloudwatch": "cloudwatch:TagResource",
+    "acm": "acm:AddTagsToCertificate",
 }
 TAG_PARAMS = ("Tags", "tags", "TagSpecifications")
 ALARMS = {  # target tracking: Application Auto Scaling manages alarms for the caller
@@ -269,6 +270,20 @@ def test_express_mode(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch) -> No
     assert_policy_allows(rec, pushed=False)
 
 
+def test_own_domain(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import settings
+
+    monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 0)  # issued at once
+    boto3.client("route53", region_name=REGION).create_hosted_zone(
+        Name="example.com", CallerReference="zone"
+    )
+    deployer_session(str(CONFIGS / "https.yaml"), "web")
+    ops = {str(c) for c in rec.calls}
+    assert {"acm:RequestCertificate", "acm:DeleteCertificate"} <= ops
+    assert "route53:ChangeResourceRecordSets" in ops
+    assert_policy_allows(rec, pushed=False)
+
+
 def test_matcher_finds_a_missing_action() -> None:
     """The coverage test can fail: an action the policy lacks is reported."""
     policy = {
@@ -314,6 +329,10 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "Ec2ChangeOnlyTheAppsResources",
         "EcsTaskDefinitionsCannotBeScoped",
         "ScalingOfTheAppsServices",
+        "CustomDomainReads",
+        "CertificatesTaggedForTheApp",
+        "DeleteOnlyTheAppsCertificates",
+        "DnsRecordsOfTheAppsDomain",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:

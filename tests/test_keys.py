@@ -61,6 +61,9 @@ PINNED: list[tuple[str, str]] = [
     (keys.scaling_policy("api", "cpu"), "scaling/api/cpu"),
     (keys.subscription("email", "ops@example.com"), "subscription/email/ops@example.com"),
     (keys.service_alarm("api", "p95"), "alarm/api/p95"),
+    (keys.certificate("0123abcd"), "cert/0123abcd"),
+    (keys.alias_record("AAAA", "app.example.com"), "dns/AAAA/app.example.com"),
+    (keys.validation_record("app.example.com"), "dns/validation/app.example.com"),
 ]
 
 

@@ -246,7 +246,7 @@ def test_the_ordering_is_the_kinds_ranks_and_what_settles() -> None:
     ordering = registry.ordering()
     assert ordering == Ordering.of(registry.KINDS)
     assert ordering.rank["ecs.service"] > ordering.rank["ecs.cluster"]
-    assert ordering.settles == frozenset({"elbv2.load_balancer"})
+    assert ordering.settles == frozenset({"elbv2.load_balancer", "acm.certificate"})
     lb = Observed("elbv2.load_balancer", "lb", "arn", "lb", {})
     vpc = Observed("ec2.vpc", "vpc", "vpc-1", "vpc", {})
     plan = Plan([Step(Action.DELETE, o.kind, o.key, o.name, "x", have=o) for o in (vpc, lb)])

@@ -488,10 +488,11 @@ CASES = [
 
 
 def _elbv2_cases() -> list[Case]:
+    from kind_cases_domain import CASES as DOMAIN
     from kind_cases_elbv2 import CASES as ELBV2
     from kind_cases_monitoring import CASES as OBSERVE
 
-    return [Case(**case) for case in ELBV2 + OBSERVE]
+    return [Case(**case) for case in ELBV2 + OBSERVE + DOMAIN]
 
 
 CASES += _elbv2_cases()

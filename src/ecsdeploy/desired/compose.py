@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ecsdeploy.desired.common import network_of, owner_of, routed
+from ecsdeploy.desired.domain import domain_resources
 from ecsdeploy.desired.express import express_services
 from ecsdeploy.desired.hardening import build_hardening
 from ecsdeploy.desired.iam import iam_roles
@@ -55,6 +56,8 @@ def desired_resources(
     has_lb = net is not None and bool(routed(spec))
     if net is not None and classic:
         out += load_balancer_resources(spec, owner, net)
+    if has_lb:
+        out += domain_resources(spec, owner)
     if has_lb:
         out += build_hardening(spec, owner, account)
     if images is not None and (classic or express):

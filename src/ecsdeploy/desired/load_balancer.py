@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 from ecsdeploy.desired.common import default_service, routed
+from ecsdeploy.desired.domain import certificate_key, domain_url
 from ecsdeploy.desired.hardening import lb_attribute_props
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
@@ -23,8 +25,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 def main_listener(spec: Spec) -> str:
     """Key of the listener the services' rules hang off: HTTPS with a certificate."""
-    cert = spec.load_balancer and spec.load_balancer.certificate_arn
-    return keys.HTTPS_LISTENER if cert else keys.HTTP_LISTENER
+    https = spec.load_balancer is not None and spec.load_balancer.https()
+    return keys.HTTPS_LISTENER if https else keys.HTTP_LISTENER
 
 
 def rule_priority(route: Route, name: str, taken: set[int]) -> int:
@@ -53,7 +55,9 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
         return []
     lb_spec = spec.load_balancer
     public = lb_spec.public if lb_spec else True
-    cert = lb_spec.certificate_arn if lb_spec else None
+    requested = certificate_key(spec)
+    cert: str | Ref | None = Ref(requested, "arn") if requested else None
+    cert = (lb_spec.certificate_arn if lb_spec else None) or cert
     tier = "public" if public else "private"
     out = [
         Desired(
@@ -113,7 +117,10 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
     )
     out.append(_listener(owner, "http", 80, None, http_action))
     if cert:
-        out.append(_listener(owner, "https", 443, cert, default_action))
+        https = _listener(owner, "https", 443, cert, default_action)
+        if requested:  # AWS refuses a certificate that is not ISSUED yet
+            https = replace(https, needs_ready=(requested,))
+        out.append(https)
     taken: set[int] = set()
     for name in sorted(routes):
         route = routes[name]
@@ -137,7 +144,7 @@ def load_balancer_resources(spec: Spec, owner: Owner, net: Network) -> list[Desi
 
 
 def _listener(
-    owner: Owner, protocol: str, port: int, cert: str | None, action: dict[str, str | Ref]
+    owner: Owner, protocol: str, port: int, cert: str | Ref | None, action: dict[str, str | Ref]
 ) -> Desired:
     return Desired(
         "elbv2.listener",
@@ -158,8 +165,11 @@ def service_url(spec: Spec, name: str) -> Joined | str:
     """Where a routed service answers: load balancer (or host) plus its path prefix."""
     svc = spec.services[name]
     route = svc.route or Route(path="/*")
-    scheme = "https" if spec.load_balancer and spec.load_balancer.certificate_arn else "http"
+    scheme = "https" if spec.load_balancer and spec.load_balancer.https() else "http"
     prefix = re.split(r"[*?]", route.path or "")[0].rstrip("/")
     if route.host:
         return f"{scheme}://{route.host}{prefix}"
+    own = domain_url(spec)
+    if own:
+        return f"{own}{prefix}"
     return Joined((f"{scheme}://", Ref(keys.LOAD_BALANCER, "dns_name"), prefix))

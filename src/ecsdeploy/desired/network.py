@@ -167,7 +167,7 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
     routed = [name for name, svc in spec.services.items() if svc.routed]
     if routed:
         ports = [80]
-        if spec.load_balancer and spec.load_balancer.certificate_arn:
+        if spec.load_balancer and spec.load_balancer.https():
             ports.append(443)
         out.append(
             Desired(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ecsdeploy.ops.stages import Stages
+from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.status import ServiceStatus, Status, alarm_statuses, load_balancer_url
 from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Observed
@@ -66,6 +67,11 @@ def inventory(stages: Stages) -> list[Observed]:
     rank = registry.ordering().rank
     layers = [cls.layer for cls in registry.KINDS]
     layer_of = {cls.kind: cls.layer for cls in registry.KINDS}
+    spec = stages.target.spec
+    if spec is not None and spec.load_balancer is not None and spec.load_balancer.domain:
+        # the certificate and DNS records are read only for keys the applied record holds
+        # (an app without a domain makes no ACM or Route 53 call): read it first
+        stages.applied_before = applied.load(stages.aws, stages.target.owner)
     found = [o for o in stages.observe([]) if o.owned]
     return sorted(
         found, key=lambda o: (layers.index(layer_of[o.kind]), rank[o.kind], o.kind, o.key)

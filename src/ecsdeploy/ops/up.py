@@ -21,6 +21,7 @@ from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.cost import CostEstimate
 from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.planner import OwnershipConflict
 from ecsdeploy.plan.preflight import Check
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, Result
 from ecsdeploy.reconcile.lock import Lock
@@ -213,6 +214,8 @@ def _verify_and_plan(
                 plan, error = None, exc
         found = checks.result()
     view.checked(found)
+    if isinstance(error, OwnershipConflict):  # a refusal (exit 3) whatever the checks say
+        raise error
     if any(c.status == "FAIL" for c in found):  # WARN and SKIP don't stop a deploy
         run.checks_failed = True
         return None

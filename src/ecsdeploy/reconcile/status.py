@@ -57,12 +57,26 @@ def alarm_statuses(found: Sequence[Observed]) -> list[AlarmStatus]:
 
 
 def load_balancer_url(resources: Mapping[str, Observed]) -> str:
-    """The load balancer's URL (https when it has an HTTPS listener); "" without one."""
+    """The load balancer's URL (https when it has an HTTPS listener; at the domain when
+    ecsdeploy requested its certificate); "" without one."""
     lb = resources.get(keys.LOAD_BALANCER)
     if lb is None or not lb.attrs.get("dns_name"):
         return ""
+    domain = _own_domain(resources)
+    if domain:
+        return f"https://{domain}"
     https = keys.HTTPS_LISTENER in resources
     return f"{'https' if https else 'http'}://{lb.attrs['dns_name']}"
+
+
+def _own_domain(resources: Mapping[str, Observed]) -> str:
+    """The domain of the certificate ecsdeploy requested, the one the HTTPS listener
+    serves first (while a new one replaces an old, both exist)."""
+    certs = [o for o in resources.values() if o.kind == "acm.certificate"]
+    listener = resources.get(keys.HTTPS_LISTENER)
+    serving = listener.props.get("certificate") if listener else None
+    certs.sort(key=lambda o: (o.id != serving, o.key))
+    return str(certs[0].props.get("domain", "")) if certs else ""
 
 
 def app_urls(resources: Mapping[str, Observed]) -> list[str]:

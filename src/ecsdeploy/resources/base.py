@@ -217,6 +217,8 @@ class Timing:
     resource_ready: float = 600.0  # NAT gateways ~1-2 min, load balancers ~2-3 min
     dependency_retry: float = 900.0  # lingering ENIs after NAT/ALB/task deletion
     iam_propagation: float = 60.0
+    # ACM's DNS validation: usually a few minutes once the records resolve, up to 30
+    certificate_issued: float = 1800.0
     catch_up: float = 1.0  # multiplies the windows of aws.catch_up.LAGS (tests shrink it)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic

@@ -133,6 +133,26 @@ def waf_association(load_balancer: str) -> str:
     return f"waf/{load_balancer}"
 
 
+# --- custom domain (ACM and Route 53) ---------------------------------------------------
+
+
+def certificate(names_digest: str) -> str:
+    """The ACM certificate of one set of names (``names_digest``: a hex digest of them, so
+    that other names make another certificate, created before the old one goes)."""
+    return f"cert/{names_digest}"
+
+
+def alias_record(record_type: str, name: str) -> str:
+    """The alias record (``record_type`` "A" or "AAAA") pointing ``name`` at the load
+    balancer."""
+    return f"dns/{record_type}/{name}"
+
+
+def validation_record(domain: str) -> str:
+    """The CNAME record by which ACM validates ``domain``."""
+    return f"dns/validation/{domain}"
+
+
 # --- ECS -------------------------------------------------------------------------------
 
 CLUSTER = "cluster"
@@ -240,6 +260,9 @@ SHAPES: dict[str, tuple[Callable[..., str], str]] = {
     "express_service": (express_service, rf"express/{_PART}"),
     "scaling_target": (scaling_target, rf"scaling/{_PART}"),
     "scaling_policy": (scaling_policy, rf"scaling/{_PART}/{_PART}"),
+    "certificate": (certificate, r"cert/([0-9a-f]+)"),
+    "alias_record": (alias_record, r"dns/(A|AAAA)/(.+)"),
+    "validation_record": (validation_record, r"dns/validation/(.+)"),
     "subscription": (subscription, rf"subscription/{_PART}/(.+)"),
     "service_alarm": (service_alarm, rf"alarm/{_PART}/{_PART}"),
     "aws_added": (aws_added, rf"aws-added/{_PART}/{_PART}"),

@@ -133,7 +133,7 @@ class ListenerProps(Props):
     load_balancer: str | Ref  # its ARN
     port: int
     protocol: str  # HTTP | HTTPS
-    certificate: str | None  # an ACM certificate ARN, on HTTPS
+    certificate: str | Ref | None  # an ACM certificate ARN (or the app's own, by Ref), on HTTPS
     ssl_policy: str | None  # on HTTPS
     # normalised (``action_props``): type forward (target_group), fixed-response (status,
     # content_type, body) or redirect (protocol, port, status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from ecsdeploy.resources.acm_certificate import CertificateHandler
 from ecsdeploy.resources.base import Context, Handler, Ordering
 from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler
 from ecsdeploy.resources.cloudwatch_dashboard import DashboardHandler
@@ -28,6 +29,7 @@ from ecsdeploy.resources.listener_rule import ListenerRuleHandler
 from ecsdeploy.resources.load_balancer import LoadBalancerHandler
 from ecsdeploy.resources.log_group import LogGroupHandler
 from ecsdeploy.resources.nat_gateway import NatGatewayHandler
+from ecsdeploy.resources.route53_record import RecordHandler
 from ecsdeploy.resources.route_table import RouteTableHandler
 from ecsdeploy.resources.s3_bucket import BucketHandler
 from ecsdeploy.resources.s3_object import ObjectHandler
@@ -74,6 +76,8 @@ KINDS: tuple[type[Handler], ...] = (
     ScalingPolicyHandler,
     AlarmHandler,
     DashboardHandler,
+    CertificateHandler,
+    RecordHandler,
 )
 
 

@@ -13,6 +13,7 @@ import difflib
 import ipaddress
 
 from ecsdeploy.aws.regions import REGION_RE
+from ecsdeploy.spec.domain_checks import check_domain
 from ecsdeploy.spec.limits import (
     BUCKET_RE,
     CERT_ARN_RE,
@@ -38,6 +39,7 @@ def check(spec: Spec) -> Found:
     yield from _network(spec)
     yield from _without_nat(spec)
     yield from _load_balancer(spec)
+    yield from check_domain(spec)
     yield from _alarms(spec)
     if spec.logs.retention_days not in RETENTION_DAYS:
         yield (

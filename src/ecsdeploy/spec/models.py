@@ -107,6 +107,23 @@ class LoadBalancer(BaseModel):
         description="AWS refuses to delete the load balancer; `down` then needs "
         "--disable-deletion-protection.",
     )
+    domain: str | None = Field(
+        None,
+        description="Serve HTTPS at this name: ecsdeploy requests an ACM certificate, "
+        "validates it in Route 53 and points the name at the load balancer (classic mode).",
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="More names on the certificate, each pointed too."
+    )
+    zone: str | None = Field(
+        None,
+        description="The Route 53 public hosted zone of the names; default: the longest "
+        "matching one in the account.",
+    )
+
+    def https(self) -> bool:
+        """Whether the load balancer serves HTTPS (a certificate given or requested)."""
+        return bool(self.certificate_arn or self.domain)
 
 
 class Permission(BaseModel):

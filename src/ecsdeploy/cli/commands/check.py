@@ -57,8 +57,8 @@ def verify(
 ) -> None:
     """Check, before changing anything, what commonly fails a deploy: credentials, the
     secrets and images named, the certificate, health-check paths, Elastic IP and load
-    balancer quotas. Each check prints OK, WARN, FAIL or SKIP with the reason. `up` runs
-    the same checks first.
+    balancer quotas, a custom domain's zone and records. Each check prints OK, WARN, FAIL
+    or SKIP with the reason. `up` runs the same checks first.
 
     Example: ecsdeploy verify configs/example.yaml
     """

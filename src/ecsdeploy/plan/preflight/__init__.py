@@ -40,6 +40,7 @@ from ecsdeploy.plan.preflight.base import (
     Status,
 )
 from ecsdeploy.plan.preflight.credentials import check_credentials
+from ecsdeploy.plan.preflight.domain import DOMAIN, check_domain
 from ecsdeploy.plan.preflight.images import check_images
 from ecsdeploy.plan.preflight.load_balancer import check_certificate, check_health
 from ecsdeploy.plan.preflight.quotas import check_alb_quota, check_eip_quota
@@ -55,6 +56,7 @@ CHECKS: list[tuple[str, Callable[[Spec, Facts], list[Check]]]] = [
     (HEALTH, check_health),
     (QUOTA_EIP, check_eip_quota),
     (QUOTA_ALB, check_alb_quota),
+    (DOMAIN, check_domain),
 ]
 
 
