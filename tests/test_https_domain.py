@@ -282,6 +282,7 @@ def test_the_create_waits_for_acm_to_publish_the_validation_records(
     after RequestCertificate (moto has it at once): the create waits for every name's."""
     from dataclasses import replace
 
+    from ecsdeploy.resources.acm_certificate import CertificateProps
     from ecsdeploy.resources.base import Desired
 
     harness = Harness(fast_timing)
@@ -299,9 +300,9 @@ def test_the_create_waits_for_acm_to_publish_the_validation_records(
     handler = dep.handlers["acm.certificate"]
     handler = handler.using(replace(handler.ctx, note=notes.append))
     names = frozenset({"app.example.com", "www.example.com"})
-    want = Desired("acm.certificate", "cert/0a", "app.example.com", {
-        "domain": "app.example.com", "names": names, "status": "ISSUED"})  # fmt: skip
-    created = handler.create(want, dict(want.props))
+    props = CertificateProps(domain="app.example.com", names=names, status="ISSUED")
+    want = Desired("acm.certificate", "cert/0a", "app.example.com", props)
+    created = handler.create(want, props)
     assert left == [0]
     assert any("ACM to publish the validation records" in n for n in notes)
     assert created.attrs["validation_name:www.example.com"].endswith(".www.example.com")
