@@ -59,6 +59,7 @@ def express_services(
                     port=svc.listening_port,
                     cpu=str(svc.cpu),
                     memory=str(svc.memory),
+                    arch=svc.cpu_architecture,
                     health_path=svc.health_check.path,
                     env={k: env_value(spec, v, artifacts) for k, v in sorted(svc.env.items())},
                     secrets=dict(sorted(svc.secrets.items())),

@@ -78,6 +78,7 @@ def classic_services(
                     secrets=dict(sorted(svc.secrets.items())),
                     log_group=owner.log_group(name),
                     health=container_health(hc.command, hc.grace_period),
+                    arch=svc.cpu_architecture,
                 ),
                 # awslogs needs the group to exist first; a built image must be pushed
                 depends_on=(

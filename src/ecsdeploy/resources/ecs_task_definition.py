@@ -44,6 +44,7 @@ class TaskDefinitionProps(Props):
     secrets: Mapping[str, str]  # name -> parameter or secret ARN
     log_group: str
     health: Mapping[str, int | list[str]] | None  # the container's health check
+    arch: str = "X86_64"  # runtimePlatform.cpuArchitecture: X86_64 or ARM64
 
 
 class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
@@ -59,7 +60,10 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
 
     @classmethod
     def describe(cls, props: TaskDefinitionProps, names: Names) -> list[Line]:
-        return container(props, names)
+        lines = container(props, names)
+        if props.arch != "X86_64":  # the default says nothing new
+            lines.append(("CPU", props.arch.lower()))
+        return lines
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         ecs = self.client("ecs")
@@ -107,6 +111,8 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
                 "env": {e["name"]: e["value"] for e in container.get("environment", [])},
                 "secrets": {s["name"]: s["valueFrom"] for s in container.get("secrets", [])},
                 "log_group": log.get("awslogs-group"),
+                # before an architecture was set, ECS took X86_64
+                "arch": (td.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64"),
                 "health": (
                     {
                         k: health[k]
@@ -154,7 +160,7 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
             requiresCompatibilities=["FARGATE"],
             cpu=props.cpu,
             memory=props.memory,
-            runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+            runtimePlatform={"cpuArchitecture": props.arch, "operatingSystemFamily": "LINUX"},
             containerDefinitions=[container],
             tags=ecs_tags(self.tags(want)),
         )

@@ -94,6 +94,7 @@ class ExpressServiceProps(Props):
     subnets: frozenset[str | Ref] | None  # None: the account's default VPC
     security_groups: frozenset[str | Ref] | None
     scaling: Scaling | None
+    arch: str = "X86_64"  # cpuArchitecture: X86_64 or ARM64
 
 
 class ExpressServiceHandler(Handler[ExpressServiceProps]):
@@ -216,6 +217,7 @@ class ExpressServiceHandler(Handler[ExpressServiceProps]):
             "primaryContainer": _container(props),
             "cpu": props.cpu,
             "memory": props.memory,
+            "cpuArchitecture": props.arch,
             "tags": ecs_tags(self.tags(want)),
         }
         if props.task_role:
@@ -251,6 +253,8 @@ class ExpressServiceHandler(Handler[ExpressServiceProps]):
         if fields & {"cpu", "memory"}:
             # Fargate accepts only some cpu/memory pairs: send the pair
             args["cpu"], args["memory"] = props.cpu, props.memory
+        if "arch" in fields:
+            args["cpuArchitecture"] = props.arch
         network = _network(props)
         if fields & {"subnets", "security_groups"} and network is not None:
             args["networkConfiguration"] = network
@@ -426,6 +430,7 @@ def _props(svc: Mapping[str, Any]) -> dict[str, Any]:
         "port": container.get("containerPort"),
         "cpu": config.get("cpu"),
         "memory": config.get("memory"),
+        "arch": config.get("cpuArchitecture", "X86_64"),
         "health_path": config.get("healthCheckPath"),
         "env": {
             e["name"]: e.get("value", "") for e in container.get("environment", []) if "name" in e

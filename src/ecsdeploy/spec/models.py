@@ -282,6 +282,11 @@ class Service(BaseModel):
     )
     build: BuildField | None = Field(None, description="Docker build context, or a build block.")
     image: str | None = Field(None, description="A prebuilt image reference instead of build.")
+    arch: Literal["x86_64", "arm64"] | None = Field(
+        None,
+        description="The CPU a prebuilt image is built for (default x86_64); with build:, "
+        "build.platform decides.",
+    )
     port: int | None = Field(
         None,
         description="Container port the service listens on; without port and route the "
@@ -323,6 +328,14 @@ class Service(BaseModel):
     @property
     def routed(self) -> bool:
         return self.route is not None
+
+    @property
+    def cpu_architecture(self) -> str:
+        """ECS's name of the CPU the image is built for: ARM64 for ``arch: arm64`` or a
+        ``linux/arm64`` build, else X86_64 (a task definition that says X86_64 for an arm64
+        image dies with "exec format error")."""
+        built_arm = self.build is not None and self.build.platform == "linux/arm64"
+        return "ARM64" if self.arch == "arm64" or built_arm else "X86_64"
 
     @property
     def listening_port(self) -> int:

@@ -48,6 +48,27 @@ def _service_alarms(base: Path, svc: Service) -> Found:
             yield (*base, "alarms", key), f"a load-balancer alarm, but {why}; remove it"
 
 
+FARGATE_PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "arm64"}
+
+
+def _platform(base: Path, svc: Service) -> Found:
+    """Fargate runs Linux on x86_64 and arm64 only; a build's platform and ``arch`` agree."""
+    if svc.build is None:
+        return
+    arch = FARGATE_PLATFORMS.get(svc.build.platform)
+    if arch is None:
+        yield (
+            (*base, "build", "platform"),
+            f"'{svc.build.platform}' does not run on Fargate; choose linux/amd64 or linux/arm64",
+        )
+    elif svc.arch is not None and svc.arch != arch:
+        yield (
+            (*base, "arch"),
+            f"arch {svc.arch} but build.platform {svc.build.platform} builds {arch}; "
+            "remove arch (the platform decides it for a build)",
+        )
+
+
 def check_service(
     spec: Spec, name: str, svc: Service, routes: dict[tuple[str | None, str | None], str]
 ) -> Found:
@@ -56,6 +77,7 @@ def check_service(
         yield base, "has neither `build:` nor `image:`; add one (build: ./dir, or image: repo:tag)"
     if svc.build is not None and svc.image is not None:
         yield (*base, "image"), "set either `build:` or `image:`, not both"
+    yield from _platform(base, svc)
     if svc.image is not None and not re.match(r"^[a-z0-9][^\s]*$", svc.image):
         yield (*base, "image"), f"'{svc.image}' is not an image reference (e.g. repo/name:tag)"
     if svc.port is not None and not 1 <= svc.port <= 65535:
