@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up
+from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, status, up, wait
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
@@ -79,6 +79,7 @@ for command in (
     plan.plan,
     check.verify,
     up.up,
+    wait.wait,
     status.status,
     logs.logs,
     execute.exec_,

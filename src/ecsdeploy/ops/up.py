@@ -124,6 +124,10 @@ def up(
         )
     )
     if plan.empty:
+        # nothing to change, but a rollout an earlier run started may not be done: the
+        # run is done only once it is (or says truthfully that it failed)
+        if plan.unsettled:
+            _wait(stages, run, options, view, stages.unsettled_watches(plan), rollout_source)
         return run
     if plan.destructive and not options.yes:
         view.confirm(plan)
@@ -139,6 +143,9 @@ def up(
                 run.plan = stages.plan_up()
         if run.plan.empty:
             view.changed_meanwhile(None)
+            if run.plan.unsettled:
+                watches = stages.unsettled_watches(run.plan)
+                _wait(stages, run, options, view, watches, rollout_source)
             return run
         if len(run.plan.destructive) > len(first.destructive) and not options.yes:
             view.changed_meanwhile(run.plan)
@@ -157,19 +164,33 @@ def up(
         return run
     run.urls = app_urls(run.result.resources)
     watches = stages.rollout_watches(run.result)
+    # and the services left unchanged whose earlier rollout is not done
+    watches += stages.unsettled_watches(run.plan, skip=[w.service for w in watches])
+    _wait(stages, run, options, view, watches, rollout_source)
+    return run
+
+
+def _wait(
+    stages: Stages,
+    run: UpRun,
+    options: UpOptions,
+    view: UpView,
+    watches: list[Watch],
+    rollout_source: Callable[[], RolloutSource | None],
+) -> None:
+    """Wait for the rollouts (unless ``--no-wait``); the outcomes go into ``run``."""
     if not watches:
-        return run
+        return
     if not options.wait:
         run.not_waited = [w.service for w in watches]
         view.not_waiting(run.not_waited)
-        return run
+        return
     view.waiting(watches)
     with run.phases.measure("rollout"), view.phase("rollout"):
         view.expect_rollouts([w.service for w in watches])
         run.outcomes = stages.wait_for_rollouts(
             watches, options.timeout, view.rollout, rollout_source()
         )
-    return run
 
 
 def _verify_and_plan(

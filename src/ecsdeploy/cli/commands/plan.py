@@ -40,7 +40,8 @@ def plan(
 ) -> None:
     """Show what `up` would change, and what it costs. Reads AWS; changes nothing.
 
-    With --detailed-exitcode: 0 no changes, 2 changes, 1 errors (as `terraform plan`).
+    With --detailed-exitcode: 0 no changes, 2 changes (or a rollout not done), 1 errors
+    (as `terraform plan`).
 
     Example: ecsdeploy plan configs/example.yaml --env prod
     """
@@ -66,5 +67,5 @@ def plan(
         show_cost(err, before, after)
         for line in found.advice:
             err.print(f"[yellow]sizing:[/] {escape(line)}")
-    if detailed_exitcode and not the_plan.empty:
+    if detailed_exitcode and not the_plan.settled:
         raise typer.Exit(EXIT_CHANGES)

@@ -227,9 +227,15 @@ def up(
             "Fix them, or pass --skip-verify to deploy anyway."
         )
         raise typer.Exit(EXIT_FAILED)
-    if run.result is None:  # no changes
+    if run.result is None:  # no changes; perhaps an earlier rollout waited for
+        from ecsdeploy.output.progress import show_outcomes
+
+        show_outcomes(err, run.outcomes)
         if output is Output.json:
             print_json(_json(run))
+        if not run.ok:
+            err.print("Fix the service and run `ecsdeploy up` again.")
+            raise typer.Exit(EXIT_FAILED)
         return
     _end(run, output)
     if run.result.interrupted:
