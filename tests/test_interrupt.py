@@ -94,7 +94,7 @@ def test_ctrl_c_during_up_stops_cleanly_and_up_continues(
     monkeypatch.setattr(StepLog, "__call__", original)
     result = runner.invoke(cli.app, ["up", str(spec), "--no-wait"])
     assert result.exit_code == 0, result.stderr
-    assert "No changes" in runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).stderr
+    assert "No changes" in runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).stdout
     # down finds resources by their tags only: if it leaves nothing at all, every resource
     # the interrupted run made was tagged
     result = runner.invoke(cli.app, ["down", str(spec), "--yes"])

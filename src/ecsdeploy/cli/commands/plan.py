@@ -22,7 +22,7 @@ from ecsdeploy.cli.shared import (
     title,
     warn_mutable_images,
 )
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import out, print_json
 
 
 def plan(
@@ -63,9 +63,9 @@ def plan(
     else:
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(err, the_plan, f"Plan for {title(target)}")
-        show_cost(err, before, after)
+        show_plan(out, the_plan, f"Plan for {title(target)}")
+        show_cost(out, before, after)
         for line in found.advice:
-            err.print(f"[yellow]sizing:[/] {escape(line)}")
+            out.print(f"[yellow]sizing:[/] {escape(line)}")
     if detailed_exitcode and not the_plan.settled:
         raise typer.Exit(EXIT_CHANGES)

@@ -32,9 +32,11 @@ from ecsdeploy.cli.shared import (
     warn_mutable_images,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import err, out, print_json
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ecsdeploy.images.refs import ImageRef
     from ecsdeploy.ops.target import Target
     from ecsdeploy.ops.up import Planned, UpRun
@@ -61,11 +63,18 @@ def _checked_duration(text: str) -> str:
     return text
 
 
-class _Screen:
-    """How ``up`` shows what happens (``ops.up.UpView``): on stderr, through the display."""
+def _main(output: Output) -> Console:
+    """Where up's plan, outcomes and summary go: stdout, unless it carries JSON."""
+    return out if output is Output.text else err
 
-    def __init__(self, target: Target, display: Display, timeout: str) -> None:
+
+class _Screen:
+    """How ``up`` shows what happens (``ops.up.UpView``): the plan on ``main`` (stdout
+    without --output json), progress on stderr, through the display."""
+
+    def __init__(self, target: Target, display: Display, timeout: str, main: Console) -> None:
         self.target = target
+        self.main = main
         self.display = display
         self.timeout = timeout
         self.build = display.build
@@ -83,9 +92,9 @@ class _Screen:
         from ecsdeploy.output.cost_view import show_cost
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(err, planned.plan, f"Plan for {title(self.target)}")
+        show_plan(self.main, planned.plan, f"Plan for {title(self.target)}")
         if planned.cost is not None:
-            show_cost(err, *planned.cost)
+            show_cost(self.main, *planned.cost)
         warn_mutable_images(planned.image_refs)
         for ref in planned.in_registry:
             err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
@@ -102,7 +111,7 @@ class _Screen:
         if plan is None:
             err.print("No changes left: another run made them meanwhile.")
         else:
-            show_plan(err, plan, f"Plan for {title(self.target)}, changed meanwhile")
+            show_plan(self.main, plan, f"Plan for {title(self.target)}, changed meanwhile")
 
     def not_waiting(self, services: Sequence[str]) -> None:
         names = ", ".join(services)
@@ -112,14 +121,14 @@ class _Screen:
         err.print(f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)...")
 
 
-def _summary(run: UpRun) -> None:
+def _summary(run: UpRun, console: Console) -> None:
     from ecsdeploy.output.summary import show_summary
 
     if run.plan is None or run.result is None:
         return
     state = "Done" if run.ok else "Interrupted" if run.result.interrupted else "Failed"
     show_summary(
-        err,
+        console,
         f"{state}: up of {title(run.target)}",
         run.log.records(run.plan, run.result),
         run.phases,
@@ -198,7 +207,7 @@ def up(
         deadline = duration(timeout)
         target = target_of(config, None, env, region, profile)
         run = UpRun(target)
-        screen = _Screen(target, display(err, STATE.verbose), timeout)
+        screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
         stages = connect(target)
         options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
         run_up(
@@ -230,7 +239,7 @@ def up(
     if run.result is None:  # no changes; perhaps an earlier rollout waited for
         from ecsdeploy.output.progress import show_outcomes
 
-        show_outcomes(err, run.outcomes)
+        show_outcomes(_main(output), run.outcomes)
         if output is Output.json:
             print_json(_json(run))
         if not run.ok:
@@ -253,7 +262,7 @@ def _end(run: UpRun, output: Output) -> None:
 
     assert run.result is not None
     report_failures(run.result, "up")
-    show_outcomes(err, run.outcomes)
-    _summary(run)
+    show_outcomes(_main(output), run.outcomes)
+    _summary(run, _main(output))
     if output is Output.json:
         print_json(_json(run))

@@ -25,7 +25,7 @@ from ecsdeploy.cli.shared import (
     title,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import err, out, print_json
 
 
 def wait(
@@ -76,7 +76,7 @@ def wait(
         interrupted("wait", "Nothing was changed; ECS goes on rolling out.")
     except Exception as exc:
         fail(exc)
-    show_outcomes(err, outcomes)
+    show_outcomes(out if output is Output.text else err, outcomes)
     if output is Output.json:
         print_json({"ok": all(o.ok for o in outcomes), "rollouts": rollouts_json(outcomes, [])})
     if not all(o.ok for o in outcomes):
