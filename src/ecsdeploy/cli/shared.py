@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
+from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Cancelled, Refused, report
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, stdin_is_interactive
 
@@ -61,7 +61,9 @@ ParallelismOpt = Annotated[
 
 def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     """Report ``exc``; exit with its code, or ``code`` when a command fixes its own."""
-    reported = report(err, exc, STATE.verbose)
+    from ecsdeploy.cli.hints import with_options
+
+    reported = report(err, exc, STATE.verbose, with_options)
     raise typer.Exit(code if code is not None else reported)
 
 
@@ -90,6 +92,7 @@ def target_of(
     """The app to act on: from the spec, or from --app/--env when there is no spec."""
     STATE.region = region or STATE.region
     STATE.profile = profile or STATE.profile
+    STATE.config, STATE.app, STATE.env = config, app_name, env
     from ecsdeploy.ops.target import resolve
 
     return resolve(config, app_name, env, STATE.region, STATE.profile)
@@ -122,7 +125,7 @@ def confirm(question: str) -> None:
     if not stdin_is_interactive():
         raise Refused(f"{question} Not asking without a terminal: pass --yes to go ahead.")
     if not typer.confirm(question + " Continue?", default=False, err=True):
-        raise Refused("Cancelled; nothing was changed.")
+        raise Cancelled()
 
 
 def interrupted(command: str, detail: str = "") -> NoReturn:
@@ -131,7 +134,13 @@ def interrupted(command: str, detail: str = "") -> NoReturn:
         "Steps already started were finished or stopped at their next wait; every resource "
         "made so far is tagged."
     )
-    err.print(f"[bold yellow]Interrupted.[/] {detail} Run `ecsdeploy {command}` again to continue.")
+    from ecsdeploy.cli.hints import command_line, with_options
+
+    again = command_line(command)
+    err.print(
+        f"[bold yellow]Interrupted.[/] {escape(with_options(detail))} Run `{escape(again)}` "
+        "again to continue."
+    )
     raise typer.Exit(EXIT_INTERRUPTED)
 
 

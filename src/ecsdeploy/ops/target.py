@@ -4,10 +4,11 @@ the region and the credentials' profile, resolved into a ``Target``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 from ecsdeploy.desired import owner_of
-from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.errors import Problem, SpecError, UsageError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import MAX_ENV, Owner, name_problem
 
@@ -87,7 +88,13 @@ def check_service(target: Target, service: str, config: Path) -> Target:
     """``target``, for a command about one service, which its spec must have."""
     if target.spec is not None and service not in target.spec.services:
         choices = ", ".join(target.spec.services)
-        raise SpecError(
-            [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
+        close = get_close_matches(service, list(target.spec.services), n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        raise UsageError(
+            [
+                Problem(
+                    "", f"no service '{service}' in this spec; {guess}choose {choices}", str(config)
+                )
+            ]
         )
     return target

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli import seams
 from ecsdeploy.cli.errors import EXIT_FAILED
+from ecsdeploy.cli.hints import command_line
 from ecsdeploy.cli.shared import (
     DEFAULT_CONFIG,
     ConfigArg,
@@ -115,7 +117,11 @@ class _Screen:
 
     def not_waiting(self, services: Sequence[str]) -> None:
         names = ", ".join(services)
-        err.print(f"Not waiting for the rollout of {names}; `ecsdeploy status` shows it.")
+        wait, status = escape(command_line("wait")), escape(command_line("status"))
+        err.print(
+            f"Not waiting for the rollout of {escape(names)}; `{wait}` waits for it, "
+            f"`{status}` shows it."
+        )
 
     def waiting(self, watches: Sequence[Watch]) -> None:
         err.print(f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)...")
@@ -224,7 +230,7 @@ def up(
             interrupted(
                 "up",
                 "The infrastructure is in place and ECS goes on rolling out; "
-                "`ecsdeploy status` shows how far it got.",
+                f"`{command_line('status')}` shows how far it got.",
             )
         interrupted("up", "Nothing was changed in AWS yet.")
     except Exception as exc:
@@ -243,7 +249,7 @@ def up(
         if output is Output.json:
             print_json(_json(run))
         if not run.ok:
-            err.print("Fix the service and run `ecsdeploy up` again.")
+            err.print(f"Fix the service and run `{escape(command_line('up'))}` again.")
             raise typer.Exit(EXIT_FAILED)
         return
     _end(run, output)
@@ -252,7 +258,8 @@ def up(
     if not run.ok:
         if run.result.ok:
             err.print(
-                "The infrastructure is in place; fix the service and run `ecsdeploy up` again."
+                "The infrastructure is in place; fix the service and run "
+                f"`{escape(command_line('up'))}` again."
             )
         raise typer.Exit(EXIT_FAILED)
 
