@@ -7,7 +7,7 @@ boto3 and the resource modules are imported inside these functions, so ``--help`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,6 +20,8 @@ from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, stdin_is_interactive
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ecsdeploy.images.refs import ImageRef
     from ecsdeploy.ops.stages import Stages
     from ecsdeploy.ops.target import Target
@@ -41,6 +43,15 @@ ConfigArg = Annotated[
 OptionalConfigArg = Annotated[
     Path | None,
     typer.Argument(help="The spec file (default ./ecsdeploy.yaml).", show_default=False),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a spec key for this run, e.g. --set services.api.image=repo:v2 "
+        "(repeatable; checked like the file).",
+        metavar="KEY=VALUE",
+    ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 OutputOpt = Annotated[
@@ -88,14 +99,16 @@ def target_of(
     env: str | None,
     region: str | None = None,
     profile: str | None = None,
+    sets: Sequence[str] = (),
 ) -> Target:
-    """The app to act on: from the spec, or from --app/--env when there is no spec."""
+    """The app to act on: from the spec, or from --app/--env when there is no spec;
+    ``sets``: the ``--set KEY=VALUE`` overrides of spec keys."""
     STATE.region = region or STATE.region
     STATE.profile = profile or STATE.profile
     STATE.config, STATE.app, STATE.env = config, app_name, env
     from ecsdeploy.ops.target import resolve
 
-    return resolve(config, app_name, env, STATE.region, STATE.profile)
+    return resolve(config, app_name, env, STATE.region, STATE.profile, sets)
 
 
 def connect(target: Target) -> Stages:
@@ -107,6 +120,12 @@ def connect(target: Target) -> Stages:
 
 def title(target: Target) -> str:
     return f"{target.owner.app}/{target.owner.env} in {target.region}"
+
+
+def show_overrides(console: Console, sets: Sequence[str] | None) -> None:
+    """The ``--set`` overrides in force, above the plan they shape."""
+    for given in sets or ():
+        console.print(f"[yellow]override:[/] {escape(given)} (--set)")
 
 
 def warn_mutable_images(image_refs: Mapping[str, ImageRef]) -> None:

@@ -3,6 +3,7 @@ the region and the credentials' profile, resolved into a ``Target``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -36,10 +37,10 @@ class Target:
         return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
 
 
-def load(config: Path) -> Spec:
+def load(config: Path, sets: Sequence[str] = ()) -> Spec:
     from ecsdeploy.spec import load_spec
 
-    return load_spec(config)
+    return load_spec(config, sets)
 
 
 def with_env(spec: Spec, env: str, path: Path) -> Spec:
@@ -56,17 +57,18 @@ def resolve(
     env: str | None,
     region: str | None,
     profile: str | None,
+    sets: Sequence[str] = (),
 ) -> Target:
     """The app to act on: from the spec, or from ``app_name``/``env`` when there is no
-    spec; ``region`` overrides the spec's."""
+    spec; ``region`` overrides the spec's, ``sets`` (``KEY=VALUE``) its keys."""
     path = config or DEFAULT_CONFIG
     if config is not None or (path.exists() and app_name is None):
-        spec = load(path)
+        spec = load(path, sets)
         if env and env != spec.env:
             spec = with_env(spec, env, path)
         return Target.of(spec, region, profile, path)
     if app_name is None:
-        raise SpecError(
+        raise UsageError(
             [
                 Problem(
                     "",

@@ -16,8 +16,10 @@ from ecsdeploy.cli.shared import (
     OutputOpt,
     ProfileOpt,
     RegionOpt,
+    SetOpt,
     connect,
     fail,
+    show_overrides,
     target_of,
     title,
     warn_mutable_images,
@@ -37,6 +39,7 @@ def plan(
     ] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    sets: SetOpt = None,
 ) -> None:
     """Show what `up` would change, and what it costs. Reads AWS; changes nothing.
 
@@ -48,7 +51,7 @@ def plan(
     from ecsdeploy.ops.plan import plan_changes
 
     try:
-        target = target_of(config, None, env, region, profile)
+        target = target_of(config, None, env, region, profile, sets or ())
         found = plan_changes(connect(target))
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
@@ -63,6 +66,7 @@ def plan(
     else:
         from ecsdeploy.output.plan_view import show_plan
 
+        show_overrides(out, sets)
         show_plan(out, the_plan, f"Plan for {title(target)}")
         show_cost(out, before, after)
         for line in found.advice:

@@ -23,12 +23,14 @@ from ecsdeploy.cli.shared import (
     ParallelismOpt,
     ProfileOpt,
     RegionOpt,
+    SetOpt,
     YesOpt,
     confirm,
     connect,
     fail,
     interrupted,
     report_failures,
+    show_overrides,
     target_of,
     title,
     warn_mutable_images,
@@ -192,6 +194,7 @@ def up(
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    sets: SetOpt = None,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
@@ -211,9 +214,10 @@ def up(
     run: UpRun | None = None
     try:
         deadline = duration(timeout)
-        target = target_of(config, None, env, region, profile)
+        target = target_of(config, None, env, region, profile, sets or ())
         run = UpRun(target)
         screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
+        show_overrides(_main(output), sets)
         stages = connect(target)
         options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
         run_up(
