@@ -56,7 +56,7 @@ def test_status_shows_services_and_lists_resources_only_with_all(
     assert short.exit_code == 0, short.stderr
     assert "mlapp/dev in us-west-2: services" in short.stdout
     assert "ec2.vpc" not in short.stdout
-    assert "`--all` lists them by layer" in short.stdout
+    assert f"`ecsdeploy status {spec_file} --all` lists them by layer" in short.stdout
     full = runner.invoke(cli.app, ["status", str(spec_file), "--all"])
     assert full.exit_code == 0, full.stderr
     assert "ec2.vpc" in full.stdout

@@ -56,7 +56,7 @@ def _unsettled(console: Console, plan: Plan) -> None:
         style = "red" if found.state == "failed" else "yellow"
         console.print(f"  [{style}]![/] {escape(found.line())}")
     if plan.empty:
-        console.print("`ecsdeploy up` waits for them (or fails if they failed).")
+        console.print("up waits for them (or fails if they failed).")
 
 
 def names_of(plan: Plan) -> Names:

@@ -22,8 +22,10 @@ def show_status(
     status: Status,
     layers: dict[str, str],
     resources: bool = True,
+    list_all: str = "ecsdeploy status --all",
 ) -> None:
-    """Alarms, URLs, the services table, then (with ``resources``) every resource."""
+    """Alarms, URLs, the services table, then (with ``resources``) every resource;
+    else a line saying how many there are and that ``list_all`` lists them."""
     show_alarms(console, status)
     if status.url:
         console.print(f"[bold]URL:[/] {status.url}")
@@ -53,7 +55,8 @@ def show_status(
         return
     kinds = len({r.kind for r in status.resources})
     console.print(
-        f"{len(status.resources)} resources of {kinds} kinds; `--all` lists them by layer."
+        f"{len(status.resources)} resources of {kinds} kinds; `{escape(list_all)}` lists "
+        "them by layer."
     )
 
 

@@ -50,6 +50,8 @@ def status(
 
         print_json(status_json(target.owner, target.region, found, layers()))
         return
+    from ecsdeploy.cli.hints import command_line
     from ecsdeploy.output.status_view import show_status
 
-    show_status(out, title(target), found, layers(), resources=all_resources)
+    every = command_line("status", "--all")
+    show_status(out, title(target), found, layers(), resources=all_resources, list_all=every)
