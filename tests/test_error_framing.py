@@ -41,6 +41,9 @@ def _reported(exc: BaseException) -> tuple[int, str]:
 
 
 def test_partial_credentials_are_expected(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecsdeploy.aws import clients
+
+    monkeypatch.setattr(clients, "_SESSIONS", {})  # a cached session keeps its credentials
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never reached
     result = runner.invoke(cli.app, ["plan", str(spec_file)])

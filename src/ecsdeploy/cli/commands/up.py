@@ -58,7 +58,7 @@ def duration(text: str) -> float:
     return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
-def _checked_duration(text: str) -> str:
+def checked_duration(text: str) -> str:
     """Typer callback: a bad --timeout is a usage error (exit 2) before anything runs."""
     try:
         duration(text)
@@ -188,7 +188,7 @@ def up(
         typer.Option(
             "--timeout",
             help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=_checked_duration,
+            callback=checked_duration,
         ),
     ] = "15m",
     output: OutputOpt = Output.text,

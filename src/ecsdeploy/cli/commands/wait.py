@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ecsdeploy.cli import seams
-from ecsdeploy.cli.commands.up import _checked_duration, duration
+from ecsdeploy.cli.commands.up import checked_duration, duration
 from ecsdeploy.cli.errors import EXIT_FAILED
 from ecsdeploy.cli.shared import (
     DEFAULT_CONFIG,
@@ -36,7 +36,7 @@ def wait(
         typer.Option(
             "--timeout",
             help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=_checked_duration,
+            callback=checked_duration,
         ),
     ] = "15m",
     output: OutputOpt = Output.text,
