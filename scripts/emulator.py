@@ -7,12 +7,17 @@ ecsdeploy calls AWS from several threads. moto's server runs a thread per reques
 wraps its application in a lock (moto's work is Python under one interpreter lock anyway:
 the order changes, the throughput does not). AWS itself has no such race.
 
+moto never finishes an ECS rollout; ``moto_rollouts`` (next to this file) makes every
+rollout complete at once, as a healthy one does on AWS.
+
 Usage: python scripts/emulator.py -H 127.0.0.1 -p PORT (moto.server's own options).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+from pathlib import Path
 from typing import Any
 
 from moto import server
@@ -29,6 +34,19 @@ def _serialised(self: DomainDispatcherApplication, environ: Any, start_response:
 
 
 DomainDispatcherApplication.__call__ = _serialised  # type: ignore[method-assign]
+
+
+def _finish_rollouts() -> None:
+    found = importlib.util.spec_from_file_location(
+        "moto_rollouts", Path(__file__).with_name("moto_rollouts.py")
+    )
+    assert found is not None and found.loader is not None
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    module.finish_rollouts()
+
+
+_finish_rollouts()
 
 if __name__ == "__main__":
     server.main()

@@ -32,6 +32,13 @@ os.environ.update(
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
+# moto never finishes an ECS rollout: in-process moto plays a clean one, as the emulator
+# does (scripts/moto_rollouts.py); tests of unfinished rollouts set the deployment by hand
+sys.path.insert(0, str(ROOT / "scripts"))
+import moto_rollouts  # noqa: E402
+
+moto_rollouts.finish_rollouts()
+
 
 @pytest.fixture
 def moto_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:

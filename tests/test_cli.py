@@ -61,7 +61,7 @@ def test_every_command_help_has_an_example() -> None:
 def test_validate_ok(name: str) -> None:
     result = runner.invoke(cli.app, ["validate", str(CONFIGS / name)])
     assert result.exit_code == 0, result.stderr
-    assert "ok" in result.stderr
+    assert "ok" in result.stdout
 
 
 def test_validate_bad_spec_exits_2_with_file_and_line(tmp_path: Path) -> None:
@@ -90,8 +90,8 @@ def test_schema_is_json_on_stdout() -> None:
 def test_plan_makes_no_mutating_call(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
     result = runner.invoke(cli.app, ["plan", str(spec_file)])
     assert result.exit_code == 0, result.stderr
-    assert "+ create" in result.stderr
-    assert "ec2.vpc" in result.stderr
+    assert "+ create" in result.stdout
+    assert "ec2.vpc" in result.stdout
     assert recorder.reads()
     assert recorder.mutating() == []
 
@@ -107,12 +107,12 @@ def test_plan_makes_no_mutating_call(aws: None, recorder: CallRecorder, spec_fil
 def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
     result = runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"])
     assert result.exit_code == 0, result.stderr
-    assert "Done:" in result.stderr
+    assert "Done:" in result.stdout
 
     recorder.clear()
     result = runner.invoke(cli.app, ["up", str(spec_file), "--no-wait"])
     assert result.exit_code == 0
-    assert "No changes" in result.stderr
+    assert "No changes" in result.stdout
     assert recorder.mutating() == []
 
     # the cost of what runs (counted from AWS) equals the cost of the spec once deployed
@@ -145,7 +145,7 @@ def test_up_up_status_down(aws: None, recorder: CallRecorder, spec_file: Path) -
 
     result = runner.invoke(cli.app, ["down", str(spec_file), "--yes"])
     assert result.exit_code == 0
-    assert "Nothing to delete" in result.stderr
+    assert "Nothing to delete" in result.stdout
 
 
 def test_up_refuses_destructive_change_without_yes(
@@ -158,7 +158,7 @@ def test_up_refuses_destructive_change_without_yes(
     recorder.clear()
     result = runner.invoke(cli.app, ["up", str(path), "--no-wait"])
     assert result.exit_code == 3
-    assert "- delete" in result.stderr
+    assert "- delete" in result.stdout
     assert recorder.mutating() == []
     result = runner.invoke(cli.app, ["up", str(path), "--yes", "--no-wait"])
     assert result.exit_code == 0, result.stderr
@@ -183,7 +183,7 @@ def test_down_by_app_name_without_spec(
 def test_status_of_absent_app(aws: None, recorder: CallRecorder, spec_file: Path) -> None:
     result = runner.invoke(cli.app, ["status", str(spec_file)])
     assert result.exit_code == 0
-    assert "nothing deployed" in result.stderr
+    assert "nothing deployed" in result.stdout
 
 
 def test_untagged_resource_with_our_name_stops_up(
@@ -308,7 +308,8 @@ def test_verify_and_up_stop_on_a_missing_secret(
     monkeypatch.setattr(seams, "recorder", lambda: recorder)
     result = runner.invoke(cli.app, [command, str(spec_file)])
     assert result.exit_code == 1
-    assert "FAIL" in result.stderr and "/mlapp/api-token" in result.stderr
+    shown = result.stdout if command == "verify" else result.stderr  # up: a diagnostic
+    assert "FAIL" in shown and "/mlapp/api-token" in shown
     assert recorder.mutating() == []
 
 
@@ -335,7 +336,7 @@ def test_status_lists_firing_alarms_first_and_the_dashboard(
     )
     result = runner.invoke(cli.app, ["status", str(spec)])
     assert result.exit_code == 0, result.output
-    lines = result.stderr.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0].startswith("ALARM mlapp-dev-ui-memory-high")
     assert "Threshold Crossed" in lines[0]
     assert any(line.startswith("Alarms: 1 alarm, ") for line in lines)

@@ -195,7 +195,7 @@ def pushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def run(*args: str) -> str:
     result = runner.invoke(cli.app, list(args))
     assert result.exit_code == 0, (args, result.stderr)
-    return result.stderr
+    return result.stdout
 
 
 def deployer_session(config: str, service: str, *down_options: str) -> None:

@@ -91,7 +91,7 @@ def test_up_builds_pushes_and_references_the_content_tag(moto_server: str, tmp_p
     again = run_cli(moto_server, "-v", "up", str(spec), "--no-wait", **env)
     assert again.returncode == 0, again.stderr
     assert f"{tags[0]} is already in {REGISTRY}; no build" in again.stderr
-    assert "Building" not in again.stderr and "No changes" in again.stderr
+    assert "Building" not in again.stderr and "No changes" in again.stdout
 
     import boto3
 

@@ -137,9 +137,9 @@ def test_out_of_band_change_is_drift_in_plan_and_up_repairs_it(
 
     shown = runner.invoke(cli.app, ["plan", str(spec)])
     assert shown.exit_code == 0, shown.stderr
-    line = next(ln for ln in shown.stderr.splitlines() if f" {action} " in ln)
+    line = next(ln for ln in shown.stdout.splitlines() if f" {action} " in ln)
     what = "deleted" if action == "create" else "changed"
-    assert f"(drift: {what} outside ecsdeploy)" in line, shown.stderr
+    assert f"(drift: {what} outside ecsdeploy)" in line, shown.stdout
     shown = runner.invoke(cli.app, ["plan", str(spec), "--output", "json"])
     assert shown.exit_code == 0, shown.stderr
     steps = json.loads(shown.stdout)["steps"]

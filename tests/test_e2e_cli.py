@@ -32,7 +32,7 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
 
     # the spec names an SSM parameter: verify (and up) refuse until it exists
     missing = run_cli(moto_server, "verify", config)
-    assert missing.returncode == 1 and "/mlapp/api-token" in missing.stderr
+    assert missing.returncode == 1 and "/mlapp/api-token" in missing.stdout
     import boto3
 
     boto3.client("ssm", region_name="us-west-2", endpoint_url=moto_server).put_parameter(
@@ -43,11 +43,11 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
 
     first = run_cli(moto_server, "up", config, "--yes", "--no-wait")
     assert first.returncode == 0, first.stderr
-    assert "Done:" in first.stderr
+    assert "Done:" in first.stdout
 
     again = run_cli(moto_server, "-v", "up", config, "--no-wait")
     assert again.returncode == 0, again.stderr
-    assert "No changes" in again.stderr
+    assert "No changes" in again.stdout
     calls = [ln.split()[-1] for ln in again.stderr.splitlines() if ln.startswith("aws ")]
     assert calls, "-v logged no AWS calls"
     mutating = [c for c in calls if not c.split(":")[1].startswith(("Describe", "List", "Get"))]

@@ -35,7 +35,7 @@ def test_express_up_status_down(fake: ExpressFake, tmp_path: Path) -> None:
     config = str(CONFIGS / "express.yaml")
     result = runner.invoke(cli.app, ["up", config, "--no-wait"])
     assert result.exit_code == 0, result.stderr
-    assert "URL: extract: https://" in result.stderr
+    assert "URL: extract: https://" in result.stdout
 
     iam = boto3.client("iam", region_name="us-west-2")
     roles = {r["RoleName"] for r in iam.list_roles(PathPrefix="/ecsdeploy/receipts/dev/")["Roles"]}
@@ -58,7 +58,7 @@ def test_express_up_status_down(fake: ExpressFake, tmp_path: Path) -> None:
     creates = fake.calls.get("CreateExpressGatewayService", 0)
     result = runner.invoke(cli.app, ["up", config, "--no-wait"])
     assert result.exit_code == 0, result.stderr
-    assert "No changes" in result.stderr
+    assert "No changes" in result.stdout
     assert fake.calls.get("UpdateExpressGatewayService", 0) == updates
     assert fake.calls.get("CreateExpressGatewayService", 0) == creates == 1
 

@@ -91,6 +91,6 @@ def test_plan_prints_the_advice_and_puts_it_in_json(
     runner = CliRunner()
     result = runner.invoke(cli.app, ["plan", str(spec)])
     assert result.exit_code == 0, result.output
-    assert "sizing: ui runs 1 task in env prod" in " ".join(result.stderr.split())
+    assert "sizing: ui runs 1 task in env prod" in " ".join(result.stdout.split())
     out = json.loads(runner.invoke(cli.app, ["plan", str(spec), "-o", "json"]).stdout)
     assert [w for w in out["warnings"] if w.startswith("ui runs 1 task")]

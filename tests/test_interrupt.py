@@ -77,7 +77,7 @@ def test_ctrl_c_during_up_stops_cleanly_and_up_continues(
     result = runner.invoke(cli.app, ["up", str(spec), "--no-wait", "--output", "json"])
     assert result.exit_code == 130, result.stderr
     assert "Interrupted." in result.stderr
-    assert "Run `ecsdeploy up` again to continue." in result.stderr
+    assert f"Run `ecsdeploy up {spec}` again to continue." in result.stderr
     assert "Interrupted: up of mlapp/dev" in result.stderr
     assert "not done:" in result.stderr and "not started" in result.stderr
     import json
@@ -94,7 +94,7 @@ def test_ctrl_c_during_up_stops_cleanly_and_up_continues(
     monkeypatch.setattr(StepLog, "__call__", original)
     result = runner.invoke(cli.app, ["up", str(spec), "--no-wait"])
     assert result.exit_code == 0, result.stderr
-    assert "No changes" in runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).stderr
+    assert "No changes" in runner.invoke(cli.app, ["up", str(spec), "--no-wait"]).stdout
     # down finds resources by their tags only: if it leaves nothing at all, every resource
     # the interrupted run made was tagged
     result = runner.invoke(cli.app, ["down", str(spec), "--yes"])
@@ -120,7 +120,7 @@ def test_ctrl_c_during_down_says_down_can_be_rerun(
     monkeypatch.setattr(StepLog, "__call__", logging_and_pressing)
     result = runner.invoke(cli.app, ["down", str(spec), "--yes"])
     assert result.exit_code == 130, result.stderr
-    assert "Run `ecsdeploy down` again to continue." in result.stderr
+    assert f"Run `ecsdeploy down {spec}` again to continue." in result.stderr
     assert owned_anything()  # not everything was deleted
     monkeypatch.setattr(StepLog, "__call__", original)
     result = runner.invoke(cli.app, ["down", str(spec), "--yes"])

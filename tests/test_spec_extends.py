@@ -178,7 +178,7 @@ def test_plain_specs_unchanged_by_extends_support(
 def test_example_environments_validate(name: str) -> None:
     result = runner.invoke(cli.app, ["validate", str(CONFIGS / name)])
     assert result.exit_code == 0, result.stderr
-    assert "ok" in result.stderr
+    assert "ok" in result.stdout
 
 
 def test_example_dev_and_prod_differ_where_they_should() -> None:

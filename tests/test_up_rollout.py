@@ -88,8 +88,8 @@ def test_up_waits_for_a_clean_rollout(
     result = runner.invoke(cli.app, ["up", str(spec_file)])
     assert result.exit_code == 0, result.stderr
     assert "Waiting up to 15m for the rollout of 2 service(s)" in result.stderr
-    assert "rolled out service api" in result.stderr
-    assert "rolled out service ui" in result.stderr
+    assert "rolled out service api" in result.stdout
+    assert "rolled out service ui" in result.stdout
 
 
 def test_rollback_is_a_failure_with_the_reason_and_the_logs(
@@ -98,11 +98,11 @@ def test_rollback_is_a_failure_with_the_reason_and_the_logs(
     monkeypatch.setattr(seams, "rollout_source", lambda dep: CrashLoop(dep.aws))
     result = runner.invoke(cli.app, ["up", str(spec_file), "--timeout", "5m"])
     assert result.exit_code == 1
-    assert "rollout failed service api" in result.stderr
-    assert "circuit breaker" in result.stderr
-    assert "Essential container in task exited" in result.stderr
-    assert "FileNotFoundError: model.joblib" in result.stderr
-    assert "rolled out" not in result.stderr
+    assert "rollout failed service api" in result.stdout
+    assert "circuit breaker" in result.stdout
+    assert "Essential container in task exited" in result.stdout
+    assert "FileNotFoundError: model.joblib" in result.stdout
+    assert "rolled out" not in result.stdout
 
 
 def test_unchanged_up_has_no_rollout_to_wait_for(
@@ -112,7 +112,7 @@ def test_unchanged_up_has_no_rollout_to_wait_for(
     monkeypatch.setattr(seams, "rollout_source", lambda dep: CrashLoop(dep.aws))
     result = runner.invoke(cli.app, ["up", str(spec_file)])
     assert result.exit_code == 0
-    assert "No changes" in result.stderr
+    assert "No changes" in result.stdout
     assert "rollout" not in result.stderr
 
 

@@ -84,6 +84,7 @@ def _guard(fn: Any, operation: str, kwargs: dict[str, Any]) -> Any:
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
+        PartialCredentialsError,
     )
 
     try:
@@ -96,12 +97,25 @@ def _guard(fn: Any, operation: str, kwargs: dict[str, Any]) -> Any:
             "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
             operation=operation,
         ) from exc
+    except PartialCredentialsError as exc:
+        raise partial_credentials(exc, operation) from exc
     except EndpointConnectionError as exc:
         raise AwsError(f"cannot reach AWS: {exc}", operation=operation) from exc
     except NoRegionError as exc:
         raise AwsError(
             "no region; set `region:` in the spec or pass --region", operation=operation
         ) from exc
+
+
+def partial_credentials(exc: Exception, operation: str = "") -> CredentialsMissing:
+    """botocore's PartialCredentialsError (e.g. AWS_ACCESS_KEY_ID set without
+    AWS_SECRET_ACCESS_KEY), met when a client is built or a call signed."""
+    return CredentialsMissing(
+        f"incomplete AWS credentials: {exc}; set both AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or use "
+        "AWS_PROFILE / --profile",
+        operation=operation,
+    )
 
 
 class Aws:
@@ -170,6 +184,12 @@ class Aws:
                     )
                 except ValueError as exc:  # "Invalid endpoint: ..." from AWS_ENDPOINT_URL
                     raise AwsError(f"{exc}; check AWS_ENDPOINT_URL") from None
+                except Exception as exc:
+                    from botocore.exceptions import PartialCredentialsError
+
+                    if isinstance(exc, PartialCredentialsError):
+                        raise partial_credentials(exc) from None
+                    raise
                 self.recorder.attach(raw)
                 found = self._clients[service] = Client(raw)
             return found

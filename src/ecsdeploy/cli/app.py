@@ -8,12 +8,24 @@ here; what they share (argument types, target lookup, error reporting) is in
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import check, down, execute, init, logs, plan, releases, status, up
+from ecsdeploy.cli.commands import (
+    check,
+    down,
+    execute,
+    init,
+    logs,
+    plan,
+    releases,
+    status,
+    up,
+    wait,
+)
 from ecsdeploy.cli.commands.run import run as run_task
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
@@ -36,7 +48,28 @@ Exit codes: 0 success; 1 AWS failure; 2 bad spec or arguments; 3 refused (needs 
 or a resource it does not own is in the way); 130 interrupted (re-run to continue).
 """
 
+VERBOSE = ("-v", "--verbose")
+
+
+class _Group(TyperGroup):
+    """The command group; ``-v`` works after the command too (``ecsdeploy up -v``): it is
+    moved before the command, except after ``--`` (``exec``'s command line)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
+        return super().parse_args(ctx, verbose_first(args))
+
+
+def verbose_first(args: list[str]) -> list[str]:
+    """``args`` with every ``-v``/``--verbose`` before ``--`` moved to the front."""
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in VERBOSE]
+    if not flags:
+        return args
+    return [flags[0], *(a for a in args[:end] if a not in VERBOSE), *args[end:]]
+
+
 app = typer.Typer(
+    cls=_Group,
     help=HELP,
     no_args_is_help=True,
     add_completion=True,
@@ -80,6 +113,7 @@ for command in (
     plan.plan,
     check.verify,
     up.up,
+    wait.wait,
     status.status,
     releases.history,
     releases.rollback,

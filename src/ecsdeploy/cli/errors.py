@@ -1,7 +1,7 @@
 """The one place that turns failures into what the user reads and the exit code.
 
 Exit codes:
-  0  success (or nothing to do)
+  0  success (or nothing to do, or the user answered no at the prompt)
   1  AWS refused or failed something; the deploy did not finish
   2  bad input: the spec or the command line (and for `plan --detailed-exitcode`: changes)
   3  refused: confirmation needed (``--yes``), a resource ecsdeploy does not own is in the
@@ -12,6 +12,7 @@ Exit codes:
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -29,6 +30,10 @@ class Refused(Exception):
     """The command will not go on without the user's say-so."""
 
 
+class Cancelled(Exception):
+    """The user answered no at the prompt: nothing was changed, and that is no error."""
+
+
 @dataclass
 class Diagnosis:
     code: int
@@ -42,8 +47,16 @@ def diagnose(exc: BaseException) -> Diagnosis:
     from ecsdeploy.aws.errors import AccessDenied, AwsError, CredentialsMissing
     from ecsdeploy.plan.planner import OwnershipConflict
     from ecsdeploy.resources.waiting import WaitTimeout
-    from ecsdeploy.spec.errors import SpecError
+    from ecsdeploy.spec.errors import SpecError, UsageError
 
+    if isinstance(exc, UsageError):
+        return Diagnosis(
+            EXIT_BAD_INPUT,
+            "; ".join(str(p) for p in exc.problems),
+            [],
+            "nothing was changed in AWS",
+            user_error=True,
+        )
     if isinstance(exc, SpecError):
         count = len(exc.problems)
         return Diagnosis(
@@ -63,6 +76,16 @@ def diagnose(exc: BaseException) -> Diagnosis:
             user_error=True,
         )
     from ecsdeploy.images.docker_ops import BuildFailed, DockerUnavailable, PushFailed
+    from ecsdeploy.images.ecr_access import RegistryError
+
+    if isinstance(exc, RegistryError):
+        return Diagnosis(
+            EXIT_FAILED,
+            str(exc),
+            [],
+            "start the registry or fix ECSDEPLOY_REGISTRY; nothing was changed in AWS",
+            user_error=True,
+        )
 
     if isinstance(exc, BuildFailed):
         return Diagnosis(
@@ -83,7 +106,7 @@ def diagnose(exc: BaseException) -> Diagnosis:
             EXIT_REFUSED,
             f"load balancer {exc.name} has deletion protection on; nothing was deleted",
             [str(exc)],
-            "run `down --disable-deletion-protection`, or set load_balancer."
+            "run `ecsdeploy down --disable-deletion-protection`, or set load_balancer."
             "deletion_protection: false and run `up` first",
             user_error=True,
         )
@@ -119,14 +142,23 @@ def diagnose(exc: BaseException) -> Diagnosis:
     )
 
 
-def report(console: Console, exc: BaseException, verbose: bool) -> int:
-    """Print ``exc`` for a person and return the exit code."""
+def report(
+    console: Console,
+    exc: BaseException,
+    verbose: bool,
+    hints: Callable[[str], str] = str,
+) -> int:
+    """Print ``exc`` for a person and return the exit code; ``hints`` completes the
+    commands the text names (``cli.hints.with_options``)."""
+    if isinstance(exc, Cancelled):
+        console.print("Cancelled; nothing was changed.")
+        return EXIT_OK
     diagnosis = diagnose(exc)
-    console.print(f"[bold red]error:[/] {escape(diagnosis.title)}")
+    console.print(f"[bold red]error:[/] {escape(hints(diagnosis.title))}")
     for line in diagnosis.details:
-        console.print(f"  {escape(line)}")
+        console.print(f"  {escape(hints(line))}")
     if diagnosis.hint:
-        console.print(f"[dim]hint:[/] {escape(diagnosis.hint)}")
+        console.print(f"[dim]hint:[/] {escape(hints(diagnosis.hint))}")
     if verbose and not diagnosis.user_error:
         console.print(escape("".join(traceback.format_exception(exc))))
     return diagnosis.code

@@ -7,7 +7,7 @@ boto3 and the resource modules are imported inside these functions, so ``--help`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Refused, report
+from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Cancelled, Refused, report
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, stdin_is_interactive
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ecsdeploy.images.refs import ImageRef
     from ecsdeploy.ops.stages import Stages
     from ecsdeploy.ops.target import Target
@@ -42,6 +44,15 @@ OptionalConfigArg = Annotated[
     Path | None,
     typer.Argument(help="The spec file (default ./ecsdeploy.yaml).", show_default=False),
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a spec key for this run, e.g. --set services.api.image=repo:v2 "
+        "(repeatable; checked like the file).",
+        metavar="KEY=VALUE",
+    ),
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", help="text for people, json (on stdout) for programs.")
@@ -61,7 +72,9 @@ ParallelismOpt = Annotated[
 
 def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     """Report ``exc``; exit with its code, or ``code`` when a command fixes its own."""
-    reported = report(err, exc, STATE.verbose)
+    from ecsdeploy.cli.hints import with_options
+
+    reported = report(err, exc, STATE.verbose, with_options)
     raise typer.Exit(code if code is not None else reported)
 
 
@@ -86,13 +99,16 @@ def target_of(
     env: str | None,
     region: str | None = None,
     profile: str | None = None,
+    sets: Sequence[str] = (),
 ) -> Target:
-    """The app to act on: from the spec, or from --app/--env when there is no spec."""
+    """The app to act on: from the spec, or from --app/--env when there is no spec;
+    ``sets``: the ``--set KEY=VALUE`` overrides of spec keys."""
     STATE.region = region or STATE.region
     STATE.profile = profile or STATE.profile
+    STATE.config, STATE.app, STATE.env = config, app_name, env
     from ecsdeploy.ops.target import resolve
 
-    return resolve(config, app_name, env, STATE.region, STATE.profile)
+    return resolve(config, app_name, env, STATE.region, STATE.profile, sets)
 
 
 def connect(target: Target) -> Stages:
@@ -104,6 +120,12 @@ def connect(target: Target) -> Stages:
 
 def title(target: Target) -> str:
     return f"{target.owner.app}/{target.owner.env} in {target.region}"
+
+
+def show_overrides(console: Console, sets: Sequence[str] | None) -> None:
+    """The ``--set`` overrides in force, above the plan they shape."""
+    for given in sets or ():
+        console.print(f"[yellow]override:[/] {escape(given)} (--set)")
 
 
 def warn_mutable_images(image_refs: Mapping[str, ImageRef]) -> None:
@@ -122,7 +144,7 @@ def confirm(question: str) -> None:
     if not stdin_is_interactive():
         raise Refused(f"{question} Not asking without a terminal: pass --yes to go ahead.")
     if not typer.confirm(question + " Continue?", default=False, err=True):
-        raise Refused("Cancelled; nothing was changed.")
+        raise Cancelled()
 
 
 def interrupted(command: str, detail: str = "") -> NoReturn:
@@ -131,7 +153,13 @@ def interrupted(command: str, detail: str = "") -> NoReturn:
         "Steps already started were finished or stopped at their next wait; every resource "
         "made so far is tagged."
     )
-    err.print(f"[bold yellow]Interrupted.[/] {detail} Run `ecsdeploy {command}` again to continue.")
+    from ecsdeploy.cli.hints import command_line, with_options
+
+    again = command_line(command)
+    err.print(
+        f"[bold yellow]Interrupted.[/] {escape(with_options(detail))} Run `{escape(again)}` "
+        "again to continue."
+    )
     raise typer.Exit(EXIT_INTERRUPTED)
 
 

@@ -4,6 +4,7 @@ app's callback and read by the commands and the seams."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -11,6 +12,10 @@ class Globals:
     profile: str | None = None
     region: str | None = None
     verbose: bool = False
+    # what the command named, for hints that repeat it (cli.hints)
+    config: Path | None = None
+    app: str | None = None
+    env: str | None = None
 
 
 STATE = Globals()

@@ -19,14 +19,18 @@ def service_logs_of(
     text: str | None,
     follow: bool,
     on_line: Callable[[LogLine], None],
-) -> None:
+) -> int:
     """Pass the lines of ``service`` from the last ``since_seconds`` (containing ``text``)
-    to ``on_line``, oldest first; with ``follow``, then each new line until Ctrl-C."""
+    to ``on_line``, oldest first, and return how many; with ``follow``, then each new
+    line until Ctrl-C."""
     group = stages.target.owner.log_group(service)
     if not follow:
+        count = 0
         for line in service_logs.read(stages.aws, group, since_seconds, text):
             on_line(line)
-        return
+            count += 1
+        return count
     service_logs.follow(
         stages.aws, group, since_seconds, text, on_line, stages.ctx.timing, lambda: False
     )
+    return 0

@@ -30,7 +30,7 @@ from ecsdeploy.images.ecr_access import ImageServices, Pusher, Registry
 from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
 from ecsdeploy.ops.target import Target
-from ecsdeploy.plan.model import Action, Plan
+from ecsdeploy.plan.model import Action, Plan, Step, Unsettled
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
@@ -44,6 +44,7 @@ from ecsdeploy.reconcile.rollout import (
 from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
+from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.load_balancer import DeletionProtected
 from ecsdeploy.resources.reads import SharedReads
 from ecsdeploy.resources.rollout_reads import AwsRolloutSource
@@ -230,7 +231,9 @@ class Stages:
     def plan_up(self) -> Plan:
         self.planned_at = time.monotonic()
         desired = self._desired_and_record()
-        return make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
+        plan = make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
+        plan.unsettled = unsettled_rollouts(plan)
+        return plan
 
     def plan_still_holds(self) -> bool:
         """Whether the last ``plan_up`` can be applied as it is: made less than
@@ -320,6 +323,42 @@ class Stages:
             )
         return watches
 
+    def unsettled_watches(self, plan: Plan, skip: Sequence[str] = ()) -> list[Watch]:
+        """A watch of each service whose last rollout is not done (``plan.unsettled``), for
+        the revision it runs now; not those named in ``skip`` (watched already)."""
+        watches = []
+        for found in plan.unsettled:
+            have = plan.observed.get(found.key)
+            if have is None or found.service in skip:
+                continue
+            watches.append(self._watch_of(have, plan.observed))
+        return watches
+
+    def current_watches(self) -> list[Watch]:
+        """A watch of every ECS service the app runs, for the revision it runs now (`wait`):
+        reads the services and target groups only."""
+        observed: dict[str, Observed] = {}
+        ctx = replace(self.ctx, reads=SharedReads())
+        for kind in ("ecs.service", "elbv2.target_group"):
+            handler = self.handlers.get(kind)
+            if handler is not None:
+                observed.update((o.key, o) for o in handler.using(ctx).observe([]))
+        services = [o for o in observed.values() if o.kind == "ecs.service"]
+        return [self._watch_of(o, observed) for o in sorted(services, key=lambda o: o.name)]
+
+    def _watch_of(self, have: Observed, observed: dict[str, Observed]) -> Watch:
+        target_group = observed.get(keys.target_group(have.name))
+        desired = have.attrs.get("desired", have.props.get("desired_count"))
+        return Watch(
+            cluster=cluster_name(self.target.owner),
+            service=have.name,
+            task_definition=str(have.props.get("task_definition") or ""),
+            target_group_arn=str(target_group.attr("arn")) if target_group else None,
+            log_group=self.target.owner.log_group(have.name),
+            container=have.name,
+            desired=int(desired if desired is not None else 1),
+        )
+
     def wait_for_rollouts(
         self,
         watches: Sequence[Watch],
@@ -330,3 +369,25 @@ class Stages:
         return watch(
             watches, source or AwsRolloutSource(self.aws), timeout, self.ctx.timing, on_progress
         )
+
+
+def starts_rollout(step: Step) -> bool:
+    """Whether applying ``step`` starts a rollout of an ECS service (``up`` watches it)."""
+    if step.kind != "ecs.service" or step.action in (Action.NOOP, Action.DELETE):
+        return False
+    fields = {c.field for c in step.changes}
+    return step.action is not Action.UPDATE or bool(fields & ROLLOUT_FIELDS)
+
+
+def unsettled_rollouts(plan: Plan) -> list[Unsettled]:
+    """The ECS services the plan does not roll out anew whose current rollout is not done."""
+    out = []
+    for step in plan.steps:
+        if step.kind != "ecs.service" or step.have is None or starts_rollout(step):
+            continue
+        if step.action is Action.DELETE:
+            continue
+        found = ServiceHandler.unsettled(step.have)
+        if found is not None:
+            out.append(Unsettled(step.key, step.have.name, *found))
+    return out

@@ -3,11 +3,13 @@ the region and the credentials' profile, resolved into a ``Target``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 from ecsdeploy.desired import owner_of
-from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.errors import Problem, SpecError, UsageError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import MAX_ENV, Owner, name_problem
 
@@ -35,10 +37,10 @@ class Target:
         return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
 
 
-def load(config: Path) -> Spec:
+def load(config: Path, sets: Sequence[str] = ()) -> Spec:
     from ecsdeploy.spec import load_spec
 
-    return load_spec(config)
+    return load_spec(config, sets)
 
 
 def with_env(spec: Spec, env: str, path: Path) -> Spec:
@@ -55,17 +57,18 @@ def resolve(
     env: str | None,
     region: str | None,
     profile: str | None,
+    sets: Sequence[str] = (),
 ) -> Target:
     """The app to act on: from the spec, or from ``app_name``/``env`` when there is no
-    spec; ``region`` overrides the spec's."""
+    spec; ``region`` overrides the spec's, ``sets`` (``KEY=VALUE``) its keys."""
     path = config or DEFAULT_CONFIG
     if config is not None or (path.exists() and app_name is None):
-        spec = load(path)
+        spec = load(path, sets)
         if env and env != spec.env:
             spec = with_env(spec, env, path)
         return Target.of(spec, region, profile, path)
     if app_name is None:
-        raise SpecError(
+        raise UsageError(
             [
                 Problem(
                     "",
@@ -87,7 +90,13 @@ def check_service(target: Target, service: str, config: Path) -> Target:
     """``target``, for a command about one service, which its spec must have."""
     if target.spec is not None and service not in target.spec.services:
         choices = ", ".join(target.spec.services)
-        raise SpecError(
-            [Problem("services", f"no service '{service}'; choose {choices}", str(config))]
+        close = get_close_matches(service, list(target.spec.services), n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        raise UsageError(
+            [
+                Problem(
+                    "", f"no service '{service}' in this spec; {guess}choose {choices}", str(config)
+                )
+            ]
         )
     return target

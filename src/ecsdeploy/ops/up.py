@@ -127,6 +127,10 @@ def up(
         )
     )
     if plan.empty:
+        # nothing to change, but a rollout an earlier run started may not be done: the
+        # run is done only once it is (or says truthfully that it failed)
+        if plan.unsettled:
+            _wait(stages, run, options, view, stages.unsettled_watches(plan), rollout_source)
         return run
     if plan.destructive and not options.yes:
         view.confirm(plan)
@@ -142,6 +146,9 @@ def up(
                 run.plan = stages.plan_up()
         if run.plan.empty:
             view.changed_meanwhile(None)
+            if run.plan.unsettled:
+                watches = stages.unsettled_watches(run.plan)
+                _wait(stages, run, options, view, watches, rollout_source)
             return run
         if len(run.plan.destructive) > len(first.destructive) and not options.yes:
             view.changed_meanwhile(run.plan)
@@ -162,21 +169,35 @@ def up(
             _record(stages, run, [s.key for s, _ in run.result.failed])
         return run
     run.urls = app_urls(run.result.resources)
+    # and the services left unchanged whose earlier rollout is not done
+    unsettled = stages.unsettled_watches(run.plan, skip=[w.service for w in watches])
+    _wait(stages, run, options, view, watches + unsettled, rollout_source)
+    if watches:  # this run changed what a service runs: a release, once its outcome is known
+        _record(stages, run)
+    return run
+
+
+def _wait(
+    stages: Stages,
+    run: UpRun,
+    options: UpOptions,
+    view: UpView,
+    watches: list[Watch],
+    rollout_source: Callable[[], RolloutSource | None],
+) -> None:
+    """Wait for the rollouts (unless ``--no-wait``); the outcomes go into ``run``."""
     if not watches:
-        return run
+        return
     if not options.wait:
         run.not_waited = [w.service for w in watches]
         view.not_waiting(run.not_waited)
-        _record(stages, run)
-        return run
+        return
     view.waiting(watches)
     with run.phases.measure("rollout"), view.phase("rollout"):
         view.expect_rollouts([w.service for w in watches])
         run.outcomes = stages.wait_for_rollouts(
             watches, options.timeout, view.rollout, rollout_source()
         )
-    _record(stages, run)
-    return run
 
 
 def _record(stages: Stages, run: UpRun, failed_steps: Sequence[str] = ()) -> None:

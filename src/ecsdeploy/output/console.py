@@ -1,15 +1,43 @@
-"""The two consoles: human text on stderr, machine output on stdout."""
+"""The consoles: what a command is for (the plan, the status table, the summary) on
+stdout (``out``), progress and diagnostics on stderr (``err``), machine output as plain
+JSON on stdout (``print_json``; then nothing else goes to stdout)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-# emoji off: ":secret:" in a Secrets Manager ARN must print as written, not as an emoji
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+# Without a terminal (a pipe, a file, CI logs) tables are drawn this wide rather than at
+# rich's 80 columns, unless COLUMNS says otherwise: `status > status.txt` keeps a row a line.
+WIDE = 200
+
+
+class _Console(Console):
+    """A rich console that is wide when it writes to no terminal (see ``WIDE``)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        found = super().size
+        if self._width is None and "COLUMNS" not in os.environ and not self.is_terminal:
+            return ConsoleDimensions(WIDE, found.height)
+        return found
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+def _console(stderr: bool) -> Console:
+    # emoji off: ":secret:" in a Secrets Manager ARN must print as written, not as an emoji
+    return _Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+
+
+err = _console(stderr=True)
+out = _console(stderr=False)
 
 
 def print_json(data: Any) -> None:

@@ -27,8 +27,12 @@ _STYLE = {
 
 
 def show_plan(console: Console, plan: Plan, title: str) -> None:
-    if plan.empty:
+    if plan.settled:
         console.print(f"[bold]{escape(title)}[/]: No changes. AWS matches the spec.")
+        return
+    if plan.empty:
+        console.print(f"[bold]{escape(title)}[/]: No changes to make; rollouts not done:")
+        _unsettled(console, plan)
         return
     console.print(f"[bold]{escape(title)}[/]")
     changes = plan.changes
@@ -41,6 +45,18 @@ def show_plan(console: Console, plan: Plan, title: str) -> None:
         for step in steps:
             _step(console, step, names, ids)
     console.print(f"[bold]Plan:[/] {plan.summary()}.")
+    if plan.unsettled:
+        console.print("Rollouts not done (`up` waits for them):")
+        _unsettled(console, plan)
+
+
+def _unsettled(console: Console, plan: Plan) -> None:
+    """A line per service whose earlier rollout is not done."""
+    for found in plan.unsettled:
+        style = "red" if found.state == "failed" else "yellow"
+        console.print(f"  [{style}]![/] {escape(found.line())}")
+    if plan.empty:
+        console.print("up waits for them (or fails if they failed).")
 
 
 def names_of(plan: Plan) -> Names:

@@ -16,7 +16,16 @@ from ecsdeploy.resources.base import Observed
 from ecsdeploy.spec.naming import Owner
 
 
-def show_status(console: Console, title: str, status: Status, layers: dict[str, str]) -> None:
+def show_status(
+    console: Console,
+    title: str,
+    status: Status,
+    layers: dict[str, str],
+    resources: bool = True,
+    list_all: str = "ecsdeploy status --all",
+) -> None:
+    """Alarms, URLs, the services table, then (with ``resources``) every resource;
+    else a line saying how many there are and that ``list_all`` lists them."""
     show_alarms(console, status)
     if status.url:
         console.print(f"[bold]URL:[/] {status.url}")
@@ -41,7 +50,14 @@ def show_status(console: Console, title: str, status: Status, layers: dict[str, 
                 svc.events[0] if svc.events else "",
             )
         console.print(table)
-    show_inventory(console, title, status.resources, layers)
+    if resources or not status.resources:
+        show_inventory(console, title, status.resources, layers)
+        return
+    kinds = len({r.kind for r in status.resources})
+    console.print(
+        f"{len(status.resources)} resources of {kinds} kinds; `{escape(list_all)}` lists "
+        "them by layer."
+    )
 
 
 STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}

@@ -80,12 +80,31 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class Unsettled:
+    """An ECS service the plan leaves as it is whose current rollout has not reached its
+    revision running and healthy: still in progress, or failed. ``up`` waits for it (or
+    fails), ``plan`` shows it."""
+
+    key: str
+    service: str
+    state: str  # "in progress" or "failed"
+    reason: str  # what ECS says of the deployment, or ""
+
+    def line(self) -> str:
+        """``api: rollout in progress (ECS deployment ecs-svc/1 in progress.)``"""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.service}: rollout {self.state}{why}"
+
+
 @dataclass
 class Plan:
     """All steps, including no-ops (kept so ``status`` and the executor see every resource)."""
 
     steps: list[Step]
     observed: dict[str, Observed] = field(default_factory=dict)  # by key
+    # services left unchanged whose last rollout is not done (see ops.stages.plan_up)
+    unsettled: list[Unsettled] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Step]:
@@ -94,6 +113,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def settled(self) -> bool:
+        """Nothing to change and no rollout left to finish: ``up`` has nothing to do."""
+        return self.empty and not self.unsettled
 
     @property
     def destructive(self) -> list[Step]:
@@ -115,4 +139,7 @@ class Plan:
         return {
             "summary": self.counts(),
             "steps": [s.to_json() for s in self.changes],
+            "unsettled": [
+                {"service": u.service, "state": u.state, "reason": u.reason} for u in self.unsettled
+            ],
         }

@@ -161,6 +161,7 @@ class ServiceHandler(Handler[ServiceProps]):
                 "pending": svc.get("pendingCount", 0),
                 "desired": svc.get("desiredCount", 0),
                 "rollout": primary.get("rolloutState", ""),
+                "rollout_reason": primary.get("rolloutStateReason", ""),
                 "deployments": len(svc.get("deployments", [])),
                 "deployment": primary.get("id", ""),  # the newest, for the release ledger
                 "events": [e.get("message", "") for e in svc.get("events", [])[:3]],
@@ -169,6 +170,27 @@ class ServiceHandler(Handler[ServiceProps]):
             state=f"{svc.get('runningCount', 0)}/{svc.get('desiredCount', 0)} running, "
             f"{primary.get('rolloutState', 'no rollout')}".lower(),
         )
+
+    @staticmethod
+    def unsettled(have: Observed) -> tuple[str, str] | None:
+        """Whether the service's current rollout is not done: ("in progress" | "failed",
+        what ECS says of it), or None when it is done. ECS's rolloutState of the PRIMARY
+        deployment says so (set with the circuit breaker); without one, a service with
+        more than one deployment, or fewer tasks running than wanted, is still rolling out.
+        A rollback to another revision shows as the service running another task
+        definition than the spec's: the plan updates it."""
+        state = str(have.attrs.get("rollout") or "")
+        reason = str(have.attrs.get("rollout_reason") or "")
+        if state == "FAILED":
+            return "failed", reason
+        if state == "IN_PROGRESS":
+            return "in progress", reason
+        if not state and (
+            int(have.attrs.get("deployments") or 0) > 1
+            or int(have.attrs.get("running") or 0) < int(have.attrs.get("desired") or 0)
+        ):
+            return "in progress", reason
+        return None
 
     def diff(self, want: ServiceProps, have: Observed) -> list[Change]:
         changes = super().diff(want, have)

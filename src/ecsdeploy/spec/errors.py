@@ -28,3 +28,8 @@ class SpecError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class UsageError(SpecError):
+    """The command line names what is not there (a spec file, a service of the spec): a
+    usage error, not a problem in the spec."""

@@ -26,7 +26,7 @@ import os
 from pathlib import Path as FsPath
 from typing import Any
 
-from ecsdeploy.spec.errors import Problem, SpecError
+from ecsdeploy.spec.errors import Problem, SpecError, UsageError
 from ecsdeploy.spec.models import SERVICE_SHORTHANDS
 from ecsdeploy.spec.yaml_source import Path, Source, dotted, read_yaml
 
@@ -43,7 +43,7 @@ def read_file(fs_path: FsPath, shown: str) -> bytes:
         message = "is a directory; pass the spec file inside it"
     except OSError as exc:
         message = f"cannot read: {exc.strerror}"
-    raise SpecError([Problem("", message, file=shown)])
+    raise UsageError([Problem("", message, file=shown)])
 
 
 def load_source(fs_path: FsPath, shown: str) -> Source:

@@ -12,13 +12,14 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ecsdeploy.spec import checks
+from ecsdeploy.spec import checks, overrides
 from ecsdeploy.spec.errors import Problem, SpecError
 from ecsdeploy.spec.extends import load_source, resolve
 from ecsdeploy.spec.interpolate import interpolate
@@ -26,10 +27,11 @@ from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.yaml_source import Path, Source, dotted, read_yaml
 
 
-def load_spec(path: str | FsPath) -> Spec:
-    """Read and validate the spec at ``path`` (merged onto any file it ``extends``);
-    raise SpecError listing every problem."""
-    return _validate(load_source(FsPath(path), str(path)))
+def load_spec(path: str | FsPath, sets: Sequence[str] = ()) -> Spec:
+    """Read and validate the spec at ``path`` (merged onto any file it ``extends``, with
+    the ``KEY=VALUE`` overrides of ``sets``, see ``spec.overrides``); raise SpecError
+    listing every problem."""
+    return _validate(overrides.apply(load_source(FsPath(path), str(path)), sets))
 
 
 def parse_spec(raw: bytes | str, file: str = "<spec>") -> Spec:

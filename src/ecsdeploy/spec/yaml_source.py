@@ -40,9 +40,15 @@ class Source:
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
     files: dict[Path, str] = field(default_factory=dict)
+    overrides: dict[Path, str] = field(default_factory=dict)  # path -> its `--set K=V`
 
     def where(self, path: Path) -> tuple[str, int | None]:
-        """File and line of ``path``, or of its nearest ancestor that has a line."""
+        """File and line of ``path``, or of its nearest ancestor that has a line; for a
+        path set (or under one set) on the command line, that ``--set``."""
+        for end in range(len(path), 0, -1):
+            given = self.overrides.get(tuple(path[:end]))
+            if given is not None:
+                return f"--set {given}", None
         for end in range(len(path), -1, -1):
             key = tuple(path[:end])
             line = self.lines.get(key)

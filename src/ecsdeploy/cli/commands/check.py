@@ -22,7 +22,7 @@ from ecsdeploy.cli.shared import (
     load,
     target_of,
 )
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import out, print_json
 
 
 def validate(config: ConfigArg = DEFAULT_CONFIG) -> None:
@@ -35,7 +35,7 @@ def validate(config: ConfigArg = DEFAULT_CONFIG) -> None:
     except Exception as exc:
         fail(exc)
     names = ", ".join(spec.services)
-    err.print(f"[green]ok[/] {config}: app {spec.app}, env {spec.env}, services: {names}")
+    out.print(f"[green]ok[/] {config}: app {spec.app}, env {spec.env}, services: {names}")
 
 
 def schema() -> None:
@@ -73,6 +73,6 @@ def verify(
         print_json(checks_json(checks))
         passed = all(c.status != "FAIL" for c in checks)
     else:
-        passed = show_checks(err, checks)
+        passed = show_checks(out, checks)
     if not passed:
         raise typer.Exit(EXIT_FAILED)

@@ -24,7 +24,7 @@ from ecsdeploy.cli.shared import (
     title,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err
+from ecsdeploy.output.console import err, out
 
 if TYPE_CHECKING:
     from ecsdeploy.ops.target import Target
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 
 class _Screen:
-    """How ``down`` shows what happens (``ops.down.DownView``), on stderr."""
+    """How ``down`` shows what happens (``ops.down.DownView``): the plan on stdout,
+    progress on stderr."""
 
     def __init__(self, target: Target, display: Display) -> None:
         self.target = target
@@ -46,7 +47,7 @@ class _Screen:
     def planned(self, plan: Plan) -> None:
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(err, plan, f"Delete {title(self.target)}")
+        show_plan(out, plan, f"Delete {title(self.target)}")
 
     def confirm(self, plan: Plan) -> None:
         confirm(f"Delete all {len(plan.changes)} resources of {title(self.target)}?")
@@ -101,12 +102,12 @@ def down(
         fail(exc)
     result, the_plan = run.result, run.plan
     if result is None or the_plan is None:
-        err.print(f"Nothing to delete: no resources tagged for {title(target)}.")
+        out.print(f"Nothing to delete: no resources tagged for {title(target)}.")
         return
     report_failures(result, "down")
     state = "Done" if result.ok else "Interrupted" if result.interrupted else "Failed"
     show_summary(
-        err, f"{state}: down of {title(target)}", run.log.records(the_plan, result), run.phases
+        out, f"{state}: down of {title(target)}", run.log.records(the_plan, result), run.phases
     )
     if result.interrupted:
         interrupted("down")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED
 from ecsdeploy.cli.shared import (
@@ -66,19 +67,36 @@ def exec_(
         err.print(f"error: {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
+        target = service_target(config, service, env, region, profile)
+    except Exception as exc:
+        fail(exc)
+    # what the spec says first: no use installing the plugin for a service without exec
+    spec_service = target.spec.services.get(service) if target.spec else None
+    if spec_service is not None and not spec_service.exec:
+        from ecsdeploy.cli.hints import command_line
+
+        again = command_line("up")
+        err.print(
+            f"error: ECS Exec is off for service {escape(service)}: set "
+            f"`services.{escape(service)}.exec: true` in the spec and run `{escape(again)}` "
+            "(it starts tasks with the exec agent); then run this command again"
+        )
+        raise typer.Exit(EXIT_FAILED)
+    try:
         plugin = ecs_exec.find_plugin()
     except ecs_exec.PluginMissing as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_FAILED) from None
 
     def chosen(task: ecs_exec.Task, box: str) -> None:
         err.print(f"[dim]{service}: task {task.id}, container {box}[/]")
 
     try:
-        target = service_target(config, service, env, region, profile)
         code = ecs_exec.exec_in(connect(target), service, container, command, plugin, chosen)
     except ecs_exec.ExecError as exc:
-        err.print(f"error: {exc}")
+        from ecsdeploy.cli.hints import with_options
+
+        err.print(f"error: {escape(with_options(str(exc)))}")
         raise typer.Exit(EXIT_FAILED) from None
     except Exception as exc:
         fail(exc)

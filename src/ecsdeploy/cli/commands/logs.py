@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT
 from ecsdeploy.cli.shared import (
@@ -53,7 +54,7 @@ def logs(
     try:
         window = parse_since(since)
         target = service_target(config, service, env, region, profile)
-        service_logs_of(connect(target), service, window, text, follow, LogPrinter())
+        count = service_logs_of(connect(target), service, window, text, follow, LogPrinter())
     except KeyboardInterrupt:
         return  # --follow ends with Ctrl-C
     except ValueError as exc:
@@ -61,3 +62,8 @@ def logs(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except Exception as exc:
         fail(exc)
+    if not follow and count == 0:
+        matching = f" containing {text!r}" if text else ""
+        err.print(
+            f"No log lines of {escape(service)} in the last {escape(since)}{escape(matching)}."
+        )

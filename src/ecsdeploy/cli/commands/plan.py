@@ -16,13 +16,15 @@ from ecsdeploy.cli.shared import (
     OutputOpt,
     ProfileOpt,
     RegionOpt,
+    SetOpt,
     connect,
     fail,
+    show_overrides,
     target_of,
     title,
     warn_mutable_images,
 )
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import out, print_json
 
 
 def plan(
@@ -37,17 +39,19 @@ def plan(
     ] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    sets: SetOpt = None,
 ) -> None:
     """Show what `up` would change, and what it costs. Reads AWS; changes nothing.
 
-    With --detailed-exitcode: 0 no changes, 2 changes, 1 errors (as `terraform plan`).
+    With --detailed-exitcode: 0 no changes, 2 changes (or a rollout not done), 1 errors
+    (as `terraform plan`).
 
     Example: ecsdeploy plan configs/example.yaml --env prod
     """
     from ecsdeploy.ops.plan import plan_changes
 
     try:
-        target = target_of(config, None, env, region, profile)
+        target = target_of(config, None, env, region, profile, sets or ())
         found = plan_changes(connect(target))
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
@@ -62,9 +66,10 @@ def plan(
     else:
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(err, the_plan, f"Plan for {title(target)}")
-        show_cost(err, before, after)
+        show_overrides(out, sets)
+        show_plan(out, the_plan, f"Plan for {title(target)}")
+        show_cost(out, before, after)
         for line in found.advice:
-            err.print(f"[yellow]sizing:[/] {escape(line)}")
-    if detailed_exitcode and not the_plan.empty:
+            out.print(f"[yellow]sizing:[/] {escape(line)}")
+    if detailed_exitcode and not the_plan.settled:
         raise typer.Exit(EXIT_CHANGES)

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ecsdeploy.cli import seams
-from ecsdeploy.cli.commands.up import _checked_duration, duration
+from ecsdeploy.cli.commands.up import checked_duration, duration
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED
 from ecsdeploy.cli.shared import (
     AppOpt,
@@ -27,7 +26,7 @@ from ecsdeploy.cli.shared import (
     title,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import err, out, print_json
 
 if TYPE_CHECKING:
     from ecsdeploy.ops.rollback import RollbackRun
@@ -60,7 +59,7 @@ def history(
     if output is Output.json:
         print_json(history_json(target.owner, target.region, found))
         return
-    show_history(Console(highlight=False, soft_wrap=True, emoji=False), title(target), found)
+    show_history(out, title(target), found)
 
 
 class _Screen:
@@ -104,7 +103,7 @@ def rollback(
         typer.Option(
             "--timeout",
             help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=_checked_duration,
+            callback=checked_duration,
         ),
     ] = "15m",
     output: OutputOpt = Output.text,

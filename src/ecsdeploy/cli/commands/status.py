@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from ecsdeploy.cli.shared import (
     AppOpt,
     EnvOpt,
@@ -15,7 +19,7 @@ from ecsdeploy.cli.shared import (
     target_of,
     title,
 )
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import out, print_json
 
 
 def status(
@@ -25,9 +29,12 @@ def status(
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    all_resources: Annotated[
+        bool, typer.Option("--all", help="Also list every resource ecsdeploy made, by layer.")
+    ] = False,
 ) -> None:
     """Show what the app runs now: its URL, each service's tasks, rollout and target
-    health, and every resource ecsdeploy made, by layer.
+    health; with --all, every resource ecsdeploy made, by layer.
 
     Example: ecsdeploy status configs/example.yaml
     """
@@ -43,6 +50,8 @@ def status(
 
         print_json(status_json(target.owner, target.region, found, layers()))
         return
+    from ecsdeploy.cli.hints import command_line
     from ecsdeploy.output.status_view import show_status
 
-    show_status(err, title(target), found, layers())
+    every = command_line("status", "--all")
+    show_status(out, title(target), found, layers(), resources=all_resources, list_all=every)

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli import seams
 from ecsdeploy.cli.errors import EXIT_FAILED
+from ecsdeploy.cli.hints import command_line
 from ecsdeploy.cli.shared import (
     DEFAULT_CONFIG,
     ConfigArg,
@@ -21,20 +23,24 @@ from ecsdeploy.cli.shared import (
     ParallelismOpt,
     ProfileOpt,
     RegionOpt,
+    SetOpt,
     YesOpt,
     confirm,
     connect,
     fail,
     interrupted,
     report_failures,
+    show_overrides,
     target_of,
     title,
     warn_mutable_images,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, print_json
+from ecsdeploy.output.console import err, out, print_json
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ecsdeploy.images.refs import ImageRef
     from ecsdeploy.ops.target import Target
     from ecsdeploy.ops.up import Planned, UpRun
@@ -52,7 +58,7 @@ def duration(text: str) -> float:
     return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
-def _checked_duration(text: str) -> str:
+def checked_duration(text: str) -> str:
     """Typer callback: a bad --timeout is a usage error (exit 2) before anything runs."""
     try:
         duration(text)
@@ -61,11 +67,18 @@ def _checked_duration(text: str) -> str:
     return text
 
 
-class _Screen:
-    """How ``up`` shows what happens (``ops.up.UpView``): on stderr, through the display."""
+def _main(output: Output) -> Console:
+    """Where up's plan, outcomes and summary go: stdout, unless it carries JSON."""
+    return out if output is Output.text else err
 
-    def __init__(self, target: Target, display: Display, timeout: str) -> None:
+
+class _Screen:
+    """How ``up`` shows what happens (``ops.up.UpView``): the plan on ``main`` (stdout
+    without --output json), progress on stderr, through the display."""
+
+    def __init__(self, target: Target, display: Display, timeout: str, main: Console) -> None:
         self.target = target
+        self.main = main
         self.display = display
         self.timeout = timeout
         self.build = display.build
@@ -83,9 +96,9 @@ class _Screen:
         from ecsdeploy.output.cost_view import show_cost
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(err, planned.plan, f"Plan for {title(self.target)}")
+        show_plan(self.main, planned.plan, f"Plan for {title(self.target)}")
         if planned.cost is not None:
-            show_cost(err, *planned.cost)
+            show_cost(self.main, *planned.cost)
         warn_mutable_images(planned.image_refs)
         for ref in planned.in_registry:
             err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
@@ -102,24 +115,28 @@ class _Screen:
         if plan is None:
             err.print("No changes left: another run made them meanwhile.")
         else:
-            show_plan(err, plan, f"Plan for {title(self.target)}, changed meanwhile")
+            show_plan(self.main, plan, f"Plan for {title(self.target)}, changed meanwhile")
 
     def not_waiting(self, services: Sequence[str]) -> None:
         names = ", ".join(services)
-        err.print(f"Not waiting for the rollout of {names}; `ecsdeploy status` shows it.")
+        wait, status = escape(command_line("wait")), escape(command_line("status"))
+        err.print(
+            f"Not waiting for the rollout of {escape(names)}; `{wait}` waits for it, "
+            f"`{status}` shows it."
+        )
 
     def waiting(self, watches: Sequence[Watch]) -> None:
         err.print(f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)...")
 
 
-def _summary(run: UpRun) -> None:
+def _summary(run: UpRun, console: Console) -> None:
     from ecsdeploy.output.summary import show_summary
 
     if run.plan is None or run.result is None:
         return
     state = "Done" if run.ok else "Interrupted" if run.result.interrupted else "Failed"
     show_summary(
-        err,
+        console,
         f"{state}: up of {title(run.target)}",
         run.log.records(run.plan, run.result),
         run.phases,
@@ -174,12 +191,13 @@ def up(
         typer.Option(
             "--timeout",
             help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=_checked_duration,
+            callback=checked_duration,
         ),
     ] = "15m",
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    sets: SetOpt = None,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
@@ -199,9 +217,10 @@ def up(
     run: UpRun | None = None
     try:
         deadline = duration(timeout)
-        target = target_of(config, None, env, region, profile)
+        target = target_of(config, None, env, region, profile, sets or ())
         run = UpRun(target)
-        screen = _Screen(target, display(err, STATE.verbose), timeout)
+        screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
+        show_overrides(_main(output), sets)
         stages = connect(target)
         options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
         run_up(
@@ -218,7 +237,7 @@ def up(
             interrupted(
                 "up",
                 "The infrastructure is in place and ECS goes on rolling out; "
-                "`ecsdeploy status` shows how far it got.",
+                f"`{command_line('status')}` shows how far it got.",
             )
         interrupted("up", "Nothing was changed in AWS yet.")
     except Exception as exc:
@@ -230,9 +249,15 @@ def up(
             "Fix them, or pass --skip-verify to deploy anyway."
         )
         raise typer.Exit(EXIT_FAILED)
-    if run.result is None:  # no changes
+    if run.result is None:  # no changes; perhaps an earlier rollout waited for
+        from ecsdeploy.output.progress import show_outcomes
+
+        show_outcomes(_main(output), run.outcomes)
         if output is Output.json:
             print_json(_json(run))
+        if not run.ok:
+            err.print(f"Fix the service and run `{escape(command_line('up'))}` again.")
+            raise typer.Exit(EXIT_FAILED)
         return
     _end(run, output)
     if run.result.interrupted:
@@ -240,7 +265,8 @@ def up(
     if not run.ok:
         if run.result.ok:
             err.print(
-                "The infrastructure is in place; fix the service and run `ecsdeploy up` again."
+                "The infrastructure is in place; fix the service and run "
+                f"`{escape(command_line('up'))}` again."
             )
         raise typer.Exit(EXIT_FAILED)
 
@@ -250,8 +276,8 @@ def _end(run: UpRun, output: Output) -> None:
 
     assert run.result is not None
     report_failures(run.result, "up")
-    show_outcomes(err, run.outcomes)
-    _summary(run)
+    show_outcomes(_main(output), run.outcomes)
+    _summary(run, _main(output))
     if run.recorded is not None:
         from ecsdeploy.output.releases_view import show_recorded
 
