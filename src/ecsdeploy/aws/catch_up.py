@@ -62,13 +62,9 @@ def _ops(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-# The EC2 calls that name resources made earlier in the same run.
-_SG_RULES = _ops(
-    "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress",
-)
+# The EC2 calls that name resources made earlier in the same run. Revokes and deletes are
+# not here: they name what an observe found, and there "not found" means gone.
+_SG_RULES = _ops("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress")
 _IN_VPC = _ops(
     "CreateSubnet",
     "CreateSecurityGroup",
