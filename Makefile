@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint demo bench bench-smoke clean
+.PHONY: install test lint demo bench bench-smoke e2e-aws clean
 
 $(BIN)/ecsdeploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/ecsdeploy: pyproject.toml
 install: $(BIN)/ecsdeploy ## create .venv and install ecsdeploy with its dev tools
 
 test: install ## run the whole test suite: ecsdeploy, then the example apps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not aws"
 	bash examples/run_tests.sh
 
 lint: install ## ruff and mypy --strict
@@ -32,6 +32,9 @@ bench: install ## time up/no-op/redeploy/down against moto behind a latency prox
 
 bench-smoke: install ## the benchmark once, 1 service, no latency: fails if it breaks
 	$(BIN)/python -m bench --smoke --json .bench/smoke.json
+
+e2e-aws: install ## deploy configs/example.yaml to YOUR AWS account, check it, delete it (see docs/development.md; costs money)
+	ECSDEPLOY_E2E_AWS=1 $(BIN)/pytest -m aws tests/aws -v
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .bench

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# The environment as the user's shell gave it: only the real-AWS acceptance run
+# (tests/aws/, `make e2e-aws`) puts it back.
+USER_ENVIRON = dict(os.environ)
 # Never let a test reach real AWS: fake credentials, no profile, a fixed region.
 for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
@@ -38,6 +41,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import moto_rollouts  # noqa: E402
 
 moto_rollouts.finish_rollouts()
+
+
+@pytest.fixture
+def user_environ() -> dict[str, str]:
+    """The environment before this module replaced the credentials (tests/aws/ only)."""
+    return dict(USER_ENVIRON)
 
 
 @pytest.fixture

@@ -44,8 +44,9 @@ from conftest import CONFIGS, ROOT
 from express_fake import install_on_every_deployment
 
 POLICY_DIR = ROOT / "examples" / "github-actions"
-# the core policy, and the one for alarms, dashboard, WAF, access logs and ECS Exec: one
-# document would exceed a managed policy's size limit, so the deployer role gets both
+# the core policy, and the one for alarms, dashboard, WAF, the buckets, the secrets `verify`
+# checks and ECS Exec: one document would exceed a managed policy's size limit, so the
+# deployer role gets both
 POLICY_PATHS = (
     POLICY_DIR / "deployer-policy.json",
     POLICY_DIR / "deployer-policy-observability.json",
@@ -333,6 +334,8 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "CertificatesTaggedForTheApp",
         "DeleteOnlyTheAppsCertificates",
         "DnsRecordsOfTheAppsDomain",
+        "SnsUnsubscribeCannotBeScoped",
+        "ElbSetWebAclCannotBeScoped",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:
