@@ -57,7 +57,7 @@ def moto_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     roles while another thread's CreateRole adds one: "dictionary changed size during
     iteration"), and the executor calls AWS from several threads: as one AWS endpoint
     behind a queue would. The lock is held only while moto answers (botocore's
-    ``before-send``): the fault hooks in tests/faults.py run in ``before-call`` and
+    ``before-send``): the fault hooks in tests/support/faults.py run in ``before-call`` and
     ``after-call`` and may wait for other threads without deadlocking."""
     from moto.core.models import BotocoreStubber
 
@@ -336,7 +336,7 @@ def run_cli(url: str, *args: str, **env_extra: str) -> subprocess.CompletedProce
 
 @pytest.fixture
 def no_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLI tests about other things: the `verify` checks (tests/test_preflight.py) would
+    """CLI tests about other things: the `verify` checks (tests/plan/test_preflight.py) would
     otherwise ask for the spec's SSM parameter and ECR images to exist in moto."""
     from ecsdeploy.cli import seams
 

@@ -5,7 +5,7 @@ stored: each resource ecsdeploy creates carries it in its ``ecsdeploy:key`` tag,
 applied record (the fingerprints of the last ``up``) is keyed by it. The values these
 functions and constants produce must therefore never change: a changed shape makes
 observe miss every deployed resource of that shape, and the next plan would create new
-ones and delete the old (tests/test_keys.py pins each shape). Add shapes; never rename.
+ones and delete the old (tests/desired/test_keys.py pins each shape). Add shapes; never rename.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ truthfully even with nothing to change, and `wait` waits for every service's rol
 
 moto finishes every rollout at once (scripts/moto_rollouts.py); these tests set the
 deployment ECS would show by hand, and read the rollout through the scripted sources of
-tests/test_up_rollout.py.
+tests/reconcile/test_up_rollout.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from moto.ecs.models import ecs_backends
+from test_up_rollout import CrashLoop, FinishedRollout
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
@@ -23,7 +24,6 @@ from ecsdeploy.cli import seams
 from ecsdeploy.plan.model import Unsettled
 from ecsdeploy.resources.base import Observed
 from ecsdeploy.resources.ecs_service import ServiceHandler
-from test_up_rollout import CrashLoop, FinishedRollout
 
 from conftest import spec_text
 

@@ -1,7 +1,7 @@
 """The release ledger, `history` and `rollback`, against moto.
 
-moto never finishes a rollout: as in tests/test_up_rollout.py, the rollout reads go through
-a source that takes moto's real service description and plays what ECS would do next.
+moto never finishes a rollout: as in tests/reconcile/test_up_rollout.py, the rollout reads go
+through a source that takes moto's real service description and plays what ECS would do next.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import boto3
 import pytest
+from test_preflight import put_image
+from test_up_rollout import CrashLoop as ReplayedCrash
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.clients import Aws
@@ -28,8 +30,6 @@ from ecsdeploy.resources.releases import Release, ServiceRelease
 from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 from ecsdeploy.spec import parse_spec
 from ecsdeploy.spec.naming import Owner
-from test_preflight import put_image
-from test_up_rollout import CrashLoop as ReplayedCrash
 
 from conftest import run_cli, spec_text
 from faults import Crash, CrashAfter, Fault, first_n, inject

@@ -1,5 +1,5 @@
 """`ecsdeploy run`: one task of a service, against a stand-in for ECS running tasks
-(tests/run_fake.py: moto accepts RunTask but never runs a task): exit codes, the task's
+(tests/support/run_fake.py: moto accepts RunTask but never runs a task): exit codes, the task's
 log lines, --detach, the timeout and Ctrl-C, through the CLI."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
+from run_fake import RunFake, Script, install_on_every_deployment
 from typer.testing import CliRunner
 
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli.commands import run as run_command
 from ecsdeploy.ops import run as one_off
 from ecsdeploy.reconcile import service_logs
-from run_fake import RunFake, Script, install_on_every_deployment
 
 from conftest import spec_text
 

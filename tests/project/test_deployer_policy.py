@@ -12,7 +12,7 @@ Application Auto Scaling, elasticloadbalancing:SetWebAcl when WAF (dis)associate
 with the load balancer. A call added to the code that the policies lack fails here.
 `ecsdeploy exec` is covered by its calls against stand-in answers (moto has no
 ExecuteCommand and runs no service tasks); `ecsdeploy run` by its calls against the
-stand-in that runs tasks (tests/run_fake.py), RunTask implying iam:PassRole of the task
+stand-in that runs tasks (tests/support/run_fake.py), RunTask implying iam:PassRole of the task
 definition's roles.
 
 Images are "built" by a stand-in for docker-py that puts a manifest into moto's ECR, so
@@ -30,6 +30,8 @@ from typing import Any
 
 import boto3
 import pytest
+from iam_actions import actions_for, allows
+from test_preflight import issued_certificate, put_image
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
@@ -37,8 +39,6 @@ from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
 from ecsdeploy.images import docker_ops
 from ecsdeploy.ops import execute as ecs_exec
-from iam_actions import actions_for, allows
-from test_preflight import issued_certificate, put_image
 
 from conftest import CONFIGS, ROOT
 from express_fake import install_on_every_deployment
@@ -427,7 +427,7 @@ def test_exec_into_a_task(aws: None) -> None:
 
 
 def test_run_a_task(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """`ecsdeploy run`'s calls, against the stand-in that runs tasks (tests/run_fake.py):
+    """`ecsdeploy run`'s calls, against the stand-in that runs tasks (tests/support/run_fake.py):
     RunTask, DescribeTasks, FilterLogEvents, and StopTask at the timeout."""
     from run_fake import RunFake, Script
     from run_fake import install_on_every_deployment as install_run_fake

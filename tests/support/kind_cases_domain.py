@@ -2,7 +2,7 @@
 record (``CASES`` holds one dict per kind with the fields of
 ``test_resource_kinds.Case``). moto keeps a requested certificate PENDING_VALIDATION for
 ``settings.ACM_VALIDATION_WAIT`` seconds: the case wants it so (its wait for ISSUED is
-tested in tests/test_https_domain.py)."""
+tested in tests/resources/test_https_domain.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Resource Groups Tagging API, the cost line, the HTTP checks, and the cleanup tha
 
 Only the CLI (`python -m ecsdeploy ...`) and boto3 are used, never ecsdeploy's internals: the
 run checks what a user runs. AWS is whatever boto3 finds in the environment (credentials,
-and AWS_ENDPOINT_URL when a test points it at the emulator: tests/test_aws_acceptance.py
+and AWS_ENDPOINT_URL when a test points it at the emulator: tests/cli/test_aws_acceptance.py
 runs these same steps against the moto server).
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "configs" / "example.yaml"
 APP = "mlapp"  # configs/example.yaml's app
 EXAMPLE_REGION = "us-west-2"

@@ -318,7 +318,7 @@ def test_artifacts_upload_once_by_content_and_are_granted_to_their_users(
     assert len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 2
 
     harness.down(_with_model(model))  # the engine's down deletes the bucket too;
-    # keeping it is the CLI's default (tests/test_cli.py)
+    # keeping it is the CLI's default (tests/cli/test_cli.py)
     assert owned_anything() == []
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 

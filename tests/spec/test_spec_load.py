@@ -10,7 +10,7 @@ import pytest
 from ecsdeploy.spec import Spec, SpecError, load_spec, parse_spec
 from ecsdeploy.spec.naming import LIMITS, fit
 
-CONFIGS = Path(__file__).parent.parent / "configs"
+CONFIGS = Path(__file__).parents[2] / "configs"
 
 
 @pytest.mark.parametrize("name", ["example.yaml", "express.yaml"])

@@ -32,7 +32,7 @@ from ecsdeploy.spec.loader import load_spec
 
 from conftest import CONFIGS
 
-SRC = Path(__file__).parent.parent / "src" / "ecsdeploy"
+SRC = Path(__file__).parents[2] / "src" / "ecsdeploy"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,7 @@ ecsdeploy's task definitions (it sums the containers' own ``memory``, which Farg
 not need and ecsdeploy does not set, and then an awsvpc task trips over its network
 interface's ``private_dns_name``).
 
-It lives on a botocore ECS client's event system, as tests/express_fake.py does:
+It lives on a botocore ECS client's event system, as tests/support/express_fake.py does:
 
 * ``before-parameter-build.ecs.<Op>``: the request is checked against botocore's model of
   the operation (ParamValidationError on unknown names, wrong types, missing members);

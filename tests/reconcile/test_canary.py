@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from rich.console import Console
+from test_machine_output import FaultyRecorder
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
@@ -23,7 +24,6 @@ from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
 from ecsdeploy.output import progress
 from ecsdeploy.output.live import LiveDisplay
-from test_machine_output import FaultyRecorder
 
 from conftest import spec_text
 

@@ -1,6 +1,6 @@
 """The published deployer policies, linted against what AWS supports per action.
 
-tests/test_deployer_policy.py proves the two documents allow every call ecsdeploy makes,
+tests/project/test_deployer_policy.py proves the two documents allow every call ecsdeploy makes,
 but the emulator does not evaluate IAM: an action that supports no resource-level
 permission is denied on AWS unless its statement is on `*`, whatever the emulator says.
 parliament (an IAM policy linter with AWS's per-action resource and condition data)

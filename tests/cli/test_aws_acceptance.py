@@ -1,4 +1,4 @@
-"""The real-AWS acceptance run's steps (tests/aws_acceptance.py), run against the moto
+"""The real-AWS acceptance run's steps (tests/support/aws_acceptance.py), run against the moto
 server: the same spec rewriting, CLI runs, tagging-API checks, cost line, cleanup and
 Ctrl-C handling that `make e2e-aws` runs on a real account, with prebuilt images, no
 waiting for a rollout and no HTTP (the emulator serves nothing)."""

@@ -12,7 +12,7 @@ import ast
 import graphlib
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "ecsdeploy"
+SRC = Path(__file__).resolve().parents[2] / "src" / "ecsdeploy"
 
 # bottom first: a package may import only packages before it in this list (and itself)
 LAYERS = (

@@ -21,7 +21,7 @@ import pytest
 
 from ecsdeploy.spec import Problem, SpecError, load_spec, parse_spec
 
-CASES_DIR = Path(__file__).parent / "spec_cases"
+CASES_DIR = Path(__file__).parents[1] / "spec_cases"
 CASES = sorted([*CASES_DIR.glob("*.yaml"), *(p for p in CASES_DIR.iterdir() if p.is_dir())])
 ENTRY = "ecsdeploy.yaml"  # the file loaded in a directory case
 MIN_CASES = 30

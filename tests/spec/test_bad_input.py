@@ -22,7 +22,7 @@ from ecsdeploy.cli import seams
 from conftest import spec_text
 
 runner = CliRunner()
-CASES = sorted((Path(__file__).parent / "spec_cases").glob("*.yaml"))
+CASES = sorted((Path(__file__).parents[1] / "spec_cases").glob("*.yaml"))
 COMMANDS = [["plan"], ["up", "--yes", "--skip-verify", "--no-wait"], ["down", "--yes"]]
 
 

@@ -6,7 +6,7 @@ masked by as many ``x`` (same length, so the layout is unchanged), in the resour
 before rendering and in the text after.
 
 Regenerate after an intended change with ``ECSDEPLOY_UPDATE_GOLDEN=1 pytest
-tests/test_golden.py`` and review the diff.
+tests/output/test_golden.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ecsdeploy.spec import load_spec
 
 from conftest import CONFIGS, Harness, spec_text
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 UPDATE = os.environ.get("ECSDEPLOY_UPDATE_GOLDEN") == "1"
 HEX = re.compile(r"[0-9a-f]{8,}")
 

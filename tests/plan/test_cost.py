@@ -21,7 +21,7 @@ from ecsdeploy.plan.cost import (
 )
 from ecsdeploy.spec import Spec, load_spec
 
-CONFIGS = Path(__file__).parent.parent / "configs"
+CONFIGS = Path(__file__).parents[2] / "configs"
 REQUIRED_REGIONS = (
     "us-east-1",
     "us-east-2",

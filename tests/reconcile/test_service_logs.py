@@ -142,7 +142,7 @@ def test_read_puts_the_newest_last_across_streams_with_task_and_time(
 def test_read_and_follow_of_one_task_stream(logs: Logs, client: Aws) -> None:
     """`run` asks only for its task's stream, by name prefix, so that a stream not written
     yet is no error. (moto ignores logStreamNamePrefix and answers every stream: `run`
-    also keeps only its task's lines, see tests/test_run.py.)"""
+    also keeps only its task's lines, see tests/cli/test_run.py.)"""
     logs.put(stream(TASK_A), (-50, "a1"), (-10, "a2"))
     logs.put(stream(TASK_B), (-40, "b1"))
     sent = requests_of(client)

@@ -198,7 +198,7 @@ def _bucket() -> dict[str, str]:
     return {}
 
 
-ARTIFACT = Path(__file__).parent / "spec_cases" / "memory_invalid_for_cpu.yaml"
+ARTIFACT = Path(__file__).parents[1] / "spec_cases" / "memory_invalid_for_cpu.yaml"
 
 
 def _object_props(key: str) -> Callable[[dict[str, str]], Props]:

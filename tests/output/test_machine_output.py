@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_up_rollout import FinishedRollout
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
-from test_up_rollout import FinishedRollout
 
 from conftest import ROOT, spec_text
 from faults import Fault
@@ -83,7 +83,7 @@ def invoke_json(*args: str, stderr: str = "") -> Any:
 
 
 def test_readme_documents_all_four() -> None:
-    # and `history`'s (tests/test_releases.py compares it)
+    # and `history`'s (tests/reconcile/test_releases.py compares it)
     assert sorted(documented()) == ["history", "plan", "status", "up", "verify"]
 
 
