@@ -28,3 +28,19 @@ def test_output_and_status_survive_the_fast_exit(tmp_path: object) -> None:
     )
     assert bad.returncode == 2
     assert "no such file" in bad.stderr
+
+
+def test_help_loads_no_heavy_module() -> None:
+    """`ecsdeploy --help` (and `validate`'s start) imports neither the AWS SDK, docker-py,
+    nor the spec's models: what a command needs is loaded when it runs (the CLI reads
+    its defaults from cli/state.py, not from ops/)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv = ['ecsdeploy', '--help']\n"
+        "import ecsdeploy.cli.app\n"
+        "print(sorted(m for m in ('boto3', 'botocore', 'docker', 'pydantic') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from ecsdeploy.cli.state import STATE
-from ecsdeploy.ops.target import DEFAULT_CONFIG
+from ecsdeploy.cli.state import DEFAULT_CONFIG, STATE
 
 # the commands that act on a whole app (and take its spec and options)
 APP_COMMANDS = ("up", "down", "unlock", "verify", "status", "plan", "wait", "validate")

@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Cancelled, Refused, report
+from ecsdeploy.cli.state import DEFAULT_CONFIG as DEFAULT_CONFIG
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err, stdin_is_interactive
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from ecsdeploy.ops.target import Target
     from ecsdeploy.reconcile.executor import Result
     from ecsdeploy.spec.models import Spec
-
-DEFAULT_CONFIG = Path("ecsdeploy.yaml")  # as ops.target.DEFAULT_CONFIG
 
 
 class Output(str, Enum):

@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# the spec a command reads when none is named (as ops.target.DEFAULT_CONFIG: the CLI does
+# not import ops before a command runs, so that --help stays fast)
+DEFAULT_CONFIG = Path("ecsdeploy.yaml")
+
 
 @dataclass
 class Globals:
