@@ -82,11 +82,11 @@ def test_https_up_status_alias_down(moto_server: str, tmp_path: Path) -> None:
 
     verified = run_cli(moto_server, "verify", config)
     assert verified.returncode == 0, verified.stderr
-    assert "app.example.com: zone example.com" in verified.stderr
+    assert "app.example.com: zone example.com" in verified.stdout  # what verify is for
 
     first = run_cli(moto_server, "up", config, "--yes", "--no-wait")
     assert first.returncode == 0, first.stderr
-    assert "https://app.example.com" in first.stderr
+    assert "https://app.example.com" in first.stdout  # the summary
     (cert,) = certificates(moto_server)
     assert cert["Status"] == "ISSUED"
     assert set(cert["SubjectAlternativeNames"]) == {"app.example.com", "www.example.com"}
@@ -105,7 +105,7 @@ def test_https_up_status_alias_down(moto_server: str, tmp_path: Path) -> None:
 
     again = run_cli(moto_server, "-v", "up", config, "--no-wait")
     assert again.returncode == 0, again.stderr
-    assert "No changes" in again.stderr
+    assert "No changes" in again.stdout  # the plan
     assert mutating_calls(again.stderr) == []
 
     more = tmp_path / "https.yaml"
@@ -159,7 +159,7 @@ def test_a_record_of_another_owner_is_refused(moto_server: str, tmp_path: Path) 
     )
     verified = run_cli(moto_server, "verify", str(config))
     assert verified.returncode == 1
-    assert "www.example.net: a CNAME record already exists" in verified.stderr
+    assert "www.example.net: a CNAME record already exists" in verified.stdout
 
     refused = run_cli(moto_server, "-v", "up", str(config), "--yes", "--no-wait")
     assert refused.returncode == 3, refused.stderr
