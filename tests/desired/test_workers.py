@@ -41,8 +41,8 @@ def test_a_worker_has_no_load_balancer_parts_and_no_port() -> None:
     want = desired()
     assert want[keys.task_definition("trainer")].props.port is None
     service = want[keys.ecs_service("trainer")].props
-    assert service["load_balancers"] == frozenset()
-    assert service["grace_period"] is None  # no load balancer health checks to wait for
+    assert service.load_balancers == frozenset()
+    assert service.grace_period is None  # no load balancer health checks to wait for
     assert keys.target_group("trainer") not in want
     assert keys.listener_rule("trainer") not in want
     assert want[keys.service_group("trainer")].props.ingress == frozenset()
