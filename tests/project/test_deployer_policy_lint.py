@@ -52,6 +52,22 @@ KEPT: dict[tuple[str, str], str] = {
         "a scalable target's ARN is an id AWS makes, not a name; the alarms target "
         "tracking manages for the caller are named TargetTracking-... by AWS"
     ),
+    ("RESOURCE_STAR", "CustomDomainReads"): (
+        "with load_balancer.domain: ecsdeploy finds its certificate among the region's by "
+        "its tags and its records among a zone's by their owner markers, so it reads them "
+        "all; a certificate's ARN is a random id and the zone is the user's"
+    ),
+    ("RESOURCE_STAR", "CertificatesTaggedForTheApp"): (
+        "scoped by the condition aws:RequestTag/ecsdeploy:app: a certificate has no ARN "
+        "before it is requested, and it is tagged in the request"
+    ),
+    ("RESOURCE_STAR", "DeleteOnlyTheAppsCertificates"): (
+        "scoped by the condition aws:ResourceTag/ecsdeploy:app: the ARN is a random id"
+    ),
+    ("RESOURCE_STAR", "DnsRecordsOfTheAppsDomain"): (
+        "scoped by the condition route53:ChangeResourceRecordSetsNormalizedRecordNames to "
+        "the app's domain; docs/ci.md says to put the zone's ARN in place of `*` as well"
+    ),
     # the deployer writes the access-log bucket's policy (it lets Elastic Load Balancing
     # write the logs) but may not read or write its objects itself; a policy it wrote could
     # grant that, and only on the app's own log bucket

@@ -45,12 +45,15 @@ def ctrl_c_after(n: int, states: tuple[State, ...] = (State.DONE,)) -> Callable[
 
 
 def leftovers() -> list[str]:
-    """Everything an `up` makes that still exists, tagged or not (defaults excluded)."""
+    """Everything an `up` makes that still exists, tagged or not (defaults excluded; so is
+    ECS's service-linked role, the account's own, which `up` makes when missing and `down`
+    leaves, as AWS does)."""
     ec2 = boto3.client("ec2", region_name="us-west-2")
     left = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
     left += [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if not s["DefaultForAz"]]
     left += [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]]
-    left += [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]]
+    roles = boto3.client("iam").list_roles()["Roles"]
+    left += [r["RoleName"] for r in roles if not r["Path"].startswith("/aws-service-role/")]
     elbv2 = boto3.client("elbv2", region_name="us-west-2")
     left += [lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
     left += [tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]]

@@ -163,7 +163,7 @@ def test_history_json_has_the_documented_shape(three: Path) -> None:
 
 def test_an_unchanged_up_is_no_release(three: Path) -> None:
     result = runner.invoke(cli.app, ["up", str(three), "--yes"])
-    assert result.exit_code == 0 and "No changes" in result.stderr
+    assert result.exit_code == 0 and "No changes" in result.stdout  # the plan
     assert len(history(three)) == 3
 
 
