@@ -136,7 +136,10 @@ def _counts() -> Counter[str]:
         ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
     )
     for role in boto3.client("iam", region_name=REGION).list_roles()["Roles"]:
-        counts[f"role {role['RoleName']}"] += 1
+        # ECS's service-linked role is the account's: up makes it when missing, down
+        # leaves it (as AWS does; it is not the app's)
+        if not role["Path"].startswith("/aws-service-role/"):
+            counts[f"role {role['RoleName']}"] += 1
     logs = boto3.client("logs", region_name=REGION)
     for group in logs.describe_log_groups()["logGroups"]:
         counts[f"log group {group['logGroupName']}"] += 1
