@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ecsdeploy.cli import seams
-from ecsdeploy.cli.commands.up import checked_duration, duration
+from ecsdeploy.cli.commands.up import RolloutTimeoutOpt, duration
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED
 from ecsdeploy.cli.shared import (
     AppOpt,
@@ -98,14 +98,7 @@ def rollback(
         bool,
         typer.Option("--wait/--no-wait", help="Wait for the services to roll out."),
     ] = True,
-    timeout: Annotated[
-        str,
-        typer.Option(
-            "--timeout",
-            help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=checked_duration,
-        ),
-    ] = "15m",
+    timeout: RolloutTimeoutOpt = "15m",
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,

@@ -67,6 +67,14 @@ def checked_duration(text: str) -> str:
     return text
 
 
+RolloutTimeoutOpt = Annotated[
+    str,
+    typer.Option(
+        "--timeout", help="Longest rollout wait, e.g. 15m, 900s, 1h.", callback=checked_duration
+    ),
+]
+
+
 def _main(output: Output) -> Console:
     """Where up's plan, outcomes and summary go: stdout, unless it carries JSON."""
     return out if output is Output.text else err
@@ -186,14 +194,7 @@ def up(
             help="Wait for changed services to roll out (new tasks running and healthy).",
         ),
     ] = True,
-    timeout: Annotated[
-        str,
-        typer.Option(
-            "--timeout",
-            help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=checked_duration,
-        ),
-    ] = "15m",
+    timeout: RolloutTimeoutOpt = "15m",
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,

@@ -3,12 +3,10 @@ them as ``up`` does; exit 0 when every service rolled out, 1 when one did not.""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from ecsdeploy.cli import seams
-from ecsdeploy.cli.commands.up import checked_duration, duration
+from ecsdeploy.cli.commands.up import RolloutTimeoutOpt, duration
 from ecsdeploy.cli.errors import EXIT_FAILED
 from ecsdeploy.cli.shared import (
     DEFAULT_CONFIG,
@@ -31,14 +29,7 @@ from ecsdeploy.output.console import err, out, print_json
 def wait(
     config: ConfigArg = DEFAULT_CONFIG,
     env: EnvOpt = None,
-    timeout: Annotated[
-        str,
-        typer.Option(
-            "--timeout",
-            help="Longest rollout wait, e.g. 15m, 900s, 1h.",
-            callback=checked_duration,
-        ),
-    ] = "15m",
+    timeout: RolloutTimeoutOpt = "15m",
     output: OutputOpt = Output.text,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
