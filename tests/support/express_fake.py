@@ -38,10 +38,10 @@ import copy
 import hashlib
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
@@ -119,7 +119,51 @@ class _Service:
     updated: float = 0.0
 
 
-class ExpressFake:
+class ModelChecked:
+    """Answers some operations of a botocore client from memory: each request is checked
+    against botocore's model of its operation (ParamValidationError, as botocore raises),
+    each response against the output shape, each error code against the errors the model
+    lists. A subclass names its answers in ``handlers`` and keeps ``calls``, ``requests``
+    and ``rejected``."""
+
+    params_key: ClassVar[str]  # where a checked request waits in botocore's call context
+    calls: Counter[str]
+    requests: list[tuple[str, dict[str, Any]]]
+    rejected: list[str]
+
+    def handlers(self) -> Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        raise NotImplementedError
+
+    def _check_request(self, params: dict[str, Any], model: Any, context: Any, **_: Any) -> None:
+        report = ParamValidator().validate(params, model.input_shape)
+        if report.has_errors():
+            self.rejected.append(f"{model.name}: {report.generate_report()}")
+            raise ParamValidationError(report=report.generate_report())
+        context[self.params_key] = copy.deepcopy(params)
+
+    def _answer(self, model: Any, context: Any, **_: Any) -> tuple[_Http, dict[str, Any]]:
+        op = model.name
+        params: dict[str, Any] = context[self.params_key]
+        self.calls[op] += 1
+        self.requests.append((op, params))
+        try:
+            body = self.handlers()[op](params)
+        except Fault as fault:
+            errors = {shape.name for shape in model.error_shapes}
+            assert fault.code in errors, (
+                f"{op} cannot answer {fault.code}; the model lists {errors}"
+            )
+            return _Http(400), {
+                "Error": {"Code": fault.code, "Message": fault.message},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+        check_output(model, body)
+        return _Http(200), {**body, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+class ExpressFake(ModelChecked):
+    params_key: ClassVar[str] = _CTX
+
     def __init__(
         self,
         region: str = "us-west-2",
@@ -170,38 +214,14 @@ class ExpressFake:
     def now(self) -> float:
         return self.clock() + self.offset
 
-    def _check_request(self, params: dict[str, Any], model: Any, context: Any, **_: Any) -> None:
-        report = ParamValidator().validate(params, model.input_shape)
-        if report.has_errors():
-            self.rejected.append(f"{model.name}: {report.generate_report()}")
-            raise ParamValidationError(report=report.generate_report())
-        context[_CTX] = copy.deepcopy(params)
-
-    def _answer(self, model: Any, context: Any, **_: Any) -> tuple[_Http, dict[str, Any]]:
-        op = model.name
-        params: dict[str, Any] = context[_CTX]
-        self.calls[op] += 1
-        self.requests.append((op, params))
-        handler = {
+    def handlers(self) -> Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
             "CreateExpressGatewayService": self._create,
             "DescribeExpressGatewayService": self._describe,
             "UpdateExpressGatewayService": self._update,
             "DeleteExpressGatewayService": self._delete,
             "DescribeServiceDeployments": self._describe_deployments,
-        }[op]
-        try:
-            body = handler(params)
-        except Fault as fault:
-            errors = {shape.name for shape in model.error_shapes}
-            assert fault.code in errors, (
-                f"{op} cannot answer {fault.code}; the model lists {errors}"
-            )
-            return _Http(400), {
-                "Error": {"Code": fault.code, "Message": fault.message},
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            }
-        check_output(model, body)
-        return _Http(200), {**body, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        }
 
     def _add_to_list(self, parsed: dict[str, Any], context: Any, **_: Any) -> None:
         if "Error" in parsed or parsed.get("nextToken") or not self.listed:

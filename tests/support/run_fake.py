@@ -44,15 +44,15 @@ import itertools
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
-from botocore.exceptions import ClientError, ParamValidationError
-from botocore.validate import ParamValidator
+from botocore.exceptions import ClientError
 
-from express_fake import FARGATE, Fault, _Http, check_output
+from express_fake import FARGATE, Fault, ModelChecked
 
 OPERATIONS = ("RunTask", "DescribeTasks", "StopTask")
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -60,7 +60,6 @@ PULL_ERROR = (
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to "
     "resolve ref {image}: not found"
 )
-_CTX = "run_fake_params"
 
 
 @dataclass
@@ -94,7 +93,9 @@ class _Task:
     user_stop_at: int | None = None
 
 
-class RunFake:
+class RunFake(ModelChecked):
+    params_key: ClassVar[str] = "run_fake_params"
+
     def __init__(self, region: str = "us-west-2") -> None:
         self.region = region
         self.scripts: list[Script] = []
@@ -115,34 +116,8 @@ class RunFake:
             events.register(f"before-call.ecs.{op}", self._answer)
         return self
 
-    def _check_request(self, params: dict[str, Any], model: Any, context: Any, **_: Any) -> None:
-        report = ParamValidator().validate(params, model.input_shape)
-        if report.has_errors():
-            self.rejected.append(f"{model.name}: {report.generate_report()}")
-            raise ParamValidationError(report=report.generate_report())
-        context[_CTX] = copy.deepcopy(params)
-
-    def _answer(self, model: Any, context: Any, **_: Any) -> tuple[_Http, dict[str, Any]]:
-        op = model.name
-        params: dict[str, Any] = context[_CTX]
-        self.calls[op] += 1
-        self.requests.append((op, params))
-        handler = {
-            "RunTask": self._run,
-            "DescribeTasks": self._describe,
-            "StopTask": self._stop,
-        }[op]
-        try:
-            body = handler(params)
-        except Fault as fault:
-            errors = {shape.name for shape in model.error_shapes}
-            assert fault.code in errors, f"{op} cannot answer {fault.code}; the model has {errors}"
-            return _Http(400), {
-                "Error": {"Code": fault.code, "Message": fault.message},
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            }
-        check_output(model, body)
-        return _Http(200), {**body, "ResponseMetadata": {"HTTPStatusCode": 200}}
+    def handlers(self) -> Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {"RunTask": self._run, "DescribeTasks": self._describe, "StopTask": self._stop}
 
     # --- operations ----------------------------------------------------------------------
     def _run(self, p: dict[str, Any]) -> dict[str, Any]:
