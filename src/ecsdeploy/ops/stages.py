@@ -99,14 +99,6 @@ class Stages:
         return cls(target, aws, ctx, handlers)
 
     # --- stages ------------------------------------------------------------------------
-    def zones(self) -> list[str]:
-        """The zones the subnets may use (resources.zones): available, running Fargate, and
-        offering the interface endpoints the spec lists."""
-        spec = self.target.spec
-        net = network_of(spec) if spec is not None else None
-        endpoints = [e for e in net.endpoints if e not in GATEWAY_ENDPOINTS] if net else []
-        return usable_zones(self.aws, endpoints)
-
     def images(self) -> dict[str, ImageRef]:
         """The image each classic service runs: as given, or the content-tagged build."""
         spec = self.target.spec
@@ -125,9 +117,10 @@ class Stages:
         if spec is None:
             return []
         net = network_of(spec)
-        zones = self.zones() if net is not None else []
+        endpoints = [e for e in net.endpoints if e not in GATEWAY_ENDPOINTS] if net else []
+        # the zones the subnets may use: available, running Fargate, offering the endpoints
+        zones = usable_zones(self.aws, endpoints) if net is not None else []
         if net is not None and len(zones) < net.azs:
-            endpoints = [e for e in net.endpoints if e not in GATEWAY_ENDPOINTS]
             offer = f" and offer {', '.join(endpoints)}" if endpoints else ""
             raise SpecError(
                 [

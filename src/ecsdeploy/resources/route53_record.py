@@ -161,10 +161,8 @@ class RecordHandler(Handler[RecordProps]):
         route53 = self.client("route53")
         zones = hosted_zones(route53, self.ctx.reads)
         if recorded <= {w.key for w in wants}:
-            wanted_zones = {
-                zone_of(w.props.as_mapping()["domain"], w.props.as_mapping()["zone"], zones)
-                for w in wants
-            }
+            wanted = [w.props.as_mapping() for w in wants]
+            wanted_zones = {zone_of(p["domain"], p["zone"], zones) for p in wanted}
             scan = [z for z in zones if z in wanted_zones]
         else:
             scan = list(zones)
