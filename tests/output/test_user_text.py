@@ -28,3 +28,12 @@ def test_spec_problems_print_as_written(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(spec)])
     assert result.exit_code == 2
     assert "'[bold]x[/]:secret:' is not an image reference" in result.stderr
+
+
+def test_a_bad_option_value_prints_as_written(tmp_path: Path) -> None:
+    """An option's value quoted in an error is the user's text too."""
+    spec = tmp_path / "ecsdeploy.yaml"
+    spec.write_text("app: shop\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n")
+    result = CliRunner().invoke(app, ["logs", str(spec), "web", "--since", "[bold]x[/]"])
+    assert result.exit_code == 2
+    assert "[bold]x[/]" in result.stderr

@@ -64,7 +64,7 @@ def exec_(
     try:
         config, service, command = split_arguments(words)
     except ValueError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
         target = service_target(config, service, env, region, profile)

@@ -58,7 +58,7 @@ def logs(
     except KeyboardInterrupt:
         return  # --follow ends with Ctrl-C
     except ValueError as exc:
-        err.print(f"error: --since: {exc}")
+        err.print(f"error: --since: {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except Exception as exc:
         fail(exc)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ecsdeploy.cli import seams
 from ecsdeploy.cli.commands.up import RolloutTimeoutOpt, duration
@@ -132,7 +133,7 @@ def rollback(
             )
         interrupted("rollback", "Nothing was changed.")
     except NoRollbackTarget as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT if exc.bad_input else EXIT_REFUSED) from None
     except Exception as exc:
         fail(exc)
