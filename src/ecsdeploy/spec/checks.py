@@ -28,6 +28,7 @@ from ecsdeploy.spec.limits import (
 )
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
+from ecsdeploy.spec.deploy_checks import check_deploy
 from ecsdeploy.spec.service_checks import check_service, check_thresholds
 
 
@@ -53,6 +54,7 @@ def check(spec: Spec) -> Found:
     for name, svc in spec.services.items():
         yield from check_service(spec, name, svc, routes)
     yield from _artifacts(spec)
+    yield from check_deploy(spec)
 
 
 def _artifacts(spec: Spec) -> Found:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ecsdeploy.spec.deploy import Deploy
+
 # Every model refuses unknown keys: a typo must not be silently ignored.
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -318,6 +320,11 @@ class Service(BaseModel):
     exec: bool = Field(
         False, description="Allow `ecsdeploy exec` (ECS Exec) into this service's tasks."
     )
+    deploy: Deploy | None = Field(
+        None,
+        description="How a new revision rolls out (strategy, bake time, pause...); keys "
+        "left out take the app-wide `deploy:`.",
+    )
 
     @property
     def desired_count(self) -> int:
@@ -406,3 +413,8 @@ class Spec(BaseModel):
         description="Files uploaded to S3 by content hash; use ${artifacts.NAME.uri} in env.",
     )
     services: dict[str, Service] = Field(description="The app's services, by name.")
+    deploy: Deploy | None = Field(
+        None,
+        description="The app-wide default of every service's `deploy:` (default: rolling, "
+        "circuit breaker with rollback).",
+    )
