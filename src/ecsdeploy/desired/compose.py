@@ -19,6 +19,7 @@ from ecsdeploy.desired.load_balancer import load_balancer_resources
 from ecsdeploy.desired.monitoring import build_alarms, build_dashboard
 from ecsdeploy.desired.network import network_resources
 from ecsdeploy.desired.services import classic_services, cluster, log_groups
+from ecsdeploy.desired.strategies import with_strategies
 from ecsdeploy.desired.uploads import artifact_resources, image_resources
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
@@ -70,4 +71,4 @@ def desired_resources(
         ecs_services.update({n: n for n in express})
         out += build_alarms(spec, owner, has_lb)
         out += build_dashboard(spec, owner, list(routed(spec)) if has_lb else [], ecs_services)
-    return out
+    return with_strategies(spec, owner, out)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources import keys
+from ecsdeploy.resources import ecs_strategy, keys
 from ecsdeploy.resources.base import (
     OPTIONAL,
     Change,
@@ -61,6 +61,17 @@ class ServiceProps(Props):
     max_percent: int
     exec: bool  # ECS Exec
     desired_count: int | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    # the deployment strategy (resources.ecs_strategy); all absent: rolling, as without one
+    strategy: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # ECS's name
+    bake_minutes: int | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    # canary: (percent first, minutes before the rest); linear: (percent a step, minutes)
+    steps: tuple[float, int] | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    pause_at: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # PAUSE hook
+    alarms: frozenset[str] | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    # (alternate target group, production rule, test rule or None, role ECS assumes)
+    traffic: tuple[str | Ref, str | Ref, str | Ref | None, str | Ref] | None = dataclasses.field(
+        default=None, metadata=OPTIONAL
+    )
 
 
 class ServiceHandler(Handler[ServiceProps]):
@@ -85,6 +96,8 @@ class ServiceHandler(Handler[ServiceProps]):
         ]
         lines.append(("runs", value(props.task_definition, names)))
         lines.append(("subnets", value(props.subnets, names)))
+        if props.strategy is not None:
+            lines.append(("deploys", ecs_strategy.summary(props)))
         for target_group, container, port in sorted(props.load_balancers or (), key=str):
             lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
         return lines
@@ -147,6 +160,7 @@ class ServiceHandler(Handler[ServiceProps]):
             props["circuit_breaker"] = bool(breaker.get("enable") and breaker.get("rollback"))
             props["min_healthy"] = deployment.get("minimumHealthyPercent")
             props["max_percent"] = deployment.get("maximumPercent")
+        props.update(ecs_strategy.observed(svc))
         return Observed(
             kind=self.kind,
             key=key,
@@ -195,10 +209,12 @@ class ServiceHandler(Handler[ServiceProps]):
     def diff(self, want: ServiceProps, have: Observed) -> list[Change]:
         changes = super().diff(want, have)
         optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
-        return [c for c in changes if c.field not in optional - set(have.props)]
+        optional |= set(ecs_strategy.FIELDS)
+        changes = [c for c in changes if c.field not in optional - set(have.props)]
+        return changes + ecs_strategy.cleared(want.as_mapping(), have.props)
 
     @staticmethod
-    def _args(props: ServiceProps) -> dict[str, Any]:
+    def _args(props: ServiceProps, clearing: bool = False) -> dict[str, Any]:
         args: dict[str, Any] = {
             "taskDefinition": props.task_definition,
             "networkConfiguration": {
@@ -215,6 +231,7 @@ class ServiceHandler(Handler[ServiceProps]):
                 },
                 "minimumHealthyPercent": props.min_healthy,
                 "maximumPercent": props.max_percent,
+                **ecs_strategy.deployment_args(props, clearing),
             },
             "enableExecuteCommand": bool(props.exec),
         }
@@ -225,6 +242,9 @@ class ServiceHandler(Handler[ServiceProps]):
                 {"targetGroupArn": tg, "containerName": name, "containerPort": port}
                 for tg, name, port in sorted(props.load_balancers)
             ]
+            traffic = ecs_strategy.advanced(props.traffic)
+            if traffic is not None:  # one load balancer: the service's target group
+                args["loadBalancers"][0]["advancedConfiguration"] = traffic
             args["healthCheckGracePeriodSeconds"] = props.grace_period
         return args
 
@@ -272,7 +292,7 @@ class ServiceHandler(Handler[ServiceProps]):
         self, want: Desired, props: ServiceProps, have: Observed, changes: list[Change]
     ) -> Observed:
         fields = {c.field for c in changes}
-        wanted = self._args(props)
+        wanted = self._args(props, clearing=bool(fields & set(ecs_strategy.FIELDS)))
         args: dict[str, Any] = {"cluster": props.cluster, "service": have.name}
         mapping = {
             "task_definition": ["taskDefinition"],
@@ -286,6 +306,8 @@ class ServiceHandler(Handler[ServiceProps]):
             "min_healthy": ["deploymentConfiguration"],
             "max_percent": ["deploymentConfiguration"],
             "exec": ["enableExecuteCommand"],
+            **{name: ["deploymentConfiguration"] for name in ecs_strategy.FIELDS},
+            "traffic": ["loadBalancers"],
         }
         for field in fields:
             for arg in mapping.get(field, []):

@@ -65,6 +65,9 @@ INFRASTRUCTURE_ROLE = "role/infrastructure"
 """The role Express Mode uses to manage its load balancer and scaling."""
 ARTIFACTS_BUCKET = "bucket/artifacts"
 """The bucket ecsdeploy creates for the artifacts (kept by ``down`` unless purged)."""
+TRAFFIC_ROLE = "role/traffic"
+"""The role ECS assumes to move load-balancer traffic in canary, linear and blue/green
+deployments."""
 
 
 def task_role(service: str) -> str:
@@ -126,6 +129,17 @@ def target_group(service: str) -> str:
 def listener_rule(service: str) -> str:
     """The listener rule forwarding a service's route to its target group."""
     return f"rule/{service}"
+
+
+def alternate_target_group(service: str) -> str:
+    """The second target group of a service ECS shifts traffic for (canary, linear,
+    blue/green): the new revision registers in whichever of the two is idle."""
+    return f"tg-alt/{service}"
+
+
+def test_rule(service: str) -> str:
+    """The listener rule of a paused deployment's test traffic to a service."""
+    return f"rule-test/{service}"
 
 
 def waf_association(load_balancer: str) -> str:
@@ -228,6 +242,7 @@ CONSTANTS: dict[str, str] = {
     "EXECUTION_ROLE": EXECUTION_ROLE,
     "INFRASTRUCTURE_ROLE": INFRASTRUCTURE_ROLE,
     "ARTIFACTS_BUCKET": ARTIFACTS_BUCKET,
+    "TRAFFIC_ROLE": TRAFFIC_ROLE,
     "LOAD_BALANCER": LOAD_BALANCER,
     "WEB_ACL": WEB_ACL,
     "LOG_BUCKET": LOG_BUCKET,
@@ -255,6 +270,8 @@ SHAPES: dict[str, tuple[Callable[..., str], str]] = {
     "target_group": (target_group, rf"tg/{_PART}"),
     "listener_rule": (listener_rule, rf"rule/{_PART}"),
     "waf_association": (waf_association, r"waf/(.+)"),
+    "alternate_target_group": (alternate_target_group, rf"tg-alt/{_PART}"),
+    "test_rule": (test_rule, rf"rule-test/{_PART}"),
     "task_definition": (task_definition, rf"taskdef/{_PART}"),
     "ecs_service": (ecs_service, rf"service/{_PART}"),
     "express_service": (express_service, rf"express/{_PART}"),

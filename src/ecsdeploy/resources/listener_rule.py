@@ -4,16 +4,24 @@ default action.
 
 Rules have no name: they are found through the listeners this app owns, one DescribeRules
 per listener, and owned by their tags like everything else.
+
+The rule of a service ECS shifts traffic for (canary, linear, blue/green) forwards to two
+target groups, the service's and its ``alternate``, and ECS moves the weights between them
+during each deployment (ECS developer guide, deployment-type-blue-green: "the production
+listener rule ... forwards to both target groups"). The plan compares the pair, never the
+weights, and an update of such a rule for another reason keeps the weights it finds.
+A paused deployment's test rule also matches a query string (``query``, "key=value").
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import NotFound
-from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, owned_key
+from ecsdeploy.resources.base import OPTIONAL, Change, Desired, Observed, Props, Ref, owned_key
 from ecsdeploy.resources.describe import Line, Names, value
 from ecsdeploy.resources.listener import action_props, forward, owned_listeners
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, once_active
@@ -34,7 +42,43 @@ def conditions(props: ListenerRuleProps) -> list[dict[str, Any]]:
         values = sorted(chosen[prop])
         if values:
             out.append({"Field": field, config: {"Values": values}})
+    if props.query:
+        key, _, val = props.query.partition("=")
+        out.append(
+            {"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": key, "Value": val}]}}
+        )
     return out
+
+
+def _query(aws: Sequence[Mapping[str, Any]]) -> str | None:
+    for condition in aws:
+        if condition.get("Field") == "query-string":
+            for pair in condition.get("QueryStringConfig", {}).get("Values", []):
+                return f"{pair.get('Key', '')}={pair.get('Value', '')}"
+    return None
+
+
+def _forwards(actions: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """The target groups a rule's forward action names, with their weights."""
+    for action in actions:
+        if action.get("Type") != "forward":
+            continue
+        groups = action.get("ForwardConfig", {}).get("TargetGroups") or []
+        if groups:
+            return [(str(g["TargetGroupArn"]), int(g.get("Weight", 1))) for g in groups]
+        if action.get("TargetGroupArn"):
+            return [(str(action["TargetGroupArn"]), 1)]
+    return []
+
+
+def weighted(groups: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """A forward action to several target groups at these weights."""
+    return {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in groups]
+        },
+    }
 
 
 def _condition_props(aws: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
@@ -60,6 +104,9 @@ class ListenerRuleProps(Props):
     paths: frozenset[str]  # path patterns (both conditions must match when both are set)
     hosts: frozenset[str]  # host headers
     target_group: str | Ref  # its ARN: where it forwards
+    # the second group ECS shifts traffic to (canary, linear, blue/green)
+    alternate: str | Ref | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    query: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # "key=value"
 
 
 class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
@@ -74,9 +121,13 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
     def describe(cls, props: ListenerRuleProps, names: Names) -> list[Line]:
         match = [f"path {x}" for x in sorted(props.paths or ())]
         match += [f"host {x}" for x in sorted(props.hosts or ())]
+        match += [f"query {props.query}"] if props.query else []
+        then = f"forward to {value(props.target_group, names)}"
+        if props.alternate is not None:
+            then += f" and {value(props.alternate, names)} (weights set by ECS)"
         return [
             ("when", " and ".join(match) or "always"),
-            ("then", f"forward to {value(props.target_group, names)}"),
+            ("then", then),
             ("priority", str(props.priority)),
         ]
 
@@ -105,6 +156,10 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
     ) -> Observed:
         arn = rule["RuleArn"]
         action = action_props(rule.get("Actions", []))
+        groups = _forwards(rule.get("Actions", []))
+        pair: dict[str, Any] = {}
+        if len(groups) == 2:
+            pair = {"target_group": groups[0][0], "alternate": groups[1][0]}
         return Observed(
             kind=self.kind,
             key=key,
@@ -115,8 +170,10 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
                 "priority": int(rule["Priority"]),  # a string in AWS's answer
                 **_condition_props(rule.get("Conditions", [])),
                 "target_group": action.get("target_group"),
+                "query": _query(rule.get("Conditions", [])),
+                **pair,
             },
-            attrs={"arn": arn},
+            attrs={"arn": arn, "weights": groups},
             tags=tags,
         )
 
@@ -138,7 +195,7 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
                 ListenerArn=props.listener,
                 Priority=int(props.priority),
                 Conditions=conditions(props),
-                Actions=[forward(str(props.target_group))],
+                Actions=[_action(props)],
                 Tags=dict_to_tags(tags),
             )["Rules"][0],
         )
@@ -155,16 +212,37 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
             elbv2.set_rule_priorities(
                 RulePriorities=[{"RuleArn": have.id, "Priority": int(props.priority)}]
             )
-        if fields & {"paths", "hosts", "target_group"}:
-            elbv2.modify_rule(
-                RuleArn=have.id,
-                Conditions=conditions(props),
-                Actions=[forward(str(props.target_group))],
-            )
+        if fields & {"paths", "hosts", "target_group", "alternate", "query"}:
+            action = _action(props)
+            kept = [(str(a), int(w)) for a, w in have.attrs.get("weights") or []]
+            pair = {str(props.target_group), str(props.alternate)}
+            if props.alternate is not None and {a for a, _ in kept} == pair:
+                action = weighted(kept)  # the weights are ECS's: left as they are
+            elbv2.modify_rule(RuleArn=have.id, Conditions=conditions(props), Actions=[action])
         for change in changes:
             if change.field not in self.replace_on:
                 have.props[change.field] = change.after
         return have
 
+    def diff(self, want: ListenerRuleProps, have: Observed) -> list[Change]:
+        changes = super().diff(want, have)
+        found = have.props.get("alternate")
+        if want.alternate is not None:
+            pair = {want.target_group, want.alternate}
+            if {have.props.get("target_group"), found} == pair:  # in either order: ECS's
+                changes = [c for c in changes if c.field not in ("target_group", "alternate")]
+        elif found is not None:  # no longer shifting traffic: one group again
+            changes.append(Change("alternate", found, None))
+        if want.query is None and have.props.get("query") is not None:
+            changes.append(Change("query", have.props["query"], None))
+        return changes
+
     def delete(self, have: Observed) -> None:
         self.client("elbv2").delete_rule(RuleArn=have.id)
+
+
+def _action(props: ListenerRuleProps) -> dict[str, Any]:
+    """A new rule's action: its group, or both groups with all traffic on the first."""
+    if props.alternate is None:
+        return forward(str(props.target_group))
+    return weighted([(str(props.target_group), 100), (str(props.alternate), 0)])

@@ -13,6 +13,7 @@ import difflib
 import ipaddress
 
 from ecsdeploy.aws.regions import REGION_RE
+from ecsdeploy.spec.deploy_checks import check_deploy
 from ecsdeploy.spec.domain_checks import check_domain
 from ecsdeploy.spec.limits import (
     BUCKET_RE,
@@ -28,7 +29,6 @@ from ecsdeploy.spec.limits import (
 )
 from ecsdeploy.spec.models import Network, Service, Spec
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
-from ecsdeploy.spec.deploy_checks import check_deploy
 from ecsdeploy.spec.service_checks import check_service, check_thresholds
 
 

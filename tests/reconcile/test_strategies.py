@@ -1,0 +1,142 @@
+"""Deployment strategies from the spec (canary, linear, blue/green, pause, alarm rollback)
+against moto plus the deployment fake (tests/support/deploy_fake.py), which checks every
+request against botocore's ECS model and refuses what AWS refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from ecsdeploy.plan.model import Action
+
+from conftest import Harness, spec_text
+from deploy_fake import DeployFake, install_on_every_deployment
+
+REGION = "us-west-2"
+BLUE_GREEN = "deploy:\n  strategy: blue_green\n  pause_before_traffic: true\n"
+
+
+@pytest.fixture
+def fake(aws: None, monkeypatch: pytest.MonkeyPatch) -> DeployFake:
+    return install_on_every_deployment(monkeypatch, DeployFake(REGION))
+
+
+def _request(fake: DeployFake, op: str, service: str) -> dict[str, Any]:
+    found = [
+        p
+        for o, p in fake.requests
+        if o == op and service in (p.get("serviceName"), p.get("service"))
+    ]
+    assert found, f"no {op} of {service}"
+    return found[-1]
+
+
+def _rules() -> dict[str, dict[str, Any]]:
+    """The load balancer's rules by priority, with the groups each forwards to."""
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    out = {}
+    for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
+        for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])[
+            "Listeners"
+        ]:
+            for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+                out[rule["Priority"]] = rule
+    return out
+
+
+def _groups(rule: dict[str, Any]) -> dict[str, int]:
+    action = rule["Actions"][0]
+    groups = action.get("ForwardConfig", {}).get("TargetGroups") or [
+        {"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}
+    ]
+    return {g["TargetGroupArn"].split("/")[-2]: g.get("Weight", 1) for g in groups}
+
+
+def test_blue_green_with_pause_creates_what_ecs_needs(harness: Harness, fake: DeployFake) -> None:
+    text = spec_text() + BLUE_GREEN
+    harness.up(text)
+    assert fake.rejected == []
+
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    groups = {g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]}
+    assert groups == {"mlapp-dev-api", "mlapp-dev-api-alt", "mlapp-dev-ui", "mlapp-dev-ui-alt"}
+    rules = _rules()
+    # the default service's production rule is a catch-all rule (ECS moves a rule's weights)
+    assert _groups(rules["50000"]) == {"mlapp-dev-ui": 100, "mlapp-dev-ui-alt": 0}
+    test_rules = [r for p, r in rules.items() if p != "default" and int(p) < 100]
+    assert len(test_rules) == 2
+    for rule in test_rules:
+        fields = {c["Field"] for c in rule["Conditions"]}
+        assert "query-string" in fields
+
+    iam = boto3.client("iam", region_name=REGION)
+    attached = iam.list_attached_role_policies(RoleName="mlapp-dev-traffic")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == [
+        "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+    ]
+    trust = iam.get_role(RoleName="mlapp-dev-traffic")["Role"]["AssumeRolePolicyDocument"]
+    assert "ecs.amazonaws.com" in str(trust)
+
+    create = _request(fake, "CreateService", "api")
+    config = create["deploymentConfiguration"]
+    assert config["strategy"] == "BLUE_GREEN"
+    assert config["bakeTimeInMinutes"] == 10
+    assert config["lifecycleHooks"] == [
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+    ]
+    assert config["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    # the service's own latency alarm and the load balancer's 5xx rate, handed to ECS
+    assert config["alarms"] == {
+        "alarmNames": ["mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"],
+        "enable": True,
+        "rollback": True,
+    }
+    advanced = create["loadBalancers"][0]["advancedConfiguration"]
+    assert set(advanced) == {
+        "alternateTargetGroupArn",
+        "productionListenerRule",
+        "testListenerRule",
+        "roleArn",
+    }
+    assert advanced["roleArn"].endswith("/mlapp-dev-traffic")
+    harness.assert_up_changes_nothing(text)
+
+
+def test_re_up_leaves_the_weights_ecs_moved(harness: Harness, fake: DeployFake) -> None:
+    text = spec_text() + "deploy:\n  strategy: canary\n  canary_percent: 20\n"
+    harness.up(text)
+    harness.up(text.replace("api:v1", "api:v2"))
+    fake.advance(12)  # the canary, then the rest: production on the other group
+    dep = fake.deployment_of("api")
+    assert dep is not None and dep.status == "SUCCESSFUL"
+    weights = [w for _, w in fake.shifts]
+    assert [sorted(x for _, x in w) for w in weights] == [[20, 80], [0, 100]]
+    api_rule = next(r for r in _rules().values() if "mlapp-dev-api-alt" in _groups(r))
+    assert _groups(api_rule) == {"mlapp-dev-api": 0, "mlapp-dev-api-alt": 100}
+    harness.assert_up_changes_nothing(text.replace("api:v1", "api:v2"))
+
+
+def test_switching_back_to_rolling_keeps_the_service(harness: Harness, fake: DeployFake) -> None:
+    text = spec_text() + BLUE_GREEN
+    harness.up(text)
+    dep: Any = harness.deployment(spec_text())
+    plan = dep.plan_up()
+    actions = {s.key: s.action for s in plan.changes}
+    assert actions["service/api"] is Action.UPDATE
+    assert actions["tg-alt/api"] is Action.DELETE
+    assert actions["rule-test/api"] is Action.DELETE
+    assert actions["rule/ui"] is Action.DELETE  # the listener's default action serves ui again
+    assert actions["role/traffic"] is Action.DELETE
+    result = dep.apply(plan)
+    assert result.ok, [(s.key, str(e)) for s, e in result.failed]
+    update = _request(fake, "UpdateService", "api")
+    assert update["deploymentConfiguration"]["strategy"] == "ROLLING"
+    assert update["deploymentConfiguration"]["lifecycleHooks"] == []
+    assert "advancedConfiguration" not in update["loadBalancers"][0]
+    assert fake.rejected == []
+    harness.assert_up_changes_nothing(spec_text())
+    # and to blue/green again
+    harness.up(text)
+    harness.assert_up_changes_nothing(text)
