@@ -85,7 +85,7 @@ def with_strategies(spec: Spec, owner: Owner, desired: list[Desired]) -> list[De
     return out
 
 
-def test_url(spec: Spec, name: str) -> Joined | str:
+def preview_url(spec: Spec, name: str) -> Joined | str:
     """Where a paused deployment's new revision answers (the test rule's query string)."""
     url = service_url(spec, name)
     query = f"/?{TEST_QUERY[0]}={TEST_QUERY[1]}"

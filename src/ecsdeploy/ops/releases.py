@@ -20,6 +20,7 @@ from ecsdeploy.reconcile.executor import Result
 from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, Outcome
 from ecsdeploy.resources import keys, release_images, releases
 from ecsdeploy.resources.releases import Release, ServiceRelease
+from ecsdeploy.resources.service_deployments import PAUSED_NOTE
 from ecsdeploy.spec.models import Spec
 
 
@@ -68,6 +69,9 @@ def outcome_of(
     each: dict[str, str] = {name: releases.NOT_WAITED for name in not_waited}
     reasons = []
     for o in outcomes:
+        if o.ok and o.note.startswith(PAUSED_NOTE):
+            each[o.service] = releases.PAUSED
+            continue
         if o.ok:
             each[o.service] = releases.ROLLED_OUT
             continue
@@ -83,6 +87,8 @@ def outcome_of(
         return (releases.ROLLED_BACK if rolled_back else releases.FAILED), "; ".join(reasons), each
     if not_waited:
         return releases.NOT_WAITED, "", each
+    if releases.PAUSED in each.values():
+        return releases.PAUSED, "", each
     return releases.ROLLED_OUT, "", each
 
 

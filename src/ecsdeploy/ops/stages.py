@@ -302,6 +302,10 @@ class Stages:
             if service is None or task is None:
                 continue
             target_group = result.resources.get(keys.target_group(name))
+            if service.props.get("traffic"):
+                # ECS shifts traffic between two groups and checks the new revision's
+                # health itself: its COMPLETED is the rollout's end
+                target_group = None
             desired = service.props.get("desired_count")
             watches.append(
                 Watch(
@@ -341,6 +345,8 @@ class Stages:
 
     def _watch_of(self, have: Observed, observed: dict[str, Observed]) -> Watch:
         target_group = observed.get(keys.target_group(have.name))
+        if have.props.get("traffic"):  # ECS shifts traffic itself (see rollout_watches)
+            target_group = None
         desired = have.attrs.get("desired", have.props.get("desired_count"))
         return Watch(
             cluster=cluster_name(self.target.owner),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ecsdeploy.images.refs import ImageRef
-from ecsdeploy.ops import releases
+from ecsdeploy.ops import paused, releases
 from ecsdeploy.ops.plan import cost_after, cost_now
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
@@ -171,7 +171,15 @@ def up(
     run.urls = app_urls(run.result.resources)
     # and the services left unchanged whose earlier rollout is not done
     unsettled = stages.unsettled_watches(run.plan, skip=[w.service for w in watches])
-    _wait(stages, run, options, view, watches + unsettled, rollout_source)
+    # a deployment that pauses before production traffic is done, for now, once it waits
+    pausing = paused.pausing(watches, run.result.resources) if options.wait else []
+    rest = [w for w in watches + unsettled if w not in pausing]
+    _wait(stages, run, options, view, rest, rollout_source)
+    if pausing:
+        names = [w.service for w in pausing]
+        urls = paused.preview_urls(stages, names, run.result.resources)
+        with run.phases.measure("rollout"), view.phase("rollout"):
+            run.outcomes += paused.wait_paused(stages, pausing, urls, options.timeout)
     if watches:  # this run changed what a service runs: a release, once its outcome is known
         _record(stages, run)
     return run

@@ -13,7 +13,7 @@ from rich.table import Table
 from ecsdeploy.resources.releases import Release
 from ecsdeploy.spec.naming import Owner
 
-COLOURS = {"rolled out": "green", "not waited": "yellow"}
+COLOURS = {"rolled out": "green", "not waited": "yellow", "paused": "yellow"}
 
 
 def revision(arn: str) -> str:

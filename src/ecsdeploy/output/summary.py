@@ -14,6 +14,7 @@ from rich.markup import escape
 from ecsdeploy.plan.model import Plan
 from ecsdeploy.reconcile.report import Phases, StepRecord
 from ecsdeploy.reconcile.rollout import Outcome
+from ecsdeploy.resources.service_deployments import PAUSED_NOTE
 
 _PAST = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
 
@@ -56,7 +57,9 @@ def show_summary(
         console.print(f"  [yellow]not done:[/] {text}")
     for outcome in outcomes:
         result = "rolled out" if outcome.ok else f"[red]failed[/]: {escape(outcome.reason)}"
-        if outcome.ok and outcome.note:
+        if outcome.ok and outcome.note.startswith(PAUSED_NOTE):
+            result = escape(outcome.note)
+        elif outcome.ok and outcome.note:
             result += f", {escape(outcome.note)}"
         console.print(f"  rollout: {escape(outcome.service)} {result} ({outcome.elapsed:.0f}s)")
     console.print(f"  time: {_phases_text(phases)}")

@@ -48,6 +48,7 @@ FAILED = "failed"
 ROLLED_BACK = "rolled back"  # by ECS (the circuit breaker): the previous revision runs
 NOT_WAITED = "not waited"  # `up --no-wait`: ECS goes on rolling out
 UNCHANGED = "unchanged"  # a service the release did not change (per service only)
+PAUSED = "paused"  # waits before production traffic: `promote` or `abort` settles it
 
 
 @dataclass(frozen=True)
@@ -194,3 +195,16 @@ def delete(aws: Aws, owner: Owner, releases: Sequence[Release]) -> None:
 
 def find(releases: Sequence[Release], number: int) -> Release | None:
     return next((r for r in releases if r.number == number), None)
+
+
+def settle(aws: Aws, owner: Owner, release: Release) -> None:
+    """Write the outcome of a release recorded as paused, once `promote` or `abort` knows
+    it: the same record, overwritten whole (one PutParameter)."""
+    value = release.encode()
+    aws.client("ssm").put_parameter(
+        Name=parameter_name(owner, release.number),
+        Value=value,
+        Type="String",
+        Tier="Standard" if len(value.encode()) <= STANDARD_SIZE else "Intelligent-Tiering",
+        Overwrite=True,
+    )

@@ -1,0 +1,86 @@
+"""ECS service deployments: the newest deployment of a service, whether it waits at a
+PAUSE lifecycle hook, and the calls that continue it or roll it back.
+
+ECS developer guide: deployment-lifecycle-hooks (a PAUSE hook waits for
+ContinueServiceDeployment; DescribeServiceDeployments' ``lifecycleHookDetails`` gives the
+hook's id), continue-service-deployment, stop-service-deployment (StopServiceDeployment
+with ROLLBACK).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ecsdeploy.aws.clients import Aws
+
+DONE = "SUCCESSFUL"
+ROLLED_BACK = ("ROLLBACK_SUCCESSFUL", "STOPPED")
+FAILED = ("ROLLBACK_FAILED",)
+# what a rollout outcome notes of a deployment waiting at its pause
+PAUSED_NOTE = "paused before production traffic"
+
+
+@dataclass(frozen=True)
+class ServiceDeployment:
+    """One service deployment as ECS describes it."""
+
+    arn: str
+    status: str
+    stage: str  # lifecycleStage ("" before the first)
+    hook: str | None  # the id of a PAUSE hook waiting for an action
+    reason: str
+
+    @property
+    def paused(self) -> bool:
+        return self.hook is not None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == DONE or self.status in ROLLED_BACK or self.status in FAILED
+
+
+def newest(aws: Aws, cluster: str, service: str) -> ServiceDeployment | None:
+    """The service's newest deployment (one List and one Describe), None without one."""
+    ecs = aws.client("ecs")
+    briefs = ecs.list_service_deployments(cluster=cluster, service=service, maxResults=1)
+    found = briefs.get("serviceDeployments") or []
+    if not found:
+        return None
+    arn = str(found[0]["serviceDeploymentArn"])
+    described = ecs.describe_service_deployments(serviceDeploymentArns=[arn])
+    deployments: list[dict[str, Any]] = described.get("serviceDeployments") or []
+    return _of(deployments[0]) if deployments else None
+
+
+def _of(dep: dict[str, Any]) -> ServiceDeployment:
+    hook = next(
+        (
+            str(h["hookId"])
+            for h in dep.get("lifecycleHookDetails") or []
+            if h.get("targetType") == "PAUSE" and h.get("status") == "AWAITING_ACTION"
+        ),
+        None,
+    )
+    return ServiceDeployment(
+        arn=str(dep["serviceDeploymentArn"]),
+        status=str(dep.get("status", "")),
+        stage=str(dep.get("lifecycleStage", "")),
+        hook=hook,
+        reason=str(dep.get("statusReason", "")),
+    )
+
+
+def resume(aws: Aws, deployment: ServiceDeployment) -> None:
+    """Continue a deployment waiting at its PAUSE hook."""
+    assert deployment.hook is not None
+    aws.client("ecs").continue_service_deployment(
+        serviceDeploymentArn=deployment.arn, hookId=deployment.hook, action="CONTINUE"
+    )
+
+
+def roll_back(aws: Aws, deployment: ServiceDeployment) -> None:
+    """Roll a deployment in progress back to the previous revision."""
+    aws.client("ecs").stop_service_deployment(
+        serviceDeploymentArn=deployment.arn, stopType="ROLLBACK"
+    )

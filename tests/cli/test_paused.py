@@ -1,0 +1,92 @@
+"""A release paused before production traffic, through the CLI: `up` stops once the new
+revision has the test traffic (prints where to test it, records the release as paused,
+exits 0); `promote` continues it, `abort` rolls it back; both settle the ledger. On moto
+plus the deployment fake (tests/support/deploy_fake.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ecsdeploy.aws.recorder import CallRecorder
+from ecsdeploy.cli import app as cli
+from ecsdeploy.cli import seams
+
+from conftest import spec_text
+from deploy_fake import DeployFake, install_on_every_deployment
+
+runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("no_preflight")
+PAUSE = "deploy:\n  strategy: blue_green\n  bake_minutes: 5\n  pause_before_traffic: true\n"
+
+
+@pytest.fixture
+def fake(aws: None, monkeypatch: pytest.MonkeyPatch) -> DeployFake:
+    recorder = CallRecorder()
+    monkeypatch.setattr(seams, "recorder", lambda: recorder)
+    return install_on_every_deployment(monkeypatch, DeployFake())
+
+
+def version(tmp_path: Path, n: int) -> Path:
+    path = tmp_path / "ecsdeploy.yaml"
+    path.write_text(spec_text().replace("api:v1", f"api:v{n}") + PAUSE)
+    return path
+
+
+def history(spec: Path) -> list[dict[str, Any]]:
+    result = runner.invoke(cli.app, ["history", str(spec), "--output", "json"])
+    assert result.exit_code == 0, result.stderr
+    found: list[dict[str, Any]] = json.loads(result.stdout)["releases"]
+    return found
+
+
+def test_up_pauses_and_promote_continues(fake: DeployFake, tmp_path: Path) -> None:
+    first = runner.invoke(cli.app, ["up", str(version(tmp_path, 1)), "--yes"])
+    assert first.exit_code == 0, first.stderr
+    spec = version(tmp_path, 2)
+    result = runner.invoke(cli.app, ["up", str(spec), "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert "paused before production traffic; test it at http://" in result.stdout
+    assert "/api/?ecsdeploy-test=1" in result.stdout
+    dep = fake.deployment_of("api")
+    assert dep is not None and dep.hook is not None
+    assert dep.status == "IN_PROGRESS"
+    assert history(spec)[0]["outcome"] == "paused"
+
+    result = runner.invoke(cli.app, ["promote", str(spec)])
+    assert result.exit_code == 0, result.stderr
+    assert dep.status == "SUCCESSFUL"
+    continued = [p for op, p in fake.requests if op == "ContinueServiceDeployment"]
+    assert continued == [
+        {"serviceDeploymentArn": dep.arn, "hookId": continued[0]["hookId"], "action": "CONTINUE"}
+    ]
+    assert history(spec)[0]["outcome"] == "rolled out"
+    assert fake.rejected == []
+    # nothing left to promote
+    again = runner.invoke(cli.app, ["promote", str(spec)])
+    assert again.exit_code == 3, again.stderr
+    assert "waits before production traffic" in again.stderr
+
+
+def test_abort_rolls_the_paused_release_back(fake: DeployFake, tmp_path: Path) -> None:
+    assert runner.invoke(cli.app, ["up", str(version(tmp_path, 1)), "--yes"]).exit_code == 0
+    spec = version(tmp_path, 2)
+    assert runner.invoke(cli.app, ["up", str(spec), "--yes"]).exit_code == 0
+    dep = fake.deployment_of("api")
+    assert dep is not None and dep.hook is not None
+
+    result = runner.invoke(cli.app, ["abort", str(spec), "--output", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert dep.status == "ROLLBACK_SUCCESSFUL"
+    stops = [p for op, p in fake.requests if op == "StopServiceDeployment"]
+    assert stops == [{"serviceDeploymentArn": dep.arn, "stopType": "ROLLBACK"}]
+    report = json.loads(result.stdout)
+    assert report["action"] == "abort" and report["services"] == ["api"]
+    assert report["release"]["outcome"] == "rolled back"
+    latest = history(spec)[0]
+    assert latest["outcome"] == "rolled back"
+    assert latest["reason"] == "aborted before production traffic"
