@@ -444,3 +444,32 @@ def test_run_a_task(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert {a: why for a, why in wanted.items() if not allows(POLICY, a)} == {}
     statement = next(s for s in POLICY["Statement"] if "ecs:RunTask" in s["Action"])
     assert statement["Condition"]["ArnLike"]["ecs:cluster"] == "arn:aws:ecs:*:*:cluster/mlapp-*"
+
+
+def test_blue_green_pause_promote_and_abort(
+    rec: ParamRecorder, pushes: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deploy_fake import DeployFake
+    from deploy_fake import install_on_every_deployment as install_deploy_fake
+
+    install_deploy_fake(monkeypatch, DeployFake(REGION))
+    put_secret_parameter()
+    config = tmp_path / "blue-green.yaml"
+
+    def version(n: int) -> str:
+        config.write_text(
+            f"extends: {CONFIGS / 'example.yaml'}\n"
+            "deploy:\n  strategy: blue_green\n  pause_before_traffic: true\n"
+            f"services:\n  api:\n    env:\n      RELEASE: '{n}'\n"
+        )
+        return str(config)
+
+    run("up", version(1), "--yes")
+    assert "paused before production traffic" in run("up", version(2), "--yes")
+    run("promote", str(config))
+    assert "paused before production traffic" in run("up", version(3), "--yes")
+    run("abort", str(config))
+    run("down", str(config), "--yes")
+    ops = {op for _, op, _ in rec.requests}
+    assert {"ContinueServiceDeployment", "StopServiceDeployment"} <= ops
+    assert_policy_allows(rec, pushed=True)
