@@ -1,5 +1,6 @@
-"""examples/github-actions/deployer-policy.json and deployer-policy-observability.json,
-attached together, allow every AWS call the CLI makes; each fits a managed policy.
+"""examples/github-actions/deployer-policy.json and deployer-policy-observability.json (and
+deployer-policy-strategies.json, for deploy strategies), attached together, allow every AWS
+call the CLI makes; each fits a managed policy.
 
 Each scenario runs the commands a deployer runs (verify through `up`, a second `up` that
 changes nothing, `status`, `plan`, `logs`, `unlock`, `down`) on a config of this repo
@@ -46,10 +47,11 @@ from express_fake import install_on_every_deployment
 POLICY_DIR = ROOT / "examples" / "github-actions"
 # the core policy, and the one for alarms, dashboard, WAF, the buckets, the secrets `verify`
 # checks and ECS Exec: one document would exceed a managed policy's size limit, so the
-# deployer role gets both
+# deployer role gets both; a third for deploy strategies (promote, abort, the traffic role)
 POLICY_PATHS = (
     POLICY_DIR / "deployer-policy.json",
     POLICY_DIR / "deployer-policy-observability.json",
+    POLICY_DIR / "deployer-policy-strategies.json",
 )
 DOCUMENTS: dict[str, dict[str, Any]] = {p.name: json.loads(p.read_text()) for p in POLICY_PATHS}
 POLICY: dict[str, Any] = {  # what a role with both attached may do

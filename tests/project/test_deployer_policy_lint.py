@@ -24,7 +24,11 @@ with warnings.catch_warnings():  # parliament imports pkg_resources, deprecated 
     import parliament
 
 POLICY_DIR = ROOT / "examples" / "github-actions"
-DOCUMENTS = ("deployer-policy.json", "deployer-policy-observability.json")
+DOCUMENTS = (
+    "deployer-policy.json",
+    "deployer-policy-observability.json",
+    "deployer-policy-strategies.json",
+)
 
 # (finding, statement Sid) -> why the finding is kept. Everything else parliament reports
 # fails the test.
@@ -75,11 +79,14 @@ KEPT: dict[tuple[str, str], str] = {
         "the bucket policy is what lets the load balancer deliver access logs"
     ),
 }
-# ECS Express Mode's actions are newer than parliament's IAM data: "unknown action"
+# ECS Express Mode's actions, and those of service deployments (promote and abort), are
+# newer than parliament's IAM data: "unknown action"
 NEWER_THAN_THE_LINTER = {
     "ecs:CreateExpressGatewayService",
     "ecs:DeleteExpressGatewayService",
     "ecs:UpdateExpressGatewayService",
+    "ecs:ContinueServiceDeployment",
+    "ecs:StopServiceDeployment",
 }
 
 
