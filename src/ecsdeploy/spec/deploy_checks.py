@@ -39,6 +39,7 @@ def check_deploy(spec: Spec) -> Found:
 def _all(spec: Spec) -> Found:
     if spec.deploy is not None:
         yield from _ranges(("deploy",), spec.deploy)
+        yield from _applies(("deploy",), spec.deploy, spec.deploy.strategy, "the app's default")
     for name, svc in spec.services.items():
         base: Path = ("services", name, "deploy")
         if svc.deploy is not None:
@@ -60,6 +61,21 @@ def _ranges(base: Path, deploy: Deploy) -> Found:
             yield (*base, key), f"{value:g}: AWS takes multiples of 0.1 percent"
 
 
+def _applies(base: Path, deploy: Deploy, strategy: str | None, who: str) -> Found:
+    """The keys of one block that do not apply to the strategy ``who`` deploys with (an
+    app-wide key is a default: a service with another strategy ignores it)."""
+    strategy = strategy or "rolling"
+    for key, strategies in APPLIES.items():
+        value = getattr(deploy, key)
+        if value is None or value is False or strategy in strategies:
+            continue
+        yield (
+            (*base, key),
+            f"applies to {' or '.join(strategies)} only, but {who} deploys {strategy}; "
+            "remove it or choose one of those strategies",
+        )
+
+
 def _origin(svc: Service, key: str) -> Path:
     """Where a merged key was set: the service's block, else the app's."""
     if svc.deploy is not None and getattr(svc.deploy, key) is not None:
@@ -74,15 +90,8 @@ def _fits(spec: Spec, name: str, svc: Service, given: Deploy) -> Found:
         path = _origin(svc, key)
         return tuple(name if part == "{name}" else part for part in path)
 
-    for key, strategies in APPLIES.items():
-        value = getattr(given, key)
-        if value is None or value is False or strategy in strategies:
-            continue
-        yield (
-            at(key),
-            f"applies to {' or '.join(strategies)} only, but {name} deploys {strategy}; "
-            "remove it or choose one of those strategies",
-        )
+    if svc.deploy is not None:
+        yield from _applies(("services", name, "deploy"), svc.deploy, strategy, name)
     if strategy != "rolling":
         if svc.mode == "express":
             yield (

@@ -1,0 +1,76 @@
+"""What a `deploy:` block adds to the desired resources (pure): the strategy in the ECS
+service's props, the traffic-shifting resources of routed services only, the alarms handed
+to ECS, and nothing at all without a `deploy:`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecsdeploy.desired import desired_resources
+from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.resources import keys
+from ecsdeploy.resources.base import Ref
+from ecsdeploy.spec import parse_spec
+
+from conftest import spec_text
+
+WORKER = """\
+  worker:
+    image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/worker:v1
+"""
+
+
+def desired(extra: str = "", services: str = "") -> dict[str, Any]:
+    spec = parse_spec(spec_text() + services + extra, "t.yaml")
+    images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}
+    return {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
+
+
+def test_without_deploy_nothing_changes() -> None:
+    plain = desired()
+    for want in plain.values():
+        if want.kind == "ecs.service":
+            assert want.props.strategy is None and want.props.traffic is None
+            assert want.props.alarms is None
+    assert not [k for k in plain if k.startswith(("tg-alt/", "rule-test/", "role/traffic"))]
+
+
+def test_linear_for_the_routed_services_rolling_for_the_worker() -> None:
+    rolling = WORKER + "    deploy: {strategy: rolling}\n"
+    found = desired("deploy:\n  strategy: linear\n  step_percent: 25\n  step_minutes: 3\n", rolling)
+    api = found[keys.ecs_service("api")].props
+    assert api.strategy == "LINEAR" and api.steps == (25.0, 3) and api.bake_minutes == 10
+    assert api.pause_at is None
+    alternate, production, test, role = api.traffic
+    assert alternate == Ref(keys.alternate_target_group("api"), "arn")
+    assert production == Ref(keys.listener_rule("api"), "arn")
+    assert test is None  # no pause: no test rule
+    assert role == Ref(keys.TRAFFIC_ROLE, "arn")
+    rule = found[keys.listener_rule("api")].props
+    assert rule.alternate == Ref(keys.alternate_target_group("api"), "arn")
+    worker = found[keys.ecs_service("worker")].props
+    assert worker.strategy == "ROLLING" and worker.traffic is None and worker.steps is None
+    assert keys.test_rule("api") not in found
+
+
+def test_a_service_deploy_wins_over_the_app_and_alarms_can_be_kept() -> None:
+    own = "    deploy:\n      strategy: canary\n      rollback_on_alarms: true\n"
+    text = spec_text().replace("  api:\n", "  api:\n" + own, 1)
+    text += "deploy:\n  strategy: blue_green\n  rollback_on_alarms: false\n"
+    spec = parse_spec(text, "t.yaml")
+    images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}
+    found = {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
+    api = found[keys.ecs_service("api")].props
+    assert api.strategy == "CANARY" and api.steps == (5.0, 10)  # ECS's defaults
+    assert api.alarms == frozenset({"mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"})
+    ui = found[keys.ecs_service("ui")].props
+    assert ui.strategy == "BLUE_GREEN" and ui.alarms is None
+
+
+def test_the_default_service_gets_a_catch_all_production_rule() -> None:
+    found = desired("deploy:\n  strategy: blue_green\n  pause_before_traffic: true\n")
+    rule = found[keys.listener_rule("ui")].props
+    assert rule.priority == 50000 and rule.paths == frozenset({"/*"})
+    test = found[keys.test_rule("ui")].props
+    assert test.priority < 100 and test.query == "ecsdeploy-test=1"
+    assert found[keys.ecs_service("ui")].props.pause_at == "POST_TEST_TRAFFIC_SHIFT"
