@@ -140,3 +140,63 @@ def test_switching_back_to_rolling_keeps_the_service(harness: Harness, fake: Dep
     # and to blue/green again
     harness.up(text)
     harness.assert_up_changes_nothing(text)
+
+
+def test_the_fake_refuses_what_aws_refuses(harness: Harness, fake: DeployFake) -> None:
+    from botocore.exceptions import ClientError
+
+    harness.up(spec_text() + BLUE_GREEN)
+    dep: Any = harness.deployment(spec_text() + BLUE_GREEN)
+    ecs = dep.aws.client("ecs").raw
+    create = _request(fake, "CreateService", "api")
+    balancer = create["loadBalancers"][0]
+    bare = {k: v for k, v in balancer.items() if k != "advancedConfiguration"}
+    with pytest.raises(ClientError, match="requires advancedConfiguration"):
+        ecs.update_service(
+            cluster="mlapp-dev",
+            service="api",
+            loadBalancers=[bare],
+            deploymentConfiguration=create["deploymentConfiguration"],
+        )
+    # a production rule forwarding to one group only
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    rule = balancer["advancedConfiguration"]["productionListenerRule"]
+    elbv2.modify_rule(
+        RuleArn=rule, Actions=[{"Type": "forward", "TargetGroupArn": balancer["targetGroupArn"]}]
+    )
+    with pytest.raises(ClientError, match="must forward to both"):
+        ecs.update_service(cluster="mlapp-dev", service="api", loadBalancers=[balancer])
+    # a PAUSE hook at a traffic-shift stage; BLUE_GREEN without a bake time
+    config = dict(create["deploymentConfiguration"])
+    with pytest.raises(ClientError, match="PAUSE hooks cannot"):
+        hooks = [{"targetType": "PAUSE", "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]}]
+        ecs.update_service(
+            cluster="mlapp-dev",
+            service="api",
+            deploymentConfiguration={**config, "lifecycleHooks": hooks},
+        )
+    config.pop("bakeTimeInMinutes")
+    with pytest.raises(ClientError, match="bakeTimeInMinutes is required"):
+        ecs.update_service(cluster="mlapp-dev", service="api", deploymentConfiguration=config)
+    # and the model: a member ECS does not have
+    with pytest.raises(Exception, match="Unknown parameter"):
+        ecs.update_service(
+            cluster="mlapp-dev",
+            service="api",
+            deploymentConfiguration={**config, "canaryPercent": 5},
+        )
+    assert fake.rejected
+
+
+def test_a_paused_deployment_waits_until_continued(harness: Harness, fake: DeployFake) -> None:
+    text = spec_text() + BLUE_GREEN
+    harness.up(text)
+    harness.up(text.replace("api:v1", "api:v2"))
+    dep = fake.deployment_of("api")
+    assert dep is not None
+    fake.advance(10)
+    assert dep.hook is not None and dep.status == "IN_PROGRESS"  # waits at its pause
+    weights = dict(fake.shifts[-1][1])  # the test rule: all test traffic on the new group
+    assert sorted(weights.values()) == [0, 100]
+    fake.advance(10)
+    assert dep.hook is not None  # still waiting: only ContinueServiceDeployment moves it
