@@ -90,3 +90,26 @@ def test_abort_rolls_the_paused_release_back(fake: DeployFake, tmp_path: Path) -
     latest = history(spec)[0]
     assert latest["outcome"] == "rolled back"
     assert latest["reason"] == "aborted before production traffic"
+
+
+def test_a_canary_release_is_watched_to_its_end(fake: DeployFake, tmp_path: Path) -> None:
+    spec = tmp_path / "ecsdeploy.yaml"
+    canary = "deploy:\n  strategy: canary\n  canary_percent: 10\n"
+    spec.write_text(spec_text() + canary)
+    assert runner.invoke(cli.app, ["up", str(spec), "--yes"]).exit_code == 0
+    spec.write_text(spec_text().replace("api:v1", "api:v2") + canary)
+    result = runner.invoke(cli.app, ["up", str(spec), "--yes", "--env", "dev"])
+    assert result.exit_code == 0, result.stderr
+    dep = fake.deployment_of("api")
+    assert dep is not None and dep.status == "SUCCESSFUL"
+    assert [sorted(w for _, w in weights) for _, weights in fake.shifts] == [[10, 90], [0, 100]]
+    assert "promote" not in result.stderr
+    assert history(spec)[0]["outcome"] == "rolled out"
+
+
+def test_the_pause_hint_repeats_the_options(fake: DeployFake, tmp_path: Path) -> None:
+    assert runner.invoke(cli.app, ["up", str(version(tmp_path, 1)), "--yes"]).exit_code == 0
+    spec = version(tmp_path, 2)
+    result = runner.invoke(cli.app, ["up", str(spec), "--yes", "--env", "dev"])
+    assert result.exit_code == 0, result.stderr
+    assert f"`ecsdeploy promote {spec} --env dev` sends it production traffic" in result.stderr

@@ -274,6 +274,7 @@ def up(
 
 def _end(run: UpRun, output: Output) -> None:
     from ecsdeploy.output.progress import show_outcomes
+    from ecsdeploy.resources.service_deployments import PAUSED_NOTE
 
     assert run.result is not None
     report_failures(run.result, "up")
@@ -283,5 +284,8 @@ def _end(run: UpRun, output: Output) -> None:
         from ecsdeploy.output.releases_view import show_recorded
 
         show_recorded(err, run.recorded.release, run.recorded.warnings)
+    if any(o.ok and o.note.startswith(PAUSED_NOTE) for o in run.outcomes):
+        promote, abort = escape(command_line("promote")), escape(command_line("abort"))
+        err.print(f"`{promote}` sends it production traffic; `{abort}` rolls it back.")
     if output is Output.json:
         print_json(_json(run))
