@@ -74,3 +74,30 @@ def test_the_default_service_gets_a_catch_all_production_rule() -> None:
     test = found[keys.test_rule("ui")].props
     assert test.priority < 100 and test.query == "ecsdeploy-test=1"
     assert found[keys.ecs_service("ui")].props.pause_at == "POST_TEST_TRAFFIC_SHIFT"
+
+
+def test_groups_the_other_way_round_are_no_change() -> None:
+    from ecsdeploy.resources import ecs_strategy
+
+    want = {
+        "load_balancers": frozenset({("tg-a", "api", 8000)}),
+        "traffic": ("tg-b", "rule", None, "role"),
+    }
+    swapped = {
+        "load_balancers": frozenset({("tg-b", "api", 8000)}),
+        "traffic": ("tg-a", "rule", None, "role"),
+    }
+    assert ecs_strategy.same_pair(want, swapped)
+    other = {**swapped, "traffic": ("tg-a", "other-rule", None, "role")}
+    assert not ecs_strategy.same_pair(want, other)
+    assert not ecs_strategy.same_pair(want, {**want, "traffic": None})
+
+
+def test_the_rollout_wait_grows_by_the_strategy_s_minutes() -> None:
+    from ecsdeploy.resources.ecs_strategy import shift_seconds
+
+    assert shift_seconds({"strategy": "ROLLING"}) == 0
+    assert shift_seconds({"strategy": "BLUE_GREEN", "bake_minutes": 10}) == 600
+    assert shift_seconds({"strategy": "CANARY", "bake_minutes": 5, "steps": (10.0, 15)}) == 1200
+    # 25% steps: three waits of 4 minutes before the last step, then the bake
+    assert shift_seconds({"strategy": "LINEAR", "bake_minutes": 1, "steps": (25.0, 4)}) == 780

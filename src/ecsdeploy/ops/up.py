@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ecsdeploy.images.refs import ImageRef
@@ -28,6 +28,7 @@ from ecsdeploy.reconcile.lock import Lock
 from ecsdeploy.reconcile.report import Phases, StepLog
 from ecsdeploy.reconcile.rollout import Outcome, Progress, RolloutSource, Watch
 from ecsdeploy.reconcile.status import app_urls
+from ecsdeploy.resources import ecs_strategy
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,10 @@ def up(
     # a deployment that pauses before production traffic is done, for now, once it waits
     pausing = paused.pausing(watches, run.result.resources) if options.wait else []
     rest = [w for w in watches + unsettled if w not in pausing]
-    _wait(stages, run, options, view, rest, rollout_source)
+    # ECS's canary wait, linear steps and bake time come on top of the rollout's deadline
+    shifting = [ecs_strategy.shift_seconds(o.props) for o in run.result.resources.values()]
+    longer = replace(options, timeout=options.timeout + max(shifting, default=0.0))
+    _wait(stages, run, longer, view, rest, rollout_source)
     if pausing:
         names = [w.service for w in pausing]
         urls = paused.preview_urls(stages, names, run.result.resources)

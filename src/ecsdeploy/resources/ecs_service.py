@@ -211,7 +211,10 @@ class ServiceHandler(Handler[ServiceProps]):
         optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
         optional |= set(ecs_strategy.FIELDS)
         changes = [c for c in changes if c.field not in optional - set(have.props)]
-        return changes + ecs_strategy.cleared(want.as_mapping(), have.props)
+        wanted = want.as_mapping()
+        if ecs_strategy.same_pair(wanted, have.props):
+            changes = [c for c in changes if c.field not in ("load_balancers", "traffic")]
+        return changes + ecs_strategy.cleared(wanted, have.props)
 
     @staticmethod
     def _args(props: ServiceProps, clearing: bool = False) -> dict[str, Any]:

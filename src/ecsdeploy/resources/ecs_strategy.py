@@ -18,6 +18,7 @@ Amazon ECS blue/green to rolling update", update-bluegreen-to-rolling).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -164,3 +165,32 @@ def summary(props: Any) -> str:
     if props.alarms:
         parts.append(f"rollback on {len(props.alarms)} alarms")
     return ", ".join(parts)
+
+
+def shift_seconds(props: Mapping[str, Any]) -> float:
+    """How long ECS takes, by the strategy alone, to move a deployment's traffic and bake
+    (observed props): the minutes of the canary's wait or the linear steps, plus the bake
+    time. A rollout wait gets this on top of its own deadline."""
+    strategy = props.get("strategy")
+    if strategy in (None, ROLLING):
+        return 0.0
+    minutes = float(props.get("bake_minutes") or 0)
+    steps = props.get("steps")
+    if strategy == CANARY and steps:
+        minutes += steps[1]
+    if strategy == LINEAR and steps:
+        minutes += math.ceil(100 / float(steps[0]) - 1) * steps[1]
+    return minutes * 60
+
+
+def same_pair(want: Mapping[str, Any], have: Mapping[str, Any]) -> bool:
+    """Whether ``have`` runs behind the same two target groups as ``want``, with the
+    service's group and the alternate the other way round (how a deployment may leave
+    them): not a change ecsdeploy makes."""
+    wt, ht = want.get("traffic"), have.get("traffic")
+    wl, hl = want.get("load_balancers"), have.get("load_balancers")
+    if not wt or not ht or not wl or not hl or len(wl) != 1 or len(hl) != 1:
+        return False
+    (w_group, w_name, w_port), (h_group, h_name, h_port) = next(iter(wl)), next(iter(hl))
+    crossed = (w_group, wt[0]) == (ht[0], h_group)
+    return crossed and (w_name, w_port) == (h_name, h_port) and tuple(wt[1:]) == tuple(ht[1:])
