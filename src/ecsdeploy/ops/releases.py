@@ -71,7 +71,8 @@ def outcome_of(
         if o.ok:
             each[o.service] = releases.ROLLED_OUT
             continue
-        each[o.service] = releases.ROLLED_BACK if o.reason == CIRCUIT_BREAKER else releases.FAILED
+        back = o.reason == CIRCUIT_BREAKER or bool(o.rolled_back_to)
+        each[o.service] = releases.ROLLED_BACK if back else releases.FAILED
         why = f"{o.service}: {o.reason}"
         if o.stopped_reasons:
             why += f" ({o.stopped_reasons[0]})"
