@@ -87,3 +87,15 @@ class Pacer:
             oldest = self.polls[len(self.polls) - c.budget]
             wait = max(wait, oldest + c.window - now)
         return wait
+
+
+def seen_at(seconds: float, cadence: Cadence) -> float:
+    """When a watch that started at 0 first polls at or after ``seconds``, if a transition
+    is due all along and no poll sees a change: 0, 1, 2.5, 4.75, then every 3 s (base 5 s).
+    The lag it adds to a change is at most ``due_cap`` (the benchmark's rollout model)."""
+    pacer = Pacer(cadence)
+    now = 0.0
+    while now < seconds:
+        pacer.polled(now)
+        now += pacer.next_wait(now, changed=now == 0.0, due=True)
+    return now
