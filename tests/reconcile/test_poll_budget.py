@@ -178,5 +178,7 @@ def test_a_transition_due_polls_at_least_every_3_s() -> None:
     times, clock = _watch_counting(starting, timeout=300.0)
 
     gaps = [b - a for a, b in itertools.pairwise(times)]
+    # 1 s apart for the first poll and five unchanged ones, then 1.5 times longer, up to 3 s
+    assert gaps[:9] == [1.0] * 6 + [1.5, 2.25, 3.0]
     assert max(gaps) == 3.0
     assert 40.0 <= clock.now <= 43.0

@@ -31,8 +31,9 @@ UI_OLD = f"{ARN}:task-definition/mlapp-dev-ui:7"
 UI_NEW = f"{ARN}:task-definition/mlapp-dev-ui:8"
 TG = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/mlapp-dev-api/abc"
 POLL = 5.0
-# reconcile.polling with a 5 s base: 1 s after a change, each unchanged poll waits 1.5 times
-# longer, up to 3 s while a transition is due and 15 s while nothing can change.
+# reconcile.polling with a 5 s base: 1 s after a change; while a transition is due, 1 s for
+# five unchanged polls more; then each unchanged poll waits 1.5 times longer, up to 3 s
+# while a transition is due and 15 s while nothing can change.
 FAST, DUE_CAP, SLOW = 1.0, 3.0, 15.0
 
 CRASH_LOG = [f"line {i}" for i in range(25)]
@@ -317,8 +318,8 @@ def test_not_done_while_the_healthy_targets_are_not_exactly_our_tasks(
     source = FakeSource({"api": [waiting, waiting, SWAP[-1]]})
     outcomes, _, _ = run([api_watch()], source)
 
-    # draining or initial targets: due; the second poll sees no change (1.5 s later)
-    assert outcomes == [Outcome("api", True, "", [], [], FAST + 1.5 * FAST)]  # at COMPLETED
+    # draining or initial targets: due; the second poll sees no change, the third is 1 s on
+    assert outcomes == [Outcome("api", True, "", [], [], 2 * FAST)]  # at COMPLETED
     assert source.calls.count(("running_tasks", "api")) == 2
 
 
@@ -426,8 +427,9 @@ def test_deadline_when_always_in_progress() -> None:
     assert outcome.elapsed == clock.now == 60.0
     assert outcome.stopped_reasons == ["Essential container in task exited (exit code 1)"]
     assert outcome.log_lines == ["x"]
-    # unchanged and due: at 0, 1, 2.5, 4.75, then every 3 s (DUE_CAP) to 58.75, and at 60
-    assert source.polls("api") == 4 + 18 + 1
+    # unchanged and due: at 0, 1, ..., 6, then 7.5, 9.75, then every 3 s (DUE_CAP) from
+    # 12.75 to 57.75, and at 60
+    assert source.polls("api") == 7 + 2 + 16 + 1
     assert [p.state for p in seen] == ["IN_PROGRESS", "TIMED_OUT"]
     assert took < 1.0
 
@@ -438,7 +440,7 @@ def test_deadline_not_a_multiple_of_poll() -> None:
 
     assert outcomes[0].reason == "deadline reached after 12s"
     assert clock.now == 12.0
-    assert source.polls("api") == 7  # at 0, 1, 2.5, 4.75, 7.75, 10.75 and 12
+    assert source.polls("api") == 10  # at 0, 1, 2, 3, 4, 5, 6, 7.5, 9.75 and 12
 
 
 def test_a_clock_that_never_moves_cannot_hang_the_loop() -> None:
@@ -463,7 +465,8 @@ def test_errors_keep_polling_and_are_reported_at_the_deadline() -> None:
     assert outcomes[0].reason == (
         "deadline reached after 10s (last error: ThrottlingException: Rate exceeded)"
     )
-    assert source.polls("api") == 6  # at 0, 1, 2.5, 4.75, 7.75 and 10
+    # no poll sees anything, not even the first: five 1 s waits, then 1.5, 2.25 (to 10)
+    assert source.polls("api") == 9  # at 0, 1, 2, 3, 4, 5, 6.5, 8.75 and 10
 
 
 def test_errors_then_recovery_is_ok() -> None:

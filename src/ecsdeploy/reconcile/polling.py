@@ -6,9 +6,9 @@ benchmark's time-scaled runs scale them together. With ``base`` = 5 s:
 
 * a transition is due (a task of the new revision is PENDING or was just started, a target
   is ``initial`` or ``draining``, or the deployment runs fewer tasks than it wants, or ECS
-  has not shown the new deployment yet): the next poll comes after ``fast`` (1 s) when the
-  last poll saw a change, and each unchanged poll waits 1.5 times longer, up to
-  ``due_cap`` (3 s);
+  has not shown the new deployment yet): a poll every ``fast`` (1 s), as long as one of the
+  last ``fast_polls`` (5) polls saw a change; after that each unchanged poll waits 1.5
+  times longer, up to ``due_cap`` (3 s);
 * nothing can change soon (every task runs, targets healthy or unhealthy, waiting for ECS
   to call it COMPLETED or for its circuit breaker): the wait grows by 1.5 times per poll
   from ``fast`` up to ``slow`` (15 s);
@@ -35,6 +35,7 @@ class Cadence:
     budget: int  # polls at most in any `window`
     window: float
     growth: float = 1.5
+    fast_polls: int = 5  # unchanged polls at `fast` while a transition is due
 
     @classmethod
     def scaled(cls, base: float) -> Cadence:
@@ -65,6 +66,7 @@ class Pacer:
 
     cadence: Cadence
     wait: float = 0.0  # the last wait chosen
+    quiet: int = 0  # polls in a row that saw no change
     polls: deque[float] = field(default_factory=deque)  # when the recent polls ran
 
     def polled(self, now: float) -> None:
@@ -75,7 +77,8 @@ class Pacer:
     def next_wait(self, now: float, changed: bool, due: bool) -> float:
         """The seconds to wait before the next poll."""
         c = self.cadence
-        if changed or self.wait <= 0:
+        self.quiet = 0 if changed else self.quiet + 1
+        if changed or self.wait <= 0 or (due and self.quiet <= c.fast_polls):
             wait = c.fast
         else:
             wait = min(self.wait * c.growth, c.due_cap if due else c.slow)
@@ -91,7 +94,8 @@ class Pacer:
 
 def seen_at(seconds: float, cadence: Cadence) -> float:
     """When a watch that started at 0 first polls at or after ``seconds``, if a transition
-    is due all along and no poll sees a change: 0, 1, 2.5, 4.75, then every 3 s (base 5 s).
+    is due all along and no poll sees a change: 0, 1, ..., 6, 7.5, 9.75, 12.75, then every
+    3 s (base 5 s).
     The lag it adds to a change is at most ``due_cap`` (the benchmark's rollout model)."""
     pacer = Pacer(cadence)
     now = 0.0
