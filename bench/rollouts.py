@@ -2,7 +2,8 @@
 finishes a deployment, so the proxy plays what ECS and the load balancer would show after
 an UpdateService: for ``seconds`` the service's one deployment (the new task definition) is
 IN_PROGRESS with its tasks PENDING and no target registered; then it is COMPLETED with
-every task running, and its target group has that many healthy targets.
+every task running (ListTasks and DescribeTasks show them RUNNING, on the new task
+definition), and its target group has that many healthy targets.
 
 With it, the redeploy is timed waiting for the rollout, by ``up`` (no ``--no-wait``) and by
 ecs-deploy (a timeout instead of ``-1``): what each tool's polling costs after the same
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+_TASK = "benchtask-"  # the emulated tasks' ids: benchtask-SERVICE-N
 _MEMBER = (
     "<member><Target><Id>10.0.{i}.{j}</Id><Port>80</Port></Target>"
     "<HealthCheckPort>80</HealthCheckPort>"
@@ -32,6 +34,8 @@ class _Rollout:
     ready_at: float  # monotonic
     desired: int
     started: float  # epoch seconds, for createdAt
+    task_definition: str
+    cluster: str
 
 
 @dataclass
@@ -48,7 +52,58 @@ class EmulatedRollouts:
             return self._services(response)
         elif operation == "DescribeTargetHealth":
             return self._targets(request, response)
+        elif operation == "ListTasks":
+            return self._list_tasks(request, response)
+        elif operation == "DescribeTasks":
+            return self._describe_tasks(request, response)
         return response
+
+    def _ready(self, service: str) -> _Rollout | None:
+        with self._lock:
+            rollout = self.rollouts.get(service)
+        return rollout if rollout is not None and time.monotonic() >= rollout.ready_at else None
+
+    def _task_arns(self, service: str, rollout: _Rollout) -> list[str]:
+        return [
+            f"arn:aws:ecs:us-west-2:123456789012:task/{rollout.cluster}/{_TASK}{service}-{i}"
+            for i in range(rollout.desired)
+        ]
+
+    def _list_tasks(self, request: bytes, response: bytes) -> bytes:
+        try:
+            asked = json.loads(request)
+        except ValueError:
+            return response
+        rollout = self._ready(str(asked.get("serviceName") or ""))
+        if rollout is None or asked.get("desiredStatus", "RUNNING") != "RUNNING":
+            return response
+        arns = self._task_arns(str(asked["serviceName"]), rollout)
+        return json.dumps({"taskArns": arns}).encode()
+
+    def _describe_tasks(self, request: bytes, response: bytes) -> bytes:
+        try:
+            asked, found = json.loads(request), json.loads(response)
+        except ValueError:
+            return response
+        ours = [a for a in asked.get("tasks", []) if f"/{_TASK}" in a]
+        if not ours:
+            return response
+        for arn in ours:
+            service = arn.rsplit(f"/{_TASK}", 1)[-1].rsplit("-", 1)[0]
+            rollout = self._ready(service)
+            if rollout is None:
+                continue
+            found.setdefault("tasks", []).append(
+                {
+                    "taskArn": arn,
+                    "taskDefinitionArn": rollout.task_definition,
+                    "lastStatus": "RUNNING",
+                    "desiredStatus": "RUNNING",
+                    "launchType": "FARGATE",
+                }
+            )
+            found["failures"] = [f for f in found.get("failures", []) if f.get("arn") != arn]
+        return json.dumps(found).encode()
 
     def _started(self, response: bytes) -> None:
         try:
@@ -57,7 +112,11 @@ class EmulatedRollouts:
             return
         with self._lock:
             self.rollouts[str(service["serviceName"])] = _Rollout(
-                time.monotonic() + self.seconds, int(service.get("desiredCount") or 1), time.time()
+                time.monotonic() + self.seconds,
+                int(service.get("desiredCount") or 1),
+                time.time(),
+                str(service.get("taskDefinition") or ""),
+                str(service.get("clusterArn") or "").rsplit("/", 1)[-1],
             )
 
     def _services(self, response: bytes) -> bytes:
