@@ -30,6 +30,7 @@ from bench import peer, slow, specs
 from bench.critical_path import Depth, Profiler
 from bench.emulator import Emulator
 from bench.proxy import Proxy, ProxyCall
+from bench.rollouts import EmulatedRollouts
 
 ROOT = Path(__file__).resolve().parent.parent
 ECSDEPLOY = Path(sys.executable).parent / "ecsdeploy"
@@ -85,6 +86,7 @@ class Runner:
 
     proxy: Proxy
     logs: Path
+    wait_rollouts: bool = False  # --rollout: the redeploys wait for the emulated rollout
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -146,7 +148,9 @@ def _cycle(
         runner.ecsdeploy("first up", ["up", str(first), "--yes", "--no-wait"], f"{name}-up"),
         runner.ecsdeploy("no-op up", ["up", str(first), "--yes", "--no-wait"], f"{name}-noop"),
         runner.ecsdeploy(
-            "redeploy", ["up", str(changed), "--yes", "--no-wait"], f"{name}-redeploy"
+            "redeploy",
+            ["up", str(changed), "--yes", *([] if runner.wait_rollouts else ["--no-wait"])],
+            f"{name}-redeploy",
         ),
     ]
     if with_peer:
@@ -257,6 +261,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=10.0, help="slow-AWS time divisor")
     parser.add_argument("--no-peer", action="store_true", help="skip fabfuel's ecs-deploy")
     parser.add_argument(
+        "--rollout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="emulate rollouts that take SECONDS (bench/rollouts.py) and time both tools' "
+        "redeploys waiting for them",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="CI: 1 service, no latency, no slow mode, no peer"
     )
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
@@ -292,6 +304,9 @@ def main(argv: list[str]) -> int:
         use_emulator(emulator.endpoint)
         proxy = Proxy(emulator.port, latency).start()
         runner = Runner(proxy, work)
+        if args.rollout is not None:
+            proxy.rollouts = EmulatedRollouts(args.rollout)
+            runner.wait_rollouts = True
         try:
             startup = startup_seconds(runner)
             results["startup_help_s"] = startup

@@ -65,7 +65,7 @@ def redeploy(runner: Runner, spec_path: Path, work: Path, label: str) -> Measure
         service,
         image,
         "--timeout",
-        "-1",  # do not wait for the rollout
+        "300" if runner.wait_rollouts else "-1",  # -1: do not wait for the rollout
         "--region",
         specs.REGION,
         "--no-deregister",  # keep the old revision (ecsdeploy keeps them until down)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from bench.rollouts import EmulatedRollouts
 from ecsdeploy.aws.recorder import is_mutating
 
 # Seconds AWS takes, from the create call, before these are usable (see DESIGN notes and
@@ -165,6 +166,7 @@ class Proxy:
         self.upstream_port = upstream_port
         self.latency = latency
         self.slow = slow
+        self.rollouts: EmulatedRollouts | None = None  # --rollout: bench/rollouts.py
         self.log = CallLog()
         self._local = threading.local()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -233,6 +235,8 @@ class Proxy:
                 )
                 if proxy.slow is not None and status == 200:
                     data = proxy.slow.rewrite(operation, body, data)
+                if proxy.rollouts is not None and status == 200:
+                    data = proxy.rollouts.rewrite(operation, body, data)
                 self.send_response(status)
                 for key, value in answer_headers:
                     if key.lower() != "content-length":

@@ -18,11 +18,12 @@ The model, in full (times from the start of ``up``):
   threshold (the slowest service's) after both: healthy = max(tasks running, load balancer
   active) + interval x threshold;
 * first deploy = the end of the apply, or when the services are healthy later, the end of
-  the apply + that wait rounded up to ecsdeploy's rollout poll interval (``up`` starts
-  watching the rollout when the apply ends, and polls);
+  the apply + that wait, up to ecsdeploy's next rollout poll (``up`` starts watching the
+  rollout when the apply ends, and polls at most 3 s apart while tasks start and targets
+  are checked: ``reconcile.polling.seen_at``);
 * redeploy = the measured wall time of the one-image ``up --no-wait`` (no slow resource is
   touched) + the rollout of a replacement: 45 s of task start + health-check interval x
-  healthy threshold, rounded up to the rollout poll interval; the slowest changed service
+  healthy threshold, up to the next rollout poll; the slowest changed service
   counts. ``up`` is done once the new tasks are the only healthy targets, while the old
   ones drain: it does not wait out the deregistration delay, after which ECS calls the
   rollout COMPLETED.
@@ -35,7 +36,6 @@ else nothing.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,7 @@ from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.planner import make_plan
 from ecsdeploy.reconcile.executor import build_graph
+from ecsdeploy.reconcile.polling import Cadence, seen_at
 from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Timing
 from ecsdeploy.spec.loader import load_spec
@@ -73,9 +74,9 @@ def rollout_seconds(spec: Spec) -> float:
 
 
 def _polled(seconds: float) -> float:
-    """``seconds`` rounded up to the rollout poll interval."""
-    poll = Timing().poll
-    return math.ceil(seconds / poll) * poll
+    """When the rollout watch first polls at or after ``seconds`` (``reconcile.polling``:
+    while tasks start and targets are checked a poll comes at most 3 s after the last)."""
+    return seen_at(seconds, Cadence.scaled(Timing().poll))
 
 
 def health_seconds(spec: Spec) -> float | None:

@@ -31,6 +31,10 @@ UI_OLD = f"{ARN}:task-definition/mlapp-dev-ui:7"
 UI_NEW = f"{ARN}:task-definition/mlapp-dev-ui:8"
 TG = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/mlapp-dev-api/abc"
 POLL = 5.0
+# reconcile.polling with a 5 s base: 1 s after a change; while a transition is due, 1 s for
+# five unchanged polls more; then each unchanged poll waits 1.5 times longer, up to 3 s
+# while a transition is due and 15 s while nothing can change.
+FAST, DUE_CAP, SLOW = 1.0, 3.0, 15.0
 
 CRASH_LOG = [f"line {i}" for i in range(25)]
 
@@ -220,8 +224,9 @@ def test_clean_rollout_is_ok_with_progress() -> None:
     source = FakeSource({"api": CLEAN})
     outcomes, seen, clock = run([api_watch()], source)
 
-    assert outcomes == [Outcome("api", True, "", [], [], 15.0)]
-    assert clock.now == 15.0
+    # every poll sees a change while tasks start and targets are initial: 1 s apart
+    assert outcomes == [Outcome("api", True, "", [], [], 3 * FAST)]
+    assert clock.now == 3 * FAST
     assert [(p.running, p.pending, p.healthy_targets, p.total_targets, p.state) for p in seen] == [
         (0, 2, 0, 0, "IN_PROGRESS"),
         (1, 1, 0, 1, "IN_PROGRESS"),
@@ -273,8 +278,8 @@ def test_done_once_our_tasks_are_the_only_healthy_targets_while_the_old_ones_dra
     source = FakeSource({"api": SWAP})
     outcomes, seen, clock = run([api_watch()], source)
 
-    assert outcomes == [Outcome("api", True, "", [], [], 15.0, DRAINING)]
-    assert clock.now == 15.0
+    assert outcomes == [Outcome("api", True, "", [], [], 3 * FAST, DRAINING)]
+    assert clock.now == 3 * FAST
     assert source.polls("api") == 4  # not waiting out the drain until COMPLETED
     assert [p.state for p in seen] == ["IN_PROGRESS"] * len(seen)
     # a task read only once ours all run and enough targets are healthy: not at the first poll
@@ -313,7 +318,8 @@ def test_not_done_while_the_healthy_targets_are_not_exactly_our_tasks(
     source = FakeSource({"api": [waiting, waiting, SWAP[-1]]})
     outcomes, _, _ = run([api_watch()], source)
 
-    assert outcomes == [Outcome("api", True, "", [], [], 10.0)]  # at COMPLETED, no note
+    # draining or initial targets: due; the second poll sees no change, the third is 1 s on
+    assert outcomes == [Outcome("api", True, "", [], [], 2 * FAST)]  # at COMPLETED
     assert source.calls.count(("running_tasks", "api")) == 2
 
 
@@ -325,7 +331,7 @@ def test_without_a_load_balancer_done_only_at_completed() -> None:
     source = FakeSource({"api": timeline})
     outcomes, _, _ = run([api_watch(tg=None)], source)
 
-    assert outcomes == [Outcome("api", True, "", [], [], 5.0)]
+    assert outcomes == [Outcome("api", True, "", [], [], FAST)]
     assert ("running_tasks", "api") not in source.calls
 
 
@@ -371,7 +377,7 @@ def test_crash_loop_rolled_back_by_circuit_breaker() -> None:
     assert "circuit breaker" in outcome.reason
     assert outcome.stopped_reasons == ["Essential container in task exited (exit code 1)"]
     assert outcome.log_lines == CRASH_LOG[-20:]
-    assert outcome.elapsed == 15.0
+    assert outcome.elapsed == 3 * FAST
     # the newest crashed task's own stream first
     assert ("log_tail", "/ecsdeploy/mlapp/dev/api", "ecs/api/bbb222", "20") in source.calls
     assert seen[-1].state == "FAILED"
@@ -421,7 +427,9 @@ def test_deadline_when_always_in_progress() -> None:
     assert outcome.elapsed == clock.now == 60.0
     assert outcome.stopped_reasons == ["Essential container in task exited (exit code 1)"]
     assert outcome.log_lines == ["x"]
-    assert source.polls("api") == 13  # at 0, 5, ..., 60
+    # unchanged and due: at 0, 1, ..., 6, then 7.5, 9.75, then every 3 s (DUE_CAP) from
+    # 12.75 to 57.75, and at 60
+    assert source.polls("api") == 7 + 2 + 16 + 1
     assert [p.state for p in seen] == ["IN_PROGRESS", "TIMED_OUT"]
     assert took < 1.0
 
@@ -432,7 +440,7 @@ def test_deadline_not_a_multiple_of_poll() -> None:
 
     assert outcomes[0].reason == "deadline reached after 12s"
     assert clock.now == 12.0
-    assert source.polls("api") == 4  # at 0, 5, 10 and 12
+    assert source.polls("api") == 10  # at 0, 1, 2, 3, 4, 5, 6, 7.5, 9.75 and 12
 
 
 def test_a_clock_that_never_moves_cannot_hang_the_loop() -> None:
@@ -442,7 +450,7 @@ def test_a_clock_that_never_moves_cannot_hang_the_loop() -> None:
 
     assert not outcomes[0].ok
     assert outcomes[0].reason.startswith("deadline reached")
-    assert source.polls("api") == 6  # ceil(20 / 5) + 2
+    assert source.polls("api") == 22  # ceil(20 / FAST) + 2
 
 
 def test_errors_keep_polling_and_are_reported_at_the_deadline() -> None:
@@ -457,7 +465,8 @@ def test_errors_keep_polling_and_are_reported_at_the_deadline() -> None:
     assert outcomes[0].reason == (
         "deadline reached after 10s (last error: ThrottlingException: Rate exceeded)"
     )
-    assert source.polls("api") == 3
+    # no poll sees anything, not even the first: five 1 s waits, then 1.5, 2.25 (to 10)
+    assert source.polls("api") == 9  # at 0, 1, 2, 3, 4, 5, 6.5, 8.75 and 10
 
 
 def test_errors_then_recovery_is_ok() -> None:
@@ -471,7 +480,7 @@ def test_errors_then_recovery_is_ok() -> None:
     source = FlakyOnce({"api": [CLEAN[-1]]})
     outcomes, _, _ = run([api_watch()], source)
 
-    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, 5.0)
+    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, FAST)
 
 
 # --- (4) another deployment takes over -------------------------------------------------------
@@ -485,7 +494,7 @@ def test_replaced_by_another_deployment() -> None:
 
     assert not outcomes[0].ok
     assert outcomes[0].reason == f"replaced by another deployment (task definition {TD_OTHER})"
-    assert outcomes[0].elapsed == 5.0
+    assert outcomes[0].elapsed == FAST
     assert seen[-1].state == "REPLACED"
 
 
@@ -531,7 +540,8 @@ def test_stable_old_revision_never_ok_even_if_ours_never_shows() -> None:
 
     assert outcomes[0].ok is False
     assert outcomes[0].reason == f"replaced by another deployment (task definition {TD_OLD})"
-    assert outcomes[0].elapsed == UNSEEN_GRACE
+    # ours not shown yet: a transition is due, so the grace is over at most 3 s late
+    assert UNSEEN_GRACE <= outcomes[0].elapsed < UNSEEN_GRACE + DUE_CAP
 
 
 def test_an_old_rollback_event_is_not_this_rollouts_circuit_breaker() -> None:
@@ -572,8 +582,8 @@ def test_two_services_one_ok_one_failed_in_order() -> None:
     ]
     assert outcomes[1].stopped_reasons == ["Essential container in task exited (exit code 137)"]
     assert outcomes[1].log_lines == ["Killed"]
-    assert (outcomes[0].elapsed, outcomes[1].elapsed) == (15.0, 5.0)
-    assert clock.now == 15.0  # one loop: both watched in the same 15 s, not one after the other
+    assert (outcomes[0].elapsed, outcomes[1].elapsed) == (3 * FAST, FAST)
+    assert clock.now == 3 * FAST  # one loop: both watched at once, not one after the other
     described = [c[1] for c in source.calls if c[0] == "describe_service"]
     assert described == ["api", "ui", "api", "ui", "api", "api"]
     assert {p.service for p in seen} == {"api", "ui"}
@@ -602,7 +612,7 @@ def test_unhealthy_targets_keep_it_waiting_after_completed() -> None:
     source = FakeSource({"api": timeline})
     outcomes, seen, _ = run([api_watch()], source)
 
-    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, 10.0)
+    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, 2 * FAST)
     assert [(p.healthy_targets, p.total_targets) for p in seen] == [(0, 2), (1, 2), (2, 3)]
     assert all(p.state == "COMPLETED" for p in seen)
 
@@ -630,7 +640,7 @@ def test_without_rollout_state_done_when_single_deployment_runs_desired() -> Non
     source = FakeSource({"api": timeline})
     outcomes, seen, _ = run([api_watch()], source)
 
-    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, 5.0)
+    assert (outcomes[0].ok, outcomes[0].elapsed) == (True, FAST)
     assert [p.state for p in seen] == ["IN_PROGRESS", "COMPLETED"]
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.reconcile.executor import Result
-from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, Outcome
+from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, WITH_RELEASE, Outcome
 from ecsdeploy.resources import keys, release_images, releases
 from ecsdeploy.resources.releases import Release, ServiceRelease
 from ecsdeploy.resources.service_deployments import PAUSED_NOTE
@@ -75,11 +75,15 @@ def outcome_of(
         if o.ok:
             each[o.service] = releases.ROLLED_OUT
             continue
-        each[o.service] = releases.ROLLED_BACK if o.reason == CIRCUIT_BREAKER else releases.FAILED
+        back = o.reason == CIRCUIT_BREAKER or bool(o.rolled_back_to)
+        each[o.service] = releases.ROLLED_BACK if back else releases.FAILED
         why = f"{o.service}: {o.reason}"
-        if o.stopped_reasons:
+        if o.stopped_reasons and o.stopped_reasons[0] not in o.reason:
             why += f" ({o.stopped_reasons[0]})"
         reasons.append(why)
+    # the services an atomic release put back with a failed one first: short, and they name
+    # it (a long reason is cut to MAX_REASON in the record)
+    reasons.sort(key=lambda why: WITH_RELEASE not in why.split(": ", 2)[1])
     if failed_steps:
         return releases.FAILED, "failed: " + ", ".join(failed_steps), each
     if reasons:

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ecsdeploy.ops import fail_fast
 from ecsdeploy.ops import releases as ledger
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
@@ -149,9 +150,13 @@ def rollback(
         view.waiting(watches)
         with view.phase("rollout"):
             view.expect_rollouts([w.service for w in watches])
-            run.outcomes = stages.wait_for_rollouts(
-                watches, options.timeout, view.rollout, rollout_source()
+            spec = stages.target.spec
+            atomic = spec.release.atomic if spec is not None else True
+            outcomes = stages.wait_for_rollouts(
+                watches, options.timeout, view.rollout, rollout_source(), atomic=atomic
             )
+            # as after `up`: what fails fast goes back to what it ran before the rollback
+            run.outcomes = fail_fast.roll_back(stages, watches, outcomes, atomic)
     else:
         run.not_waited = list(run.updated)
     services = _services_after(current, to, run, deployments)
@@ -199,6 +204,7 @@ def _watch(stages: Stages, name: str, task_definition: str, svc: dict[str, Any])
         log_group=owner.log_group(name),
         container=name,
         desired=int(svc.get("desiredCount") or 0),
+        previous=str(svc.get("taskDefinition") or ""),
     )
 
 

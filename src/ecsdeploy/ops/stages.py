@@ -316,6 +316,9 @@ class Stages:
                     log_group=self.target.owner.log_group(name),
                     container=name,
                     desired=int(desired if desired is not None else 1),
+                    previous=str(step.have.props.get("task_definition") or "")
+                    if step.have is not None
+                    else "",
                 )
             )
         return watches
@@ -364,9 +367,15 @@ class Stages:
         timeout: float,
         on_progress: Callable[[Progress], None] | None = None,
         source: RolloutSource | None = None,
+        atomic: bool = False,
     ) -> list[Outcome]:
         return watch(
-            watches, source or AwsRolloutSource(self.aws), timeout, self.ctx.timing, on_progress
+            watches,
+            source or AwsRolloutSource(self.aws),
+            timeout,
+            self.ctx.timing,
+            on_progress,
+            atomic=atomic,
         )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ecsdeploy.images.refs import ImageRef
-from ecsdeploy.ops import paused, releases
+from ecsdeploy.ops import fail_fast, paused, releases
 from ecsdeploy.ops.plan import cost_after, cost_now
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
@@ -207,9 +207,13 @@ def _wait(
     view.waiting(watches)
     with run.phases.measure("rollout"), view.phase("rollout"):
         view.expect_rollouts([w.service for w in watches])
-        run.outcomes = stages.wait_for_rollouts(
-            watches, options.timeout, view.rollout, rollout_source()
+        spec = run.target.spec
+        atomic = spec.release.atomic if spec is not None else True
+        outcomes = stages.wait_for_rollouts(
+            watches, options.timeout, view.rollout, rollout_source(), atomic=atomic
         )
+        # what failed fast goes back, and with an atomic release the rest of it too
+        run.outcomes = fail_fast.roll_back(stages, watches, outcomes, atomic)
 
 
 def _record(stages: Stages, run: UpRun, failed_steps: Sequence[str] = ()) -> None:

@@ -3,13 +3,19 @@
 ``up`` registers task definitions and calls UpdateService; ECS then replaces the tasks in
 the background. ``watch`` polls every changed service in one loop until each one has either
 finished rolling out the task definition ``up`` registered, or failed: the deployment
-circuit breaker gave up (and usually rolled back), another deployment took over, or the
-deadline passed. A failed outcome carries the stopped tasks' reasons and the last lines of
-the failing container's log, so the user sees why without opening the console.
+circuit breaker gave up (and usually rolled back), another deployment took over, the
+deadline passed, or ``SAME_REASON`` tasks of the new revision stopped for the same cause
+(``reconcile.stop_reasons``: fail fast, long before the circuit breaker's ten). With
+``atomic``, the first service that fails so (fail fast or the circuit breaker: it goes back
+to its earlier revision) ends the watch of the others too: they go back with it (the caller
+does that, ``ops.fail_fast``). A failed outcome carries the stopped tasks' reasons and the
+last lines of the failing container's log, so the user sees why without opening the
+console.
 
 The AWS reads sit behind ``RolloutSource`` (shaped like the API responses; the real one is
 ``resources.rollout_reads``) because moto never runs tasks nor finishes a rollout: tests
-drive ``watch`` with scripted timelines.
+drive ``watch`` with scripted timelines. How often it polls is ``reconcile.polling``'s
+business: often while something is about to change, rarely while nothing can.
 
 The rule that matters most: a service that is "stable" is not a successful deploy. After a
 circuit-breaker rollback ECS makes the previous revision PRIMARY again and reaches a steady
@@ -29,11 +35,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.reconcile import stop_reasons
+from ecsdeploy.reconcile.polling import Cadence, Pacer, transition_due
 from ecsdeploy.resources.base import Timing
 
 CIRCUIT_BREAKER = "rolled back by the deployment circuit breaker"
 DRAINING = "old tasks draining"
 NOT_FOUND = "service not found"
+SAME_CAUSE = "tasks of the new revision stopped for the same reason"
+WITH_RELEASE = "stopped with the release"
 LOG_LINES = 20
 
 # ECS reads are eventually consistent: right after UpdateService, DescribeServices may
@@ -41,6 +51,9 @@ LOG_LINES = 20
 # once, another PRIMARY deployment counts as a failure only after this many seconds (or at
 # once when ECS says the circuit breaker acted).
 UNSEEN_GRACE = 30.0
+# While our deployment runs fewer tasks than wanted, its stopped tasks are read at most once
+# in this many base poll intervals (and at once when ECS counts a new failed task).
+STOPPED_CHECK = 2
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class Watch:
     log_group: str
     container: str  # awslogs stream prefix is "ecs": streams are ecs/<container>/<task-id>
     desired: int
+    previous: str = ""  # the revision the service ran before (fail fast goes back to it)
 
 
 class RolloutSource(Protocol):
@@ -105,6 +119,7 @@ class Outcome:
     log_lines: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     note: str = ""  # e.g. DRAINING: done, and ECS still stops the old tasks
+    rolled_back_to: str = ""  # the revision ecsdeploy put the service back on
 
 
 @dataclass
@@ -118,6 +133,11 @@ class _Tracker:
     last_progress: Progress | None = None
     last_error: str = ""
     outcome: Outcome | None = None
+    check_every: float = 10.0  # seconds between reads of the stopped tasks
+    changed: bool = False  # the last poll saw something new
+    due: bool = True  # something is about to change (reconcile.polling)
+    failed_seen: int = 0  # our deployment's failedTasks when stopped tasks were last read
+    stopped_read_at: float | None = None
 
 
 def watch(
@@ -127,24 +147,30 @@ def watch(
     timing: Timing,
     on_progress: Callable[[Progress], None] | None = None,
     poll: float | None = None,
+    atomic: bool = False,
 ) -> list[Outcome]:
     """Poll every service's rollout in one loop until each is done or ``timeout`` passes.
+    ``poll`` is the base interval (``Timing.poll`` by default) ``reconcile.polling``
+    scales; with ``atomic``, a service that goes back ends the others' watch.
 
     Returns one ``Outcome`` per watch, in the order given.
     """
-    interval = timing.poll if poll is None else poll
-    if interval <= 0:
-        raise ValueError("poll interval must be positive")
-    trackers = [_Tracker(w) for w in watches]
+    base = timing.poll if poll is None else poll
+    cadence = Cadence.scaled(base)
+    pacer = Pacer(cadence)
+    trackers = [_Tracker(w, check_every=STOPPED_CHECK * base) for w in watches]
     start = timing.clock()
     # A clock that never advances must not make this loop endless: cap the polls too.
-    max_polls = math.ceil(timeout / interval) + 2
+    max_polls = math.ceil(timeout / cadence.fast) + 2
     polls = 0
     while True:
         polls += 1
+        pacer.polled(timing.clock())
         for tracker in trackers:
             if tracker.outcome is None:
                 _poll_one(tracker, source, start, timing, on_progress)
+                if atomic and _went_back(tracker.outcome):
+                    _stop_the_others(tracker, trackers, timing.clock() - start, on_progress)
         pending = [t for t in trackers if t.outcome is None]
         if not pending:
             break
@@ -156,7 +182,10 @@ def watch(
                     reason += f" (last error: {tracker.last_error})"
                 _finish(tracker, source, reason, elapsed, on_progress, state="TIMED_OUT")
             break
-        timing.sleep(min(interval, timeout - elapsed))
+        wait = pacer.next_wait(
+            timing.clock(), any(t.changed for t in pending), any(t.due for t in pending)
+        )
+        timing.sleep(min(wait, timeout - elapsed))
     return [t.outcome for t in trackers if t.outcome is not None]
 
 
@@ -168,6 +197,7 @@ def _poll_one(
     on_progress: Callable[[Progress], None] | None,
 ) -> None:
     w = tracker.watch
+    tracker.changed = False
     try:
         svc = source.describe_service(w.cluster, w.service)
         targets = source.target_health(w.target_group_arn) if w.target_group_arn else []
@@ -192,6 +222,7 @@ def _poll_one(
     ours = _our_deployment(deployments, primary, w.task_definition)
     if ours is not None:
         tracker.seen_ours = True
+    tracker.due = transition_due(ours, targets, w.desired)
     state = _rollout_state(svc, deployments, ours, primary)
     healthy = sum(1 for t in targets if _state(t) == "healthy")
     progress = Progress(
@@ -225,6 +256,10 @@ def _poll_one(
             other = str(primary.get("taskDefinition", "?"))
             failure = f"replaced by another deployment (task definition {other})"
             progress.state = "REPLACED"
+    if not failure and ours is not None and ours is primary and state != "COMPLETED":
+        failure = _same_cause(tracker, source, ours, progress.running, timing.clock())
+        if failure:
+            progress.state = "FAILED"
 
     if failure:
         _finish(tracker, source, failure, elapsed, on_progress, progress=progress)
@@ -250,6 +285,64 @@ def _poll_one(
             )
             note = DRAINING if old else ""
             tracker.outcome = Outcome(w.service, True, "", elapsed=elapsed, note=note)
+
+
+def _same_cause(
+    tracker: _Tracker, source: RolloutSource, ours: dict[str, Any], running: int, now: float
+) -> str:
+    """The fail-fast reason when ``SAME_REASON`` tasks of our deployment stopped for one
+    cause; "" otherwise. Reads the stopped tasks when ECS counts a new failed task, and
+    while fewer than desired run, once every ``check_every`` seconds."""
+    w = tracker.watch
+    failed = int(ours.get("failedTasks") or 0)
+    if tracker.stopped_read_at is None:  # the first poll: nothing of ours stopped yet
+        tracker.stopped_read_at = now
+    counted_more = failed > tracker.failed_seen
+    tracker.failed_seen = failed  # ECS resets it to 0 once one of our tasks runs
+    if not counted_more and (
+        running >= w.desired or now - tracker.stopped_read_at < tracker.check_every
+    ):
+        return ""
+    tracker.stopped_read_at = now
+    try:
+        tasks = source.stopped_tasks(w.cluster, w.service)
+    except AwsError as exc:
+        tracker.last_error = str(exc)
+        return ""
+    found = stop_reasons.repeated(
+        stop_reasons.of_deployment(tasks, w.task_definition, str(ours.get("id") or "")), w.container
+    )
+    if found is None:
+        return ""
+    count, newest = found
+    return f"{count} {SAME_CAUSE}: {stop_reasons.text(newest, w.container)}"
+
+
+def _went_back(outcome: Outcome | None) -> bool:
+    """Whether a service's rollout failed so that it goes back to its earlier revision."""
+    if outcome is None or outcome.ok:
+        return False
+    return outcome.reason == CIRCUIT_BREAKER or SAME_CAUSE in outcome.reason
+
+
+def _stop_the_others(
+    failed: _Tracker,
+    trackers: list[_Tracker],
+    elapsed: float,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    """An atomic release: the watch of the others whose revision it changed ends with the
+    failed one's (they go back with it)."""
+    for tracker in trackers:
+        w = tracker.watch
+        if tracker is failed or tracker.outcome is not None:
+            continue
+        if not w.previous or w.previous == w.task_definition:
+            continue  # not a service this release changed the revision of: nothing to undo
+        base = tracker.last_progress or Progress(w.service, 0, w.desired, 0, 0, 0, "", "")
+        _report(tracker, replace(base, state="ROLLED_BACK"), on_progress)
+        reason = f"{WITH_RELEASE}: {failed.watch.service} failed"
+        tracker.outcome = Outcome(w.service, False, reason, elapsed=elapsed)
 
 
 def _serving(w: Watch, targets: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> bool:
@@ -329,6 +422,7 @@ def _report(
     tracker: _Tracker, progress: Progress, on_progress: Callable[[Progress], None] | None
 ) -> None:
     if progress != tracker.last_progress:
+        tracker.changed = True
         tracker.last_progress = progress
         if on_progress is not None:
             on_progress(progress)
@@ -366,7 +460,7 @@ def _diagnose(w: Watch, source: RolloutSource) -> tuple[list[str], list[str]]:
     ours.sort(key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)
     reasons: list[str] = []
     for task in ours:
-        text = _stopped_reason(task, w.container)
+        text = stop_reasons.text(task, w.container)
         if text and text not in reasons:
             reasons.append(text)
 
@@ -383,22 +477,3 @@ def _diagnose(w: Watch, source: RolloutSource) -> tuple[list[str], list[str]]:
         if lines:
             break
     return reasons, lines[-LOG_LINES:]
-
-
-def _stopped_reason(task: dict[str, Any], container_name: str) -> str:
-    """E.g. "Essential container in task exited (exit code 1)"."""
-    text = str(task.get("stoppedReason") or task.get("stopCode") or "")
-    containers: list[dict[str, Any]] = list(task.get("containers") or [])
-    # Our container first; else any container that says something.
-    containers.sort(key=lambda c: c.get("name") != container_name)
-    for container in containers:
-        code = container.get("exitCode")
-        detail = str(container.get("reason") or "")
-        if code is None and not detail:
-            continue
-        if detail and detail not in text:
-            text = f"{text}: {detail}" if text else detail
-        if code is not None:
-            text += f" (exit code {code})"
-        break
-    return text

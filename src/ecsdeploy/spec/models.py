@@ -374,6 +374,20 @@ class Logs(BaseModel):
     )
 
 
+class ReleasePolicy(BaseModel):
+    """How a release that changes several services behaves when one of them fails."""
+
+    model_config = _STRICT
+
+    atomic: bool = Field(
+        default=True,
+        description="When one service of a release fails to roll out (and goes back to the "
+        "revision it ran before), put the release's other services back too, even those "
+        "already rolled out, so the app never runs half a release. false: each service "
+        "stands alone.",
+    )
+
+
 def _document_extends(schema: dict[str, Any]) -> None:
     """``extends`` is read (and removed) before validation, by ``spec.extends``; the JSON
     Schema still lists it for editors, and a file that extends another needs no key."""
@@ -417,4 +431,9 @@ class Spec(BaseModel):
         None,
         description="The app-wide default of every service's `deploy:` (default: rolling, "
         "circuit breaker with rollback).",
+    )
+    release: ReleasePolicy = Field(
+        default_factory=ReleasePolicy,
+        description="Releases: {atomic: true} (the default) puts every service of a failed "
+        "release back together.",
     )
