@@ -36,6 +36,12 @@ from ecsdeploy.resources.ecs_common import (
     ecs_tags,
     retry_until_propagated,
 )
+from ecsdeploy.resources.service_connect import (
+    Connect,
+    connect_request,
+    connect_text,
+    observed_connect,
+)
 from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import tags_to_dict
 
@@ -61,6 +67,8 @@ class ServiceProps(Props):
     max_percent: int
     exec: bool  # ECS Exec
     desired_count: int | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    # ECS Service Connect: (namespace, what it answers as); absent when off
+    service_connect: Connect | None = dataclasses.field(default=None, metadata=OPTIONAL)
 
 
 class ServiceHandler(Handler[ServiceProps]):
@@ -87,6 +95,8 @@ class ServiceHandler(Handler[ServiceProps]):
         lines.append(("subnets", value(props.subnets, names)))
         for target_group, container, port in sorted(props.load_balancers or (), key=str):
             lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
+        if props.service_connect is not None:
+            lines.append(("service connect", connect_text(props.service_connect, names)))
         return lines
 
     @classmethod
@@ -147,6 +157,9 @@ class ServiceHandler(Handler[ServiceProps]):
             props["circuit_breaker"] = bool(breaker.get("enable") and breaker.get("rollback"))
             props["min_healthy"] = deployment.get("minimumHealthyPercent")
             props["max_percent"] = deployment.get("maximumPercent")
+        reported, connect = observed_connect(svc)
+        if reported:
+            props["service_connect"] = connect
         return Observed(
             kind=self.kind,
             key=key,
@@ -194,8 +207,18 @@ class ServiceHandler(Handler[ServiceProps]):
 
     def diff(self, want: ServiceProps, have: Observed) -> list[Change]:
         changes = super().diff(want, have)
-        optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
-        return [c for c in changes if c.field not in optional - set(have.props)]
+        optional = {
+            "circuit_breaker",
+            "min_healthy",
+            "max_percent",
+            "grace_period",
+            "service_connect",
+        }
+        changes = [c for c in changes if c.field not in optional - set(have.props)]
+        if want.service_connect is None and have.props.get("service_connect") is not None:
+            # turned off: an unset optional prop is not compared, so say it here
+            changes.append(Change("service_connect", have.props["service_connect"], None))
+        return changes
 
     @staticmethod
     def _args(props: ServiceProps) -> dict[str, Any]:
@@ -226,6 +249,8 @@ class ServiceHandler(Handler[ServiceProps]):
                 for tg, name, port in sorted(props.load_balancers)
             ]
             args["healthCheckGracePeriodSeconds"] = props.grace_period
+        if props.service_connect is not None:
+            args["serviceConnectConfiguration"] = connect_request(props.service_connect)
         return args
 
     def create(self, want: Desired, props: ServiceProps) -> Observed:
@@ -286,11 +311,14 @@ class ServiceHandler(Handler[ServiceProps]):
             "min_healthy": ["deploymentConfiguration"],
             "max_percent": ["deploymentConfiguration"],
             "exec": ["enableExecuteCommand"],
+            "service_connect": ["serviceConnectConfiguration"],
         }
         for field in fields:
             for arg in mapping.get(field, []):
                 if arg in wanted:
                     args[arg] = wanted[arg]
+        if "service_connect" in fields and props.service_connect is None:
+            args["serviceConnectConfiguration"] = connect_request(None)
         if "exec" in fields:
             # running tasks keep the old setting: only new tasks get (or lose) the agent
             args["forceNewDeployment"] = True

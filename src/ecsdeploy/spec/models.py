@@ -37,6 +37,12 @@ class Network(BaseModel):
             "VPC endpoints for the private subnets: s3 (gateway), ecr.api, ecr.dkr, logs..."
         ),
     )
+    service_connect: bool | None = Field(
+        None,
+        description="ECS Service Connect: the services reach each other at "
+        "${services.NAME.internal_url} inside the VPC (default: on when a service's env "
+        "refers to one).",
+    )
 
 
 class Waf(BaseModel):
@@ -317,6 +323,11 @@ class Service(BaseModel):
     )
     exec: bool = Field(
         False, description="Allow `ecsdeploy exec` (ECS Exec) into this service's tasks."
+    )
+    public: bool = Field(
+        True,
+        description="false: no load balancer route, reachable only by the other services "
+        "at ${services.NAME.internal_url} (Service Connect).",
     )
 
     @property
