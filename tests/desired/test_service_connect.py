@@ -12,6 +12,7 @@ from botocore.validate import ParamValidator
 
 from ecsdeploy.desired import desired_resources
 from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.plan.cost import estimate
 from ecsdeploy.plan.model import Action
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
@@ -214,3 +215,16 @@ def test_up_re_up_and_down(harness: Harness) -> None:
     harness.down(CONNECTED)
     assert cloudmap.list_namespaces()["Namespaces"] == []
     assert owned_anything() == []
+
+
+def test_the_cost_notes_the_nat_data_processing_the_calls_no_longer_pay() -> None:
+    notes = estimate(parse_spec(CONNECTED, "t.yaml")).notes
+    (saved,) = [n for n in notes if "Service Connect" in n]
+    assert saved.startswith("ui calls api inside the VPC") and "$0.045/GB" in saved
+    plain = CONNECTED.replace(REF, "http://example.com")
+    assert not [n for n in estimate(parse_spec(plain, "t.yaml")).notes if "Service Connect" in n]
+    no_nat = CONNECTED.replace(
+        "  nat: single\n", "  nat: none\n  endpoints: [s3, ecr.api, ecr.dkr, logs]\n"
+    )
+    no_nat = no_nat.replace("  endpoints: [s3]\n", "", 1)
+    assert not [n for n in estimate(parse_spec(no_nat, "t.yaml")).notes if "Service Connect" in n]

@@ -259,16 +259,16 @@ def _internal_traffic_note(spec: Spec, tally: _Tally) -> None:
     if not service_connect_on(spec):
         return
     pairs = [
-        f"{caller} -> {target}"
+        f"{caller} calls {target}"
         for target, names in callers(spec).items()
         for caller in sorted(names)
         if spec.services[caller].subnets == "private"
     ]
     if pairs:
         tally.notes.append(
-            f"{', '.join(pairs)}: inside the VPC (Service Connect), so no NAT data "
-            f"processing (${tally.prices.nat_gb:g}/GB) for that traffic, which calls to the "
-            "public load balancer URL would pay"
+            f"{', '.join(pairs)} inside the VPC (Service Connect): no NAT data processing "
+            f"(${tally.prices.nat_gb:g}/GB) on that traffic, which calls through the public "
+            "load balancer URL would pay"
         )
 
 
