@@ -4,6 +4,7 @@ each service's place in it, security groups open to exactly the calling services
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import boto3
@@ -228,3 +229,26 @@ def test_the_cost_notes_the_nat_data_processing_the_calls_no_longer_pay() -> Non
     )
     no_nat = no_nat.replace("  endpoints: [s3]\n", "", 1)
     assert not [n for n in estimate(parse_spec(no_nat, "t.yaml")).notes if "Service Connect" in n]
+
+
+def test_drift_is_seen_where_describe_services_reports_it() -> None:
+    arn = "arn:aws:servicediscovery:us-west-2:123456789012:namespace/ns-1"
+    api = desired()[keys.ecs_service("api")].props.resolved(
+        lambda r: arn if r.attr == "arn" else r.key
+    )
+    handler = ServiceHandler.__new__(ServiceHandler)
+
+    def have(props: dict[str, Any]) -> Any:
+        from ecsdeploy.resources.base import Observed
+
+        return Observed("ecs.service", keys.ecs_service("api"), "s", "api", props)
+
+    same = dict(api.as_mapping())
+    assert handler.diff(api, have(same)) == []
+    unreported = {k: v for k, v in same.items() if k != "service_connect"}
+    assert handler.diff(api, have(unreported)) == []  # an emulator that does not say
+    changed = {**same, "service_connect": (arn, frozenset())}  # answers no longer
+    assert [c.field for c in handler.diff(api, have(changed))] == ["service_connect"]
+    off = dataclasses.replace(api, service_connect=None)
+    (change,) = handler.diff(off, have(same))
+    assert (change.field, change.after) == ("service_connect", None)
