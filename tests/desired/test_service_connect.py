@@ -12,17 +12,17 @@ import pytest
 from botocore.validate import ParamValidator
 
 from ecsdeploy.desired import desired_resources
-from ecsdeploy.images.refs import ImageRef
+from ecsdeploy.images.refs import ImageRef, resolve
 from ecsdeploy.plan.cost import estimate
 from ecsdeploy.plan.model import Action
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.service_connect import connect_request, observed_connect
-from ecsdeploy.spec import parse_spec
+from ecsdeploy.spec import load_spec, parse_spec
 from ecsdeploy.spec.errors import SpecError
 
-from conftest import Harness, owned_anything
+from conftest import CONFIGS, Harness, owned_anything
 
 REGION = "us-west-2"
 IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
@@ -252,3 +252,27 @@ def test_drift_is_seen_where_describe_services_reports_it() -> None:
     off = dataclasses.replace(api, service_connect=None)
     (change,) = handler.diff(off, have(same))
     assert (change.field, change.after) == ("service_connect", None)
+
+
+def test_the_example_configs_call_the_api_inside_the_vpc() -> None:
+    """configs/example.yaml: the UI calls the API at its internal URL, the API stays
+    routed; configs/internal-api.yaml: the API is off the load balancer."""
+    zones = [f"{REGION}a", f"{REGION}b"]
+    found = {}
+    for name in ("example.yaml", "internal-api.yaml"):
+        spec = load_spec(CONFIGS / name)
+        images = resolve(spec, CONFIGS, f"{IMAGE}")
+        found[name] = {d.key: d for d in desired_resources(spec, zones, images)}
+    for want in found.values():
+        assert want[keys.task_definition("ui")].props.env["API_URL"] == "http://api:8000/api"
+        assert keys.NAMESPACE in want
+    ui = Ref(keys.service_group("ui"))
+    lb = Ref(keys.LOAD_BALANCER_GROUP)
+    example, private = found["example.yaml"], found["internal-api.yaml"]
+    assert example[keys.service_group("api")].props.ingress == frozenset(
+        {("tcp", 8000, 8000, lb), ("tcp", 8000, 8000, ui)}
+    )
+    assert private[keys.service_group("api")].props.ingress == frozenset({("tcp", 8000, 8000, ui)})
+    assert keys.target_group("api") in example and keys.listener_rule("api") in example
+    assert keys.target_group("api") not in private and keys.listener_rule("api") not in private
+    assert keys.target_group("ui") in private  # the UI is still the public face

@@ -294,7 +294,8 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
         elif not spec.services[target].routed:
             yield (
                 path,
-                f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add one",
+                f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add "
+                f"one, or call it inside the VPC at ${{services.{target}.internal_url}}",
             )
 
 
