@@ -213,8 +213,12 @@ def test_up_re_up_and_down(harness: Harness) -> None:
     assert namespace["Name"] == "mlapp-dev"
     assert {c["namespace"] for c in configs.values()} == {namespace["Arn"]}
     harness.assert_up_changes_nothing(CONNECTED)
+    harness.recorder.clear()
     harness.down(CONNECTED)
     assert cloudmap.list_namespaces()["Namespaces"] == []
+    order = [c.operation for c in harness.recorder.mutating()]
+    deleted = [i for i, op in enumerate(order) if op == "DeleteService"]
+    assert len(deleted) == 3 and max(deleted) < order.index("DeleteNamespace")
     assert owned_anything() == []
 
 
