@@ -35,6 +35,7 @@ PINNED: list[tuple[str, str]] = [
     (keys.HTTP_LISTENER, "listener/http"),
     (keys.HTTPS_LISTENER, "listener/https"),
     (keys.CLUSTER, "cluster"),
+    (keys.NAMESPACE, "namespace"),
     (keys.ALARM_TOPIC, "topic/alarms"),
     (keys.LOAD_BALANCER_ALARM, "alarm/lb/5xx"),
     (keys.DASHBOARD, "dashboard"),

@@ -52,6 +52,7 @@ POLICY_PATHS = (
     POLICY_DIR / "deployer-policy.json",
     POLICY_DIR / "deployer-policy-observability.json",
     POLICY_DIR / "deployer-policy-strategies.json",
+    POLICY_DIR / "deployer-policy-connect.json",  # Cloud Map, for ECS Service Connect
 )
 DOCUMENTS: dict[str, dict[str, Any]] = {p.name: json.loads(p.read_text()) for p in POLICY_PATHS}
 POLICY: dict[str, Any] = {  # what a role with both attached may do
@@ -80,6 +81,7 @@ TAG_ACTION = {  # IAM prefix -> the action that tagging at creation needs
     "ssm": "ssm:AddTagsToResource",
     "application-autoscaling": "application-autoscaling:TagResource",
     "sns": "sns:TagResource",
+    "servicediscovery": "servicediscovery:TagResource",
     "wafv2": "wafv2:TagResource",
     "cloudwatch": "cloudwatch:TagResource",
     "acm": "acm:AddTagsToCertificate",
@@ -338,6 +340,9 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "DnsRecordsOfTheAppsDomain",
         "SnsUnsubscribeCannotBeScoped",
         "ElbSetWebAclCannotBeScoped",
+        "CloudMapNamespaceCreatedTagged",
+        "CloudMapReadsCannotBeScoped",
+        "CloudMapDeleteOnlyTheAppsNamespace",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:

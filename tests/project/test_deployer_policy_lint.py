@@ -28,6 +28,7 @@ DOCUMENTS = (
     "deployer-policy.json",
     "deployer-policy-observability.json",
     "deployer-policy-strategies.json",
+    "deployer-policy-connect.json",
 )
 
 # (finding, statement Sid) -> why the finding is kept. Everything else parliament reports
@@ -66,6 +67,13 @@ KEPT: dict[tuple[str, str], str] = {
         "before it is requested, and it is tagged in the request"
     ),
     ("RESOURCE_STAR", "DeleteOnlyTheAppsCertificates"): (
+        "scoped by the condition aws:ResourceTag/ecsdeploy:app: the ARN is a random id"
+    ),
+    ("RESOURCE_STAR", "CloudMapReadsCannotBeScoped"): (
+        "GetOperation and ListNamespaces take no resource; a namespace's ARN is an id AWS "
+        "makes, and observe reads the tags of the namespaces named under the app's prefix"
+    ),
+    ("RESOURCE_STAR", "CloudMapDeleteOnlyTheAppsNamespace"): (
         "scoped by the condition aws:ResourceTag/ecsdeploy:app: the ARN is a random id"
     ),
     ("RESOURCE_STAR", "DnsRecordsOfTheAppsDomain"): (

@@ -484,6 +484,13 @@ CASES = [
         lambda r: {"retention_days": 30},
         update=lambda r: {"retention_days": 7},
     ),
+    Case(
+        "servicediscovery.namespace",
+        "kinds-test",
+        dict,
+        lambda r: {"name": "kinds-test", "description": "ecsdeploy kinds-test"},
+        replace=lambda r: {"name": "kinds-test-2", "description": "ecsdeploy kinds-test"},
+    ),
 ]
 
 

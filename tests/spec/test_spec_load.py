@@ -33,7 +33,7 @@ def test_example_facts() -> None:
     assert api.desired_count == 2
     assert (ui.cpu, ui.memory) == (256, 512)
     assert ui.desired_count == 1
-    assert ui.env == {"API_URL": "${services.api.url}"}
+    assert ui.env == {"API_URL": "${services.api.internal_url}/api"}
     assert spec.network is not None
     assert spec.network.nat == "single"
     assert spec.network.azs == 2

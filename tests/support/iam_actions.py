@@ -30,6 +30,7 @@ IAM_PREFIX = {
     "secretsmanager": "secretsmanager",
     "ssm": "ssm",
     "sts": "sts",
+    "servicediscovery": "servicediscovery",
 }
 
 # (IAM prefix, operation) -> the IAM actions it needs, where not simply prefix:Operation

@@ -18,6 +18,7 @@ from ecsdeploy.desired.iam import iam_roles
 from ecsdeploy.desired.load_balancer import load_balancer_resources
 from ecsdeploy.desired.monitoring import build_alarms, build_dashboard
 from ecsdeploy.desired.network import network_resources
+from ecsdeploy.desired.service_connect import namespace_resources
 from ecsdeploy.desired.services import classic_services, cluster, log_groups
 from ecsdeploy.desired.strategies import with_strategies
 from ecsdeploy.desired.uploads import artifact_resources, image_resources
@@ -63,6 +64,7 @@ def desired_resources(
         out += build_hardening(spec, owner, account)
     if images is not None and (classic or express):
         out.append(cluster(owner))
+        out += namespace_resources(spec, owner)
         ecs_services: dict[str, Ref | str] = {}
         if net is not None and classic:
             out += classic_services(spec, owner, net, classic, images, artifacts)

@@ -1,5 +1,6 @@
-"""A container's environment: ``${services.X.url}`` and ``${artifacts.X.uri}`` inside an
-env value, expanded to the service's URL or the artifact's S3 URI. Pure."""
+"""A container's environment: ``${services.X.url}``, ``${services.X.internal_url}`` and
+``${artifacts.X.uri}`` inside an env value, expanded to the service's public URL, its
+Service Connect URL (``spec.internal``) or the artifact's S3 URI. Pure."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from ecsdeploy.desired.load_balancer import service_url
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.resources.base import Joined, Ref
+from ecsdeploy.spec.internal import expand_internal
 from ecsdeploy.spec.models import Service, Spec
 
 REFERENCE = re.compile(r"\$\{\s*(services|artifacts)\.([a-z0-9-]+)\.(?:url|uri)\s*\}")
@@ -17,7 +19,9 @@ REFERENCE = re.compile(r"\$\{\s*(services|artifacts)\.([a-z0-9-]+)\.(?:url|uri)\
 def env_value(
     spec: Spec, value: str, artifacts: Mapping[str, ArtifactRef] | None = None
 ) -> str | Joined:
-    """Expand ``${services.X.url}`` and ``${artifacts.X.uri}`` inside an env value."""
+    """Expand ``${services.X.url}``, ``${services.X.internal_url}`` and
+    ``${artifacts.X.uri}`` inside an env value."""
+    value = expand_internal(spec, value)
     parts: list[str | Ref] = []
     last = 0
     for match in REFERENCE.finditer(value):

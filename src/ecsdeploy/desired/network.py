@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from ecsdeploy.desired.common import ANYWHERE
+from ecsdeploy.desired.service_connect import caller_rules
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.elastic_ip import ElasticIpProps
@@ -193,6 +194,7 @@ def _security_groups(spec: Spec, owner: Owner, net: Network) -> list[Desired]:
             ingress = frozenset({("tcp", svc.port, svc.port, Ref(keys.LOAD_BALANCER_GROUP))})
         else:
             ingress = frozenset()
+        ingress |= caller_rules(spec, name)  # Service Connect: exactly its callers
         out.append(
             Desired(
                 "ec2.security_group",

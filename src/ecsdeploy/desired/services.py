@@ -10,6 +10,7 @@ from ecsdeploy.desired.common import default_service
 from ecsdeploy.desired.env import artifacts_used, env_value
 from ecsdeploy.desired.load_balancer import main_listener
 from ecsdeploy.desired.network import task_network
+from ecsdeploy.desired.service_connect import connect_of, port_name
 from ecsdeploy.images.artifacts import ArtifactRef
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources import keys
@@ -79,6 +80,7 @@ def classic_services(
                     log_group=owner.log_group(name),
                     health=container_health(hc.command, hc.grace_period),
                     arch=svc.cpu_architecture,
+                    port_name=port_name(spec, name),
                 ),
                 # awslogs needs the group to exist first; a built image must be pushed
                 depends_on=(
@@ -119,6 +121,7 @@ def classic_services(
             exec=svc.exec,
             # absent when autoscaling owns the count
             desired_count=svc.desired_count if svc.autoscaling is None else None,
+            service_connect=connect_of(spec, name),
         )
         out.append(
             Desired("ecs.service", keys.ecs_service(name), name, props, depends, initial=initial)

@@ -29,6 +29,7 @@ from ecsdeploy.resources.base import Observed
 from ecsdeploy.resources.billing import Meter, Tasks, Usage
 from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler, billed_metrics
 from ecsdeploy.resources.waf_web_acl import MANAGED_RULE_GROUPS
+from ecsdeploy.spec.internal import callers, service_connect_on
 from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
 from ecsdeploy.spec.models import Spec
 
@@ -246,7 +247,29 @@ def estimate(spec: Spec | None) -> CostEstimate:
                 f"{name} runs in ECS Express Mode: its load balancer is shared and "
                 "provisioned by AWS, not counted here"
             )
+    if net is not None and net.nat != "none":
+        _internal_traffic_note(spec, tally)
     return tally.done()
+
+
+def _internal_traffic_note(spec: Spec, tally: _Tally) -> None:
+    """What calls at an internal URL (Service Connect) no longer pay: from a private
+    subnet, a call to the load balancer's public URL leaves through the NAT gateway,
+    which bills each GB it processes."""
+    if not service_connect_on(spec):
+        return
+    pairs = [
+        f"{caller} calls {target}"
+        for target, names in callers(spec).items()
+        for caller in sorted(names)
+        if spec.services[caller].subnets == "private"
+    ]
+    if pairs:
+        tally.notes.append(
+            f"{', '.join(pairs)} inside the VPC (Service Connect): no NAT data processing "
+            f"(${tally.prices.nat_gb:g}/GB) on that traffic, which calls through the public "
+            "load balancer URL would pay"
+        )
 
 
 def estimate_now(observed: Mapping[str, Observed], region: str) -> CostEstimate:

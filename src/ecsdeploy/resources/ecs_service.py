@@ -36,6 +36,12 @@ from ecsdeploy.resources.ecs_common import (
     ecs_tags,
     retry_until_propagated,
 )
+from ecsdeploy.resources.service_connect import (
+    Connect,
+    connect_request,
+    connect_text,
+    observed_connect,
+)
 from ecsdeploy.resources.waiting import wait_for
 from ecsdeploy.spec.naming import tags_to_dict
 
@@ -72,6 +78,8 @@ class ServiceProps(Props):
     traffic: tuple[str | Ref, str | Ref, str | Ref | None, str | Ref] | None = dataclasses.field(
         default=None, metadata=OPTIONAL
     )
+    # ECS Service Connect: (namespace, what it answers as); absent when off
+    service_connect: Connect | None = dataclasses.field(default=None, metadata=OPTIONAL)
 
 
 class ServiceHandler(Handler[ServiceProps]):
@@ -100,6 +108,8 @@ class ServiceHandler(Handler[ServiceProps]):
             lines.append(("deploys", ecs_strategy.summary(props)))
         for target_group, container, port in sorted(props.load_balancers or (), key=str):
             lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))
+        if props.service_connect is not None:
+            lines.append(("service connect", connect_text(props.service_connect, names)))
         return lines
 
     @classmethod
@@ -161,6 +171,9 @@ class ServiceHandler(Handler[ServiceProps]):
             props["min_healthy"] = deployment.get("minimumHealthyPercent")
             props["max_percent"] = deployment.get("maximumPercent")
         props.update(ecs_strategy.observed(svc))
+        reported, connect = observed_connect(svc)
+        if reported:
+            props["service_connect"] = connect
         return Observed(
             kind=self.kind,
             key=key,
@@ -208,12 +221,21 @@ class ServiceHandler(Handler[ServiceProps]):
 
     def diff(self, want: ServiceProps, have: Observed) -> list[Change]:
         changes = super().diff(want, have)
-        optional = {"circuit_breaker", "min_healthy", "max_percent", "grace_period"}
+        optional = {
+            "circuit_breaker",
+            "min_healthy",
+            "max_percent",
+            "grace_period",
+            "service_connect",
+        }
         optional |= set(ecs_strategy.FIELDS)
         changes = [c for c in changes if c.field not in optional - set(have.props)]
         wanted = want.as_mapping()
         if ecs_strategy.same_pair(wanted, have.props):
             changes = [c for c in changes if c.field not in ("load_balancers", "traffic")]
+        if want.service_connect is None and have.props.get("service_connect") is not None:
+            # turned off: an unset optional prop is not compared, so say it here
+            changes.append(Change("service_connect", have.props["service_connect"], None))
         return changes + ecs_strategy.cleared(wanted, have.props)
 
     @staticmethod
@@ -249,6 +271,8 @@ class ServiceHandler(Handler[ServiceProps]):
             if traffic is not None:  # one load balancer: the service's target group
                 args["loadBalancers"][0]["advancedConfiguration"] = traffic
             args["healthCheckGracePeriodSeconds"] = props.grace_period
+        if props.service_connect is not None:
+            args["serviceConnectConfiguration"] = connect_request(props.service_connect)
         return args
 
     def create(self, want: Desired, props: ServiceProps) -> Observed:
@@ -311,11 +335,14 @@ class ServiceHandler(Handler[ServiceProps]):
             "exec": ["enableExecuteCommand"],
             **{name: ["deploymentConfiguration"] for name in ecs_strategy.FIELDS},
             "traffic": ["loadBalancers"],
+            "service_connect": ["serviceConnectConfiguration"],
         }
         for field in fields:
             for arg in mapping.get(field, []):
                 if arg in wanted:
                     args[arg] = wanted[arg]
+        if "service_connect" in fields and props.service_connect is None:
+            args["serviceConnectConfiguration"] = connect_request(None)
         if "exec" in fields:
             # running tasks keep the old setting: only new tasks get (or lose) the agent
             args["forceNewDeployment"] = True

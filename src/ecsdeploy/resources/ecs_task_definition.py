@@ -11,11 +11,20 @@ retried, bounded (see ecs_common).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
-from ecsdeploy.resources.base import Desired, Joined, Observed, Props, Ref, UpsertHandler, owned_key
+from ecsdeploy.resources.base import (
+    OPTIONAL,
+    Desired,
+    Joined,
+    Observed,
+    Props,
+    Ref,
+    UpsertHandler,
+    owned_key,
+)
 from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import ROLE_NOT_ASSUMABLE, ecs_tags, retry_until_propagated
 from ecsdeploy.resources.reads import read_each
@@ -29,6 +38,15 @@ def container_health(command: list[str] | None, grace: int) -> dict[str, int | l
         return None
     return {"command": list(command), "interval": 15, "timeout": 5, "retries": 3,
             "startPeriod": min(grace, 300)}  # fmt: skip
+
+
+def _port_mapping(port: int, name: str | None) -> dict[str, Any]:
+    """The container's port; named, with its protocol, when Service Connect uses it
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html)."""
+    mapping: dict[str, Any] = {"containerPort": port, "protocol": "tcp"}
+    if name is not None:
+        mapping.update(name=name, appProtocol="http")
+    return mapping
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +63,9 @@ class TaskDefinitionProps(Props):
     log_group: str
     health: Mapping[str, int | list[str]] | None  # the container's health check
     arch: str = "X86_64"  # runtimePlatform.cpuArchitecture: X86_64 or ARM64
+    # the port mapping's name (appProtocol http) that ECS Service Connect refers to by
+    # portName; absent for a service outside a Service Connect namespace
+    port_name: str | None = field(default=None, metadata=OPTIONAL)
 
 
 class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
@@ -108,6 +129,8 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
                 "container": container["name"],
                 "image": container["image"],
                 "port": ports[0].get("containerPort"),
+                # named only in a Service Connect namespace
+                **({"port_name": ports[0]["name"]} if ports[0].get("name") else {}),
                 "env": {e["name"]: e["value"] for e in container.get("environment", [])},
                 "secrets": {s["name"]: s["valueFrom"] for s in container.get("secrets", [])},
                 "log_group": log.get("awslogs-group"),
@@ -135,7 +158,7 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
             "essential": True,
             # a worker (no port) listens on none
             **(
-                {"portMappings": [{"containerPort": props.port, "protocol": "tcp"}]}
+                {"portMappings": [_port_mapping(props.port, props.port_name)]}
                 if props.port is not None
                 else {}
             ),

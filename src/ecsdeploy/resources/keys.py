@@ -172,6 +172,9 @@ def validation_record(domain: str) -> str:
 CLUSTER = "cluster"
 """The app's ECS cluster."""
 
+NAMESPACE = "namespace"
+"""The app's Cloud Map namespace, for ECS Service Connect."""
+
 
 def task_definition(service: str) -> str:
     """A classic service's task definition (its family)."""
@@ -249,6 +252,7 @@ CONSTANTS: dict[str, str] = {
     "HTTP_LISTENER": HTTP_LISTENER,
     "HTTPS_LISTENER": HTTPS_LISTENER,
     "CLUSTER": CLUSTER,
+    "NAMESPACE": NAMESPACE,
     "ALARM_TOPIC": ALARM_TOPIC,
     "LOAD_BALANCER_ALARM": LOAD_BALANCER_ALARM,
     "DASHBOARD": DASHBOARD,

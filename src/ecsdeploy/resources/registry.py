@@ -13,6 +13,7 @@ import functools
 
 from ecsdeploy.resources.acm_certificate import CertificateHandler
 from ecsdeploy.resources.base import Context, Handler, Ordering
+from ecsdeploy.resources.cloudmap_namespace import NamespaceHandler
 from ecsdeploy.resources.cloudwatch_alarm import AlarmHandler
 from ecsdeploy.resources.cloudwatch_dashboard import DashboardHandler
 from ecsdeploy.resources.ecr_image import ImageHandler
@@ -78,6 +79,7 @@ KINDS: tuple[type[Handler], ...] = (
     DashboardHandler,
     CertificateHandler,
     RecordHandler,
+    NamespaceHandler,
 )
 
 

@@ -4,7 +4,8 @@ CI passes what changes per run (an image tag, a domain) through the environment:
 ``image: registry/api:${env.TAG}``. Every string value of the spec may use it; the value
 is substituted before validation, so the checks and the plan see the result. An unset
 variable without a default is a problem on the line that names it, reported with the
-others. ``${services...}`` and ``${artifacts...}`` references are left for later stages.
+others. ``${services...}`` (``.url``; ``.internal_url``, see ``spec.internal``) and
+``${artifacts...}`` references are left for later stages, checked with the spec.
 """
 
 from __future__ import annotations

@@ -39,6 +39,12 @@ class Network(BaseModel):
             "VPC endpoints for the private subnets: s3 (gateway), ecr.api, ecr.dkr, logs..."
         ),
     )
+    service_connect: bool | None = Field(
+        None,
+        description="ECS Service Connect: the services reach each other at "
+        "${services.NAME.internal_url} inside the VPC (default: on when a service's env "
+        "refers to one).",
+    )
 
 
 class Waf(BaseModel):
@@ -324,6 +330,11 @@ class Service(BaseModel):
         None,
         description="How a new revision rolls out (strategy, bake time, pause...); keys "
         "left out take the app-wide `deploy:`.",
+    )
+    public: bool = Field(
+        True,
+        description="false: no load balancer route, reachable only by the other services "
+        "at ${services.NAME.internal_url} (Service Connect).",
     )
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from ecsdeploy.spec.internal import check_internal_reference, check_public
 from ecsdeploy.spec.limits import (
     ACTION_RE,
     ARN_RE,
@@ -112,6 +113,7 @@ def check_service(
         yield (*base, "count"), f"{svc.count} tasks; choose 0 to 1000"
     yield from _autoscaling(base, svc)
     yield from _route(base, name, svc, routes)
+    yield from check_public(base, svc)
     yield from _service_alarms(base, svc)
     if svc.mode == "express":
         yield from _express(base, svc)
@@ -264,12 +266,16 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
                     + suggest(artifact.group(1), list(spec.artifacts), "those under artifacts:"),
                 )
             continue
+        internal = check_internal_reference(spec, path, expr)
+        if internal is not None:
+            yield from internal
+            continue
         ref = URL_REF_RE.match(expr)
         if not ref:
             yield (
                 path,
                 f"unknown reference ${{{expr}}}; the supported forms are ${{services.NAME.url}}, "
-                "${artifacts.NAME.uri} and ${env.NAME}",
+                "${services.NAME.internal_url}, ${artifacts.NAME.uri} and ${env.NAME}",
             )
             continue
         target = ref.group(1)
@@ -288,7 +294,8 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
         elif not spec.services[target].routed:
             yield (
                 path,
-                f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add one",
+                f"${{{expr}}}: service '{target}' has no `route:`, so it has no URL; add "
+                f"one, or call it inside the VPC at ${{services.{target}.internal_url}}",
             )
 
 
