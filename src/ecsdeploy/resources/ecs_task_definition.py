@@ -11,11 +11,20 @@ retried, bounded (see ecs_common).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ecsdeploy.aws.errors import AwsError
-from ecsdeploy.resources.base import Desired, Joined, Observed, Props, Ref, UpsertHandler, owned_key
+from ecsdeploy.resources.base import (
+    OPTIONAL,
+    Desired,
+    Joined,
+    Observed,
+    Props,
+    Ref,
+    UpsertHandler,
+    owned_key,
+)
 from ecsdeploy.resources.describe import Line, Names, container
 from ecsdeploy.resources.ecs_common import ROLE_NOT_ASSUMABLE, ecs_tags, retry_until_propagated
 from ecsdeploy.resources.reads import read_each
@@ -45,6 +54,8 @@ class TaskDefinitionProps(Props):
     log_group: str
     health: Mapping[str, int | list[str]] | None  # the container's health check
     arch: str = "X86_64"  # runtimePlatform.cpuArchitecture: X86_64 or ARM64
+    # the container's command (a job's); unset: the image's own
+    command: tuple[str, ...] | None = field(default=None, metadata=OPTIONAL)
 
 
 class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
@@ -113,6 +124,7 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
                 "log_group": log.get("awslogs-group"),
                 # before an architecture was set, ECS took X86_64
                 "arch": (td.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64"),
+                "command": tuple(container["command"]) if container.get("command") else None,
                 "health": (
                     {
                         k: health[k]
@@ -152,6 +164,8 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
         }
         if props.health:
             container["healthCheck"] = dict(props.health)
+        if props.command:
+            container["command"] = list(props.command)
         args: dict[str, Any] = dict(
             family=want.name,
             taskRoleArn=props.task_role,
