@@ -24,7 +24,11 @@ with warnings.catch_warnings():  # parliament imports pkg_resources, deprecated 
     import parliament
 
 POLICY_DIR = ROOT / "examples" / "github-actions"
-DOCUMENTS = ("deployer-policy.json", "deployer-policy-observability.json")
+DOCUMENTS = (
+    "deployer-policy.json",
+    "deployer-policy-observability.json",
+    "deployer-policy-jobs.json",
+)
 
 # (finding, statement Sid) -> why the finding is kept. Everything else parliament reports
 # fails the test.

@@ -30,6 +30,8 @@ IAM_PREFIX = {
     "secretsmanager": "secretsmanager",
     "ssm": "ssm",
     "sts": "sts",
+    "scheduler": "scheduler",
+    "events": "events",
 }
 
 # (IAM prefix, operation) -> the IAM actions it needs, where not simply prefix:Operation
