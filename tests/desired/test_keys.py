@@ -68,6 +68,11 @@ PINNED: list[tuple[str, str]] = [
     (keys.certificate("0123abcd"), "cert/0123abcd"),
     (keys.alias_record("AAAA", "app.example.com"), "dns/AAAA/app.example.com"),
     (keys.validation_record("app.example.com"), "dns/validation/app.example.com"),
+    (keys.SCHEDULE_GROUP, "schedule-group"),
+    (keys.ALARM_TOPIC_POLICY, "topic-policy/alarms"),
+    (keys.schedule("train"), "schedule/train"),
+    (keys.scheduler_role("train"), "role/train-scheduler"),
+    (keys.job_failure_rule("train"), "job-failed/train"),
 ]
 
 

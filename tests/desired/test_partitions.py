@@ -38,10 +38,11 @@ def test_every_arn_is_in_the_regions_partition(region: str, partition: str) -> N
         name: svc.model_copy(update={"secrets": {}, "permissions": []})
         for name, svc in example.services.items()
     }
-    spec = example.model_copy(update={"region": region, "services": services})
+    jobs = {name: job.model_copy(update={"permissions": []}) for name, job in example.jobs.items()}
+    spec = example.model_copy(update={"region": region, "services": services, "jobs": jobs})
     images = {
         name: ImageRef(name, f"123456789012.dkr.ecr.{region}.amazonaws.com/{name}:1")
-        for name in spec.services
+        for name in [*spec.services, *spec.jobs]
     }
     found = []
     for want in desired_resources(spec, [f"{region}a", f"{region}b"], images):

@@ -123,6 +123,11 @@ def test_example_itemised() -> None:
     assert "api autoscales 2-6" in notes
     high = 6 * month(0.5 * p.vcpu_hour + p.gb_hour)
     assert f"${high:,.2f}" in notes
+    # the nightly job bills per run, outside the fixed total; its schedule is free
+    per_run_hour = 0.5 * p.vcpu_hour + 1 * p.gb_hour
+    assert f"job train bills Fargate per run, ${per_run_hour:,.4f} per hour" in notes
+    assert "14 million invocations" in notes
+    assert not any("train" in x.item for x in est.lines)
 
 
 def test_per_az_costs_one_more_nat_and_eip_than_single() -> None:

@@ -53,6 +53,7 @@ POLICY_PATHS = (
     POLICY_DIR / "deployer-policy-observability.json",
     POLICY_DIR / "deployer-policy-strategies.json",
     POLICY_DIR / "deployer-policy-connect.json",  # Cloud Map, for ECS Service Connect
+    POLICY_DIR / "deployer-policy-jobs.json",  # scheduled jobs: Scheduler, EventBridge
 )
 DOCUMENTS: dict[str, dict[str, Any]] = {p.name: json.loads(p.read_text()) for p in POLICY_PATHS}
 POLICY: dict[str, Any] = {  # what a role with both attached may do
@@ -85,6 +86,8 @@ TAG_ACTION = {  # IAM prefix -> the action that tagging at creation needs
     "wafv2": "wafv2:TagResource",
     "cloudwatch": "cloudwatch:TagResource",
     "acm": "acm:AddTagsToCertificate",
+    "scheduler": "scheduler:TagResource",
+    "events": "events:TagResource",
 }
 TAG_PARAMS = ("Tags", "tags", "TagSpecifications")
 ALARMS = {  # target tracking: Application Auto Scaling manages alarms for the caller
@@ -119,6 +122,8 @@ def implied(prefix: str, operation: str, params: dict[str, Any]) -> list[str]:
     if any(k.lower().endswith("rolearn") and v for k, v in params.items()):
         out.append("iam:PassRole")
     if (iam_prefix, operation) == ("ecs", "RunTask"):  # the task definition's roles
+        out.append("iam:PassRole")
+    if params.get("Target", {}).get("RoleArn"):  # a schedule's role, inside its target
         out.append("iam:PassRole")
     if iam_prefix == "application-autoscaling":
         out += ALARMS.get(operation, ())
@@ -289,6 +294,26 @@ def test_own_domain(rec: ParamRecorder, monkeypatch: pytest.MonkeyPatch) -> None
     assert_policy_allows(rec, pushed=False)
 
 
+def test_scheduled_job(rec: ParamRecorder, pushes: list[str], tmp_path: Path) -> None:
+    """The example's nightly job, with an alarm topic: the schedule group and schedule,
+    the scheduler role passed to Scheduler, the failure rule and the topic's policy."""
+    put_secret_parameter()
+    config = tmp_path / "jobs.yaml"
+    config.write_text(
+        f"extends: {CONFIGS / 'example.yaml'}\nenv: jobs\nalarms:\n  email: ops@example.com\n"
+    )
+    deployer_session(str(config), "api")
+    ops = {str(c) for c in rec.calls}
+    assert {
+        "scheduler:CreateSchedule",
+        "scheduler:DeleteScheduleGroup",
+        "events:PutRule",
+        "events:DeleteRule",
+        "sns:SetTopicAttributes",
+    } <= ops
+    assert_policy_allows(rec, pushed=True)
+
+
 def test_matcher_finds_a_missing_action() -> None:
     """The coverage test can fail: an action the policy lacks is reported."""
     policy = {
@@ -343,6 +368,7 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "CloudMapNamespaceCreatedTagged",
         "CloudMapReadsCannotBeScoped",
         "CloudMapDeleteOnlyTheAppsNamespace",
+        "JobListsCannotBeScoped",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:

@@ -29,6 +29,7 @@ DOCUMENTS = (
     "deployer-policy-observability.json",
     "deployer-policy-strategies.json",
     "deployer-policy-connect.json",
+    "deployer-policy-jobs.json",
 )
 
 # (finding, statement Sid) -> why the finding is kept. Everything else parliament reports

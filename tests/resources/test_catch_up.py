@@ -43,6 +43,8 @@ PHRASED = {
     "ecs, resource ID: service/mlapp-dev/api, scalable dimension: ecs:service:DesiredCount",
     "service linked role": "Unable to assume the service linked role. Please verify that "
     "the ECS service linked role exists.",
+    "assume the role": "The execution role you provide must allow AWS EventBridge Scheduler "
+    "to assume the role.",
 }
 
 
@@ -165,6 +167,8 @@ def test_up_succeeds_in_one_run_while_aws_catches_up(
         ("application-autoscaling", "RegisterScalableTarget", "ValidationException"),
         ("application-autoscaling", "PutScalingPolicy", "ObjectNotFoundException"),
     } <= fired
+    if config == "example.yaml":  # its nightly job
+        assert ("scheduler", "CreateSchedule", "ValidationException") in fired
     if config == "hardened.yaml":
         assert ("wafv2", "AssociateWebACL", "WAFUnavailableEntityException") in fired
     harness.assert_up_changes_nothing(_prebuilt(config, tmp_path))

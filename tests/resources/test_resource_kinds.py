@@ -497,9 +497,10 @@ CASES = [
 def _elbv2_cases() -> list[Case]:
     from kind_cases_domain import CASES as DOMAIN
     from kind_cases_elbv2 import CASES as ELBV2
+    from kind_cases_jobs import CASES as JOBS
     from kind_cases_monitoring import CASES as OBSERVE
 
-    return [Case(**case) for case in ELBV2 + OBSERVE + DOMAIN]
+    return [Case(**case) for case in ELBV2 + OBSERVE + DOMAIN + JOBS]
 
 
 CASES += _elbv2_cases()
@@ -544,9 +545,11 @@ def test_lifecycle(aws: None, fast_timing: Timing, case: Case) -> None:
     assert have.owned
     # scaling kinds are owned through the app's cluster; images through their repository;
     # subscriptions through their topic, associations through their load balancer and
-    # web ACL; a dashboard by its name
+    # web ACL; a dashboard by its name; a job's schedule through its schedule group, the
+    # topic's policy through its topic
     untagged = ("autoscaling.", "ecr.image", "s3.object", "sns.subscription",
-                "wafv2.association", "cloudwatch.dashboard")  # fmt: skip
+                "wafv2.association", "cloudwatch.dashboard", "scheduler.schedule",
+                "sns.topic_policy")  # fmt: skip
     if not case.kind.startswith(untagged):
         assert have.tags["ecsdeploy:app"] == "kinds"
         assert have.tags["ecsdeploy:key"] == want.key

@@ -31,6 +31,8 @@ IAM_PREFIX = {
     "ssm": "ssm",
     "sts": "sts",
     "servicediscovery": "servicediscovery",
+    "scheduler": "scheduler",
+    "events": "events",
 }
 
 # (IAM prefix, operation) -> the IAM actions it needs, where not simply prefix:Operation

@@ -8,7 +8,8 @@ It lives on a botocore ECS client's event system, as tests/support/express_fake.
 
 * ``before-parameter-build.ecs.<Op>``: the request is checked against botocore's model of
   the operation (ParamValidationError on unknown names, wrong types, missing members);
-* ``before-call.ecs.<Op>``: RunTask, DescribeTasks and StopTask are answered from memory;
+* ``before-call.ecs.<Op>``: RunTask, DescribeTasks, StopTask and ListTasks are answered
+  from memory;
   every response is checked against the operation's output shape and every error code
   against the errors the model lists for the operation.
 
@@ -54,7 +55,7 @@ from botocore.exceptions import ClientError
 
 from express_fake import FARGATE, Fault, ModelChecked
 
-OPERATIONS = ("RunTask", "DescribeTasks", "StopTask")
+OPERATIONS = ("RunTask", "DescribeTasks", "StopTask", "ListTasks")
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PULL_ERROR = (
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to "
@@ -83,6 +84,7 @@ class _Task:
     overrides: dict[str, Any]
     script: Script
     started_by: str
+    group: str = ""  # the task group: RunTask's ``group``, else "family:FAMILY"
     polls: int = 0
     status: str = "PROVISIONING"
     desired: str = "RUNNING"
@@ -117,7 +119,12 @@ class RunFake(ModelChecked):
         return self
 
     def handlers(self) -> Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-        return {"RunTask": self._run, "DescribeTasks": self._describe, "StopTask": self._stop}
+        return {
+            "RunTask": self._run,
+            "DescribeTasks": self._describe,
+            "StopTask": self._stop,
+            "ListTasks": self._list,
+        }
 
     # --- operations ----------------------------------------------------------------------
     def _run(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +179,8 @@ class RunFake(ModelChecked):
             overrides=copy.deepcopy(overrides),
             script=script,
             started_by=p.get("startedBy", ""),
+            # AWS: "The default value is the family name of the task definition."
+            group=p.get("group") or f"family:{definition['family']}",
         )
         self.tasks[arn] = task
         return {"tasks": [self._render(task)], "failures": []}
@@ -189,6 +198,23 @@ class RunFake(ModelChecked):
             self._advance(task)
             found.append(self._render(task))
         return {"tasks": found, "failures": failures}
+
+    def _list(self, p: dict[str, Any]) -> dict[str, Any]:
+        """ListTasks: the tasks of the cluster, of ``family`` and ``startedBy`` when given,
+        whose desired status is ``desiredStatus`` (default RUNNING; AWS: "Recently stopped
+        tasks might appear in the returned results")."""
+        cluster_arn = self._cluster_arn(p.get("cluster", "default"))
+        wanted = p.get("desiredStatus", "RUNNING")
+        return {
+            "taskArns": [
+                arn
+                for arn, task in self.tasks.items()
+                if task.cluster_arn == cluster_arn
+                and task.desired == wanted
+                and p.get("family") in (None, task.definition["family"])
+                and p.get("startedBy") in (None, task.started_by)
+            ]
+        }
 
     def _stop(self, p: dict[str, Any]) -> dict[str, Any]:
         self._cluster_arn(p.get("cluster", "default"))
@@ -283,6 +309,7 @@ class RunFake(ModelChecked):
             "containers": [container],
             "createdAt": EPOCH,
             "startedBy": task.started_by,
+            "group": task.group,
             "version": task.polls + 1,
         }
         if task.status == "RUNNING" or task.exit_code is not None:

@@ -127,6 +127,13 @@ LAGS: tuple[Lag, ...] = (
         "ECS to accept its new service-linked role", 120.0, phrase="service linked role",
         source="ECS: 'Unable to assume the service linked role. Please verify that the ECS "
         "service linked role exists.'"),
+    # --- EventBridge Scheduler checks that it may assume a job's new scheduler role; IAM
+    # takes a while to let it ---
+    Lag("scheduler", _ops("CreateSchedule", "UpdateSchedule"), "ValidationException",
+        "EventBridge Scheduler to accept the job's new scheduler role", 120.0,
+        phrase="assume the role",
+        source="Scheduler CreateSchedule right after CreateRole: 'The execution role you "
+        "provide must allow AWS EventBridge Scheduler to assume the role.'"),
 )  # fmt: skip
 
 

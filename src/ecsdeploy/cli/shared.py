@@ -86,6 +86,15 @@ def service_target(
     return check_service(target_of(config, None, env, region, profile), service, config)
 
 
+def job_target(
+    config: Path, job: str, env: str | None, region: str | None, profile: str | None
+) -> Target:
+    """The target of a command about one scheduled job, which the spec must have."""
+    from ecsdeploy.ops.target import check_job
+
+    return check_job(target_of(config, None, env, region, profile), job, config)
+
+
 def load(config: Path) -> Spec:
     from ecsdeploy.ops.target import load
 

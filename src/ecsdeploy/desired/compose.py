@@ -15,6 +15,7 @@ from ecsdeploy.desired.domain import domain_resources
 from ecsdeploy.desired.express import express_services
 from ecsdeploy.desired.hardening import build_hardening
 from ecsdeploy.desired.iam import iam_roles
+from ecsdeploy.desired.jobs import job_resources
 from ecsdeploy.desired.load_balancer import load_balancer_resources
 from ecsdeploy.desired.monitoring import build_alarms, build_dashboard
 from ecsdeploy.desired.network import network_resources
@@ -41,7 +42,7 @@ def desired_resources(
     ``images`` maps each classic service to the image its task definition runs (resolved
     by the caller: given by ``image:`` or built from ``build:``); without it, no ECS
     resources (nor their alarms and dashboard) are planned. ``account`` names the
-    access-log bucket, when the spec asks for one.
+    access-log bucket, when the spec asks for one, and the jobs' roles and policies.
     """
     owner = owner_of(spec)
     out: list[Desired] = []
@@ -73,4 +74,6 @@ def desired_resources(
         ecs_services.update({n: n for n in express})
         out += build_alarms(spec, owner, has_lb)
         out += build_dashboard(spec, owner, list(routed(spec)) if has_lb else [], ecs_services)
+    if net is not None:
+        out += job_resources(spec, owner, net, images, artifacts, account)
     return with_strategies(spec, owner, out)

@@ -30,6 +30,9 @@ def iam_roles(spec: Spec, owner: Owner, artifacts: Mapping[str, ArtifactRef]) ->
     path = owner.iam_path()
     tasks = trust_policy("ecs-tasks.amazonaws.com")
     secret_arns = sorted({arn for svc in spec.services.values() for arn in svc.secrets.values()})
+    secret_arns = sorted(
+        {*secret_arns, *(a for j in spec.jobs.values() for a in j.secrets.values())}
+    )
     inline: dict[str, str] = {}
     if secret_arns:
         inline["read-secrets"] = canonical(_secrets_policy(secret_arns))

@@ -157,7 +157,8 @@ def _endpoint_group(spec: Spec, owner: Owner) -> Desired:
                 ("tcp", 443, 443, Ref(keys.service_group(name)))
                 for name, svc in spec.services.items()
                 if svc.mode == "classic"
-            ),
+            )
+            | frozenset(("tcp", 443, 443, Ref(keys.service_group(name))) for name in spec.jobs),
         ),
     )
 

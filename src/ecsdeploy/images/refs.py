@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecsdeploy.images.content_tag import content_tag, repository_name
-from ecsdeploy.spec.models import Build, Spec
+from ecsdeploy.spec.models import Build, Job, Service, Spec
 
 REGISTRY_ENV = "ECSDEPLOY_REGISTRY"
 MUTABLE_TAGS = frozenset({"latest", "main", "master", "dev", "prod", "stable"})
@@ -42,10 +42,11 @@ def registry_override() -> str | None:
 
 
 def resolve(spec: Spec, base: Path, ecr_host: str | None) -> dict[str, ImageRef]:
-    """ImageRefs of all services; ``ecr_host`` is needed only for built ones."""
+    """ImageRefs of all services and jobs; ``ecr_host`` is needed only for built ones."""
     out: dict[str, ImageRef] = {}
     registry = registry_override() or ecr_host
-    for name, svc in spec.services.items():
+    runs: list[tuple[str, Service | Job]] = [*spec.services.items(), *spec.jobs.items()]
+    for name, svc in runs:
         if svc.image is not None:
             out[name] = ImageRef(name, svc.image)
             continue

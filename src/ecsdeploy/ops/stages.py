@@ -104,6 +104,7 @@ class Stages:
         spec = self.target.spec
         assert spec is not None
         builds = [n for n, s in spec.services.items() if s.build]
+        builds += [n for n, j in spec.jobs.items() if j.build]
         ecr_host = None
         if builds and registry_override() is None:
             ecr_host = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
@@ -140,7 +141,7 @@ class Stages:
             zones,
             self.image_refs,
             self.artifacts(),
-            self.aws.account_id() if logs else None,
+            self.aws.account_id() if logs or spec.jobs else None,
         )
 
     def _desired_and_record(self) -> list[Desired]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.reconcile import applied
+from ecsdeploy.reconcile.job_runs import job_statuses
 from ecsdeploy.reconcile.status import ServiceStatus, Status, alarm_statuses, load_balancer_url
 from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Observed
@@ -59,7 +60,8 @@ def status(stages: Stages) -> Status:
     dashboard = next(
         (str(o.attrs.get("url", "")) for o in found if o.kind == "cloudwatch.dashboard"), ""
     )
-    return Status(url, services, found, alarm_statuses(found), dashboard)
+    jobs = job_statuses(stages.aws.client("ecs"), stages.target.owner, found)
+    return Status(url, services, found, alarm_statuses(found), dashboard, jobs)
 
 
 def inventory(stages: Stages) -> list[Observed]:

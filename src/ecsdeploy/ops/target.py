@@ -100,3 +100,16 @@ def check_service(target: Target, service: str, config: Path) -> Target:
             ]
         )
     return target
+
+
+def check_job(target: Target, job: str, config: Path) -> Target:
+    """``target``, for a command about one scheduled job, which its spec must have."""
+    if target.spec is not None and job not in target.spec.jobs:
+        jobs = list(target.spec.jobs)
+        close = get_close_matches(job, jobs, n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        choices = f"choose {', '.join(jobs)}" if jobs else "it has no `jobs:`"
+        raise UsageError(
+            [Problem("", f"no job '{job}' in this spec; {guess}{choices}", str(config))]
+        )
+    return target

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ecsdeploy.output.console import short_id
+from ecsdeploy.output.jobs_view import jobs_json, show_jobs
 from ecsdeploy.reconcile.status import Status
 from ecsdeploy.resources.base import Observed
 from ecsdeploy.spec.naming import Owner
@@ -50,6 +51,7 @@ def show_status(
                 svc.events[0] if svc.events else "",
             )
         console.print(table)
+    show_jobs(console, title, status.jobs)
     if resources or not status.resources:
         show_inventory(console, title, status.resources, layers)
         return
@@ -126,6 +128,7 @@ def status_json(
             }
             for s in status.services
         ],
+        "jobs": jobs_json(status.jobs),
         "resources": [
             {
                 "layer": layers[o.kind],

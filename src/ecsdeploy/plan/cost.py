@@ -249,6 +249,12 @@ def estimate(spec: Spec | None) -> CostEstimate:
             )
     if net is not None and net.nat != "none":
         _internal_traffic_note(spec, tally)
+    for name, job in spec.jobs.items():
+        per_hour = tally.task_hourly(job.cpu, job.memory)
+        tally.notes.append(
+            f"job {name} bills Fargate per run, ${per_hour:,.4f} per hour it runs, not counted "
+            "here; EventBridge Scheduler is free for the first 14 million invocations a month"
+        )
     return tally.done()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ecsdeploy.reconcile.job_runs import JobStatus
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Observed
 
@@ -44,6 +45,7 @@ class Status:
     resources: list[Observed]
     alarms: list[AlarmStatus] = field(default_factory=list)
     dashboard: str = ""  # the dashboard's console link
+    jobs: list[JobStatus] = field(default_factory=list)  # the scheduled jobs
 
 
 def alarm_statuses(found: Sequence[Observed]) -> list[AlarmStatus]:

@@ -66,6 +66,8 @@ class TaskDefinitionProps(Props):
     # the port mapping's name (appProtocol http) that ECS Service Connect refers to by
     # portName; absent for a service outside a Service Connect namespace
     port_name: str | None = field(default=None, metadata=OPTIONAL)
+    # the container's command (a job's); unset: the image's own
+    command: tuple[str, ...] | None = field(default=None, metadata=OPTIONAL)
 
 
 class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
@@ -136,6 +138,7 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
                 "log_group": log.get("awslogs-group"),
                 # before an architecture was set, ECS took X86_64
                 "arch": (td.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64"),
+                "command": tuple(container["command"]) if container.get("command") else None,
                 "health": (
                     {
                         k: health[k]
@@ -175,6 +178,8 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
         }
         if props.health:
             container["healthCheck"] = dict(props.health)
+        if props.command:
+            container["command"] = list(props.command)
         args: dict[str, Any] = dict(
             family=want.name,
             taskRoleArn=props.task_role,

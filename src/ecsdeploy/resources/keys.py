@@ -232,6 +232,29 @@ def aws_added(what: str, resource_id: str) -> str:
     return f"aws-added/{what}/{resource_id}"
 
 
+# --- scheduled jobs ----------------------------------------------------------------------
+
+SCHEDULE_GROUP = "schedule-group"
+"""The EventBridge Scheduler schedule group that holds the app's job schedules."""
+ALARM_TOPIC_POLICY = "topic-policy/alarms"
+"""The alarm topic's access policy, letting EventBridge publish the jobs' failures."""
+
+
+def schedule(job: str) -> str:
+    """A job's EventBridge Scheduler schedule."""
+    return f"schedule/{job}"
+
+
+def scheduler_role(job: str) -> str:
+    """The role EventBridge Scheduler assumes to start a job's task."""
+    return f"role/{job}-scheduler"
+
+
+def job_failure_rule(job: str) -> str:
+    """The EventBridge rule that notifies when a job's task fails."""
+    return f"job-failed/{job}"
+
+
 # --- parsing ---------------------------------------------------------------------------
 
 _PART = r"([^/]+)"
@@ -256,6 +279,8 @@ CONSTANTS: dict[str, str] = {
     "ALARM_TOPIC": ALARM_TOPIC,
     "LOAD_BALANCER_ALARM": LOAD_BALANCER_ALARM,
     "DASHBOARD": DASHBOARD,
+    "SCHEDULE_GROUP": SCHEDULE_GROUP,
+    "ALARM_TOPIC_POLICY": ALARM_TOPIC_POLICY,
 }
 """Every fixed key, by its constant's name."""
 SHAPES: dict[str, tuple[Callable[..., str], str]] = {
@@ -287,6 +312,9 @@ SHAPES: dict[str, tuple[Callable[..., str], str]] = {
     "subscription": (subscription, rf"subscription/{_PART}/(.+)"),
     "service_alarm": (service_alarm, rf"alarm/{_PART}/{_PART}"),
     "aws_added": (aws_added, rf"aws-added/{_PART}/{_PART}"),
+    "schedule": (schedule, rf"schedule/{_PART}"),
+    "scheduler_role": (scheduler_role, rf"role/{_PART}-scheduler"),
+    "job_failure_rule": (job_failure_rule, rf"job-failed/{_PART}"),
 }
 """Every key shape built from arguments: its function and the pattern it produces."""
 

@@ -22,6 +22,7 @@ from ecsdeploy.resources.ecs_cluster import ClusterHandler
 from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.ecs_task_definition import TaskDefinitionHandler
 from ecsdeploy.resources.elastic_ip import ElasticIpHandler
+from ecsdeploy.resources.events_rule import EventRuleHandler
 from ecsdeploy.resources.express_service import ExpressServiceHandler
 from ecsdeploy.resources.iam_role import IamRoleHandler
 from ecsdeploy.resources.internet_gateway import InternetGatewayHandler
@@ -36,9 +37,12 @@ from ecsdeploy.resources.s3_bucket import BucketHandler
 from ecsdeploy.resources.s3_object import ObjectHandler
 from ecsdeploy.resources.scaling_policy import ScalingPolicyHandler
 from ecsdeploy.resources.scaling_target import ScalingTargetHandler
+from ecsdeploy.resources.scheduler_group import ScheduleGroupHandler
+from ecsdeploy.resources.scheduler_schedule import ScheduleHandler
 from ecsdeploy.resources.security_group import SecurityGroupHandler
 from ecsdeploy.resources.sns_subscription import SubscriptionHandler
 from ecsdeploy.resources.sns_topic import TopicHandler
+from ecsdeploy.resources.sns_topic_policy import TopicPolicyHandler
 from ecsdeploy.resources.subnet import SubnetHandler
 from ecsdeploy.resources.target_group import TargetGroupHandler
 from ecsdeploy.resources.vpc import VpcHandler
@@ -80,6 +84,10 @@ KINDS: tuple[type[Handler], ...] = (
     CertificateHandler,
     RecordHandler,
     NamespaceHandler,
+    ScheduleGroupHandler,
+    ScheduleHandler,
+    EventRuleHandler,
+    TopicPolicyHandler,
 )
 
 

@@ -15,6 +15,7 @@ import ipaddress
 from ecsdeploy.aws.regions import REGION_RE
 from ecsdeploy.spec.deploy_checks import check_deploy
 from ecsdeploy.spec.domain_checks import check_domain
+from ecsdeploy.spec.job_checks import check_jobs
 from ecsdeploy.spec.limits import (
     BUCKET_RE,
     CERT_ARN_RE,
@@ -55,6 +56,7 @@ def check(spec: Spec) -> Found:
         yield from check_service(spec, name, svc, routes)
     yield from _artifacts(spec)
     yield from check_deploy(spec)
+    yield from check_jobs(spec)
 
 
 def _artifacts(spec: Spec) -> Found:

@@ -187,7 +187,10 @@ def _rebase_paths(base: Source, base_dir: FsPath, directory: FsPath) -> Source:
         return os.path.relpath(base_dir.resolve() / value, directory.resolve())
 
     services = data.get("services")
-    for service in services.values() if isinstance(services, dict) else ():
+    jobs = data.get("jobs")  # a job's build context moves as a service's does
+    runs = [*(services.values() if isinstance(services, dict) else ())]
+    runs += [*(jobs.values() if isinstance(jobs, dict) else ())]
+    for service in runs:
         if not isinstance(service, dict):
             continue
         build = service.get("build")

@@ -375,6 +375,57 @@ class Artifact(BaseModel):
     prefix: str | None = Field(None, description="Key prefix (default: the artifact's name).")
 
 
+def _command_shorthand(value: Any) -> Any:
+    """``command: python train.py`` is short for ``[sh, -c, "python train.py"]``."""
+    return ["sh", "-c", value] if isinstance(value, str) else value
+
+
+CommandField = Annotated[
+    list[str] | None,
+    BeforeValidator(_command_shorthand, json_schema_input_type=str | list[str] | None),
+]
+
+
+class Job(BaseModel):
+    """A task run on a schedule (EventBridge Scheduler), on Fargate in the private subnets."""
+
+    model_config = _STRICT
+
+    build: BuildField | None = Field(None, description="Docker build context, or a build block.")
+    image: str | None = Field(None, description="A prebuilt image reference instead of build.")
+    arch: Literal["x86_64", "arm64"] | None = Field(
+        None, description="The CPU a prebuilt image is built for (default x86_64)."
+    )
+    command: CommandField = Field(
+        None,
+        description="The command (a list, or a string run by sh -c); default: the image's.",
+    )
+    cpu: int = Field(256, description="Fargate CPU units (256 = 0.25 vCPU).")
+    memory: int = Field(512, description="Fargate memory in MiB, valid for the cpu.")
+    schedule: str = Field(
+        description='When it runs: "cron(0 3 * * ? *)" (min hour day month weekday year) '
+        'or "rate(6 hours)", EventBridge Scheduler syntax.'
+    )
+    timezone: str = Field("UTC", description="IANA time zone a cron schedule is read in.")
+    env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables.")
+    secrets: dict[EnvName, str] = Field(
+        default_factory=dict, description="Environment variables read from SSM or Secrets Manager."
+    )
+    permissions: list[Permission] = Field(default_factory=list, description="Task-role policy.")
+    timeout_minutes: int = Field(
+        60,
+        description="Minutes a run may take: `run --job` stops the task then; scheduled "
+        "runs get it as ECSDEPLOY_TIMEOUT_SECONDS for the program to honour (ECS has no "
+        "task timeout).",
+    )
+
+    @property
+    def cpu_architecture(self) -> str:
+        """ECS's name of the CPU the image is built for (see ``Service.cpu_architecture``)."""
+        built_arm = self.build is not None and self.build.platform == "linux/arm64"
+        return "ARM64" if self.arch == "arm64" or built_arm else "X86_64"
+
+
 class Logs(BaseModel):
     """CloudWatch log groups, one per service."""
 
@@ -447,4 +498,8 @@ class Spec(BaseModel):
         default_factory=ReleasePolicy,
         description="Releases: {atomic: true} (the default) puts every service of a failed "
         "release back together.",
+    )
+    jobs: dict[str, Job] = Field(
+        default_factory=dict,
+        description="Tasks run on a schedule (EventBridge Scheduler), by name.",
     )

@@ -16,6 +16,7 @@ from ecsdeploy.cli.shared import (
     RegionOpt,
     connect,
     fail,
+    job_target,
     service_target,
 )
 from ecsdeploy.output.console import err, stdin_is_interactive
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ecsdeploy.ops.stages import Stages
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+DEFAULT_TIMEOUT = "30m"
 
 
 def split_words(words: list[str]) -> tuple[Path, str, list[str]]:
@@ -38,6 +40,14 @@ def split_words(words: list[str]) -> tuple[Path, str, list[str]]:
     return config, rest[0], rest[1:]
 
 
+def split_job_words(words: list[str]) -> tuple[Path, list[str]]:
+    """``[CONFIG] [COMMAND...]`` of ``run --job``: a first word naming a YAML file is the
+    spec; the rest, the command."""
+    if words and words[0].endswith(SPEC_SUFFIXES):
+        return Path(words[0]), words[1:]
+    return DEFAULT_CONFIG, words
+
+
 def split_env(values: list[str]) -> tuple[str | None, list[str]]:
     """``--env`` names the environment (``--env prod``) or sets a variable (``--env K=V``):
     an environment's name has no ``=``."""
@@ -49,14 +59,14 @@ def split_env(values: list[str]) -> tuple[str | None, list[str]]:
 
 def run(
     words: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="[CONFIG] SERVICE [-- COMMAND...]: the spec (default ./ecsdeploy.yaml), "
             "the service, and the command (default: the image's).",
             show_default=False,
             metavar="[CONFIG] SERVICE [-- COMMAND...]",
         ),
-    ],
+    ] = None,
     env: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,8 +78,22 @@ def run(
     cpu: Annotated[int | None, typer.Option("--cpu", help="Task CPU units.")] = None,
     memory: Annotated[int | None, typer.Option("--memory", help="Task memory, MiB.")] = None,
     timeout: Annotated[
-        str, typer.Option("--timeout", help="Stop the task after this long: 90s, 30m, 2h.")
-    ] = "30m",
+        str | None,
+        typer.Option(
+            "--timeout",
+            help="Stop the task after this long: 90s, 30m, 2h (default 30m; with --job, "
+            "the job's timeout_minutes).",
+            show_default=False,
+        ),
+    ] = None,
+    job: Annotated[
+        str | None,
+        typer.Option(
+            "--job",
+            help="Run the spec's scheduled job NAME now, as its schedule would "
+            "(then give no SERVICE).",
+        ),
+    ] = None,
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Print the task's ARN and return.")
     ] = False,
@@ -83,22 +107,39 @@ def run(
     never started (AWS's reason is printed). Ctrl-C asks whether to stop the task.
 
     Example: ecsdeploy run configs/example.yaml api --env DRY_RUN=1 -- python migrate.py
+
+    With --job NAME, runs the spec's scheduled job now, as its schedule would (its task
+    definition, subnets and security group as deployed), bounded by its timeout_minutes:
+    ecsdeploy run configs/example.yaml --job train
     """
     from ecsdeploy.ops import run as one_off
     from ecsdeploy.ops.logs import parse_since
 
     try:
-        config, service, command = split_words(words)
+        if job is not None:
+            config, command = split_job_words(words or [])
+            service = job
+        else:
+            config, service, command = split_words(words or [])
         env_name, pairs = split_env(env or [])
         variables = one_off.parse_env(pairs)
-        limit = parse_since(timeout)
+        limit = parse_since(timeout or DEFAULT_TIMEOUT)
     except ValueError as exc:
         err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     overrides = one_off.Overrides(tuple(command), variables, cpu, memory)
     try:
-        stages = connect(service_target(config, service, env_name, region, profile))
-        task = one_off.start_task(stages, service, overrides)
+        if job is not None:
+            from ecsdeploy.ops.run_job import start_job_task
+
+            target = job_target(config, job, env_name, region, profile)
+            if timeout is None and target.spec is not None:
+                limit = target.spec.jobs[job].timeout_minutes * 60.0
+            stages = connect(target)
+            task = start_job_task(stages, job, overrides)
+        else:
+            stages = connect(service_target(config, service, env_name, region, profile))
+            task = one_off.start_task(stages, service, overrides)
     except ValueError as exc:  # a size Fargate does not offer
         err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
