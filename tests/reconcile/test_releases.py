@@ -396,3 +396,20 @@ def test_history_and_rollback_through_the_cli(moto_server: str, tmp_path: Path) 
     first = run_cli(moto_server, "rollback", str(spec), "--to", "1", "--no-wait")
     assert first.returncode == 0, first.stderr
     assert "Release 5 (rollback to 1) recorded: not waited" in first.stderr
+
+
+def test_spec_hash_is_kept_when_a_newer_ecsdeploy_adds_a_defaulted_key() -> None:
+    # a release recorded before a new spec key existed must not read as "the spec has
+    # changed" to the ecsdeploy that added the key: keys at their defaults are not hashed
+    from pydantic import Field
+
+    from ecsdeploy.spec.models import Spec
+
+    class NewerSpec(Spec):
+        brand_new: bool = Field(False, description="a key a later version adds")
+
+    data = {"app": "mlapp", "services": {"api": {"image": "nginx:1", "port": 80}}}
+    older, newer = Spec.model_validate(data), NewerSpec.model_validate(data)
+    assert ledger.spec_hash(older) == ledger.spec_hash(newer)
+    changed = Spec.model_validate({**data, "env": "prod"})
+    assert ledger.spec_hash(changed) != ledger.spec_hash(older)

@@ -33,10 +33,15 @@ class Recorded:
 
 
 def spec_hash(spec: Spec | None) -> str:
-    """The spec's content, as loaded (``${env.X}`` resolved, extends merged): 16 hex."""
+    """The spec's content, as loaded (``${env.X}`` resolved, extends merged): 16 hex.
+
+    Keys left at their defaults are not hashed, so a release recorded by an older
+    ecsdeploy keeps its hash when a newer one adds a spec key with a default.
+    """
     if spec is None:
         return ""
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+    content = spec.model_dump_json(exclude_defaults=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def now() -> str:
