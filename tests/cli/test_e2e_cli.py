@@ -63,7 +63,10 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     assert kinds["elbv2.listener"] == 1  # /* (the UI) is the listener's default action
     assert kinds["elbv2.listener_rule"] == 1  # /api/*
     assert kinds["ecs.cluster"] == 1
-    assert kinds["ecs.task_definition"] == kinds["ecs.service"] == 2
+    assert kinds["ecs.service"] == 2
+    assert kinds["ecs.task_definition"] == 3  # and the nightly job's
+    assert kinds["scheduler.schedule"] == kinds["scheduler.group"] == 1
+    assert [j["name"] for j in report["jobs"]] == ["train"]
     assert kinds["autoscaling.target"] == kinds["autoscaling.policy"] == 1  # the API's
     assert report["url"].startswith("http://")
     assert sorted(s["name"] for s in report["services"]) == ["api", "ui"]
@@ -77,6 +80,7 @@ def test_example_up_status_down(moto_server: str, tmp_path: Path) -> None:
     left = json.loads(after.stdout)["resources"]
     assert sorted(r["name"] for r in left) == [
         "/ecsdeploy/mlapp/dev/api",
+        "/ecsdeploy/mlapp/dev/train",
         "/ecsdeploy/mlapp/dev/ui",
     ]
     down = run_cli(moto_server, "down", config, "--yes")

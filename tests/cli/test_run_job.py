@@ -148,3 +148,12 @@ def test_status_lists_the_job_its_next_run_and_last_runs(
     )
     assert sorted(r["exit_code"] for r in job["runs"]) == [0, 3]
     assert all(r["seconds"] is not None for r in job["runs"])
+
+
+def test_logs_reads_a_jobs_log_group(harness: Harness, fake: RunFake, tmp_path: Path) -> None:
+    spec = deployed(harness, tmp_path)
+    fake.scripts.append(Script(exit_code=0, lines=["retrained: accuracy 0.97"]))
+    assert invoke("run", str(spec), "--job", "train").exit_code == 0
+    shown = invoke("logs", str(spec), "train", "--since", "1h")
+    assert shown.exit_code == 0, shown.stderr
+    assert "retrained: accuracy 0.97" in shown.stdout

@@ -134,3 +134,19 @@ def test_removing_the_job_removes_its_schedule_and_rule(harness: Harness) -> Non
     names = [r["RoleName"] for r in iam.list_roles(PathPrefix="/ecsdeploy/mlapp/dev/")["Roles"]]
     assert "mlapp-dev-train-scheduler" not in names
     harness.assert_up_changes_nothing(without)
+
+
+def test_a_schedule_changed_by_hand_shows_in_the_plan_and_is_put_back(harness: Harness) -> None:
+    harness.up(job_spec())
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    current = _schedule()
+    keep = {k: current[k] for k in ("Name", "GroupName", "Target", "FlexibleTimeWindow")}
+    scheduler.update_schedule(ScheduleExpression="rate(5 minutes)", **keep)
+    dep: Any = harness.deployment(job_spec())
+    plan = dep.plan_up()
+    changed = {s.key: s for s in plan.changes}
+    assert list(changed) == [keys.schedule("train")]
+    assert any(c.field == "expression" for c in changed[keys.schedule("train")].changes)
+    assert dep.apply(plan).ok
+    assert _schedule()["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    harness.assert_up_changes_nothing(job_spec())

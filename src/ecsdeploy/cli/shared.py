@@ -86,6 +86,19 @@ def service_target(
     return check_service(target_of(config, None, env, region, profile), service, config)
 
 
+def logs_target(
+    config: Path, name: str, env: str | None, region: str | None, profile: str | None
+) -> Target:
+    """The target of ``logs``: about a service, or a scheduled job (its log group is named
+    like a service's)."""
+    from ecsdeploy.ops.target import check_service
+
+    target = target_of(config, None, env, region, profile)
+    if target.spec is not None and name in target.spec.jobs:
+        return target
+    return check_service(target, name, config)
+
+
 def job_target(
     config: Path, job: str, env: str | None, region: str | None, profile: str | None
 ) -> Target:

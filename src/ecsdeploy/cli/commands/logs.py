@@ -1,4 +1,4 @@
-"""``logs``: a service's CloudWatch logs, once or followed."""
+"""``logs``: a service's (or a scheduled job's) CloudWatch logs, once or followed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ecsdeploy.cli.shared import (
     RegionOpt,
     connect,
     fail,
-    service_target,
+    logs_target,
 )
 from ecsdeploy.output.console import err
 
@@ -53,7 +53,7 @@ def logs(
     service = names[-1]
     try:
         window = parse_since(since)
-        target = service_target(config, service, env, region, profile)
+        target = logs_target(config, service, env, region, profile)
         count = service_logs_of(connect(target), service, window, text, follow, LogPrinter())
     except KeyboardInterrupt:
         return  # --follow ends with Ctrl-C
