@@ -72,6 +72,7 @@ class ServiceHandler(Handler[ServiceProps]):
     rank: ClassVar[int] = 8
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
+    downtime: ClassVar[str] = "its tasks stop before the new service starts any"
 
     @classmethod
     def describe(cls, props: ServiceProps, names: Names) -> list[Line]:
