@@ -98,7 +98,8 @@ class ServiceHandler(Handler[ServiceProps]):
         out: list[Bill] = []
         task = observed.get(f"taskdef/{have.name}")
         if task is not None:
-            out.append(Tasks(int(task.props["cpu"]), int(task.props["memory"]), count))
+            arm = task.props.get("arch") == "ARM64"
+            out.append(Tasks(int(task.props["cpu"]), int(task.props["memory"]), count, arm))
         if have.props.get("public_ip"):
             out.append(Usage(Meter.PUBLIC_IPV4, count))
         return out
