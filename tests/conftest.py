@@ -30,6 +30,9 @@ os.environ.update(
     # moto's thousands of default AMIs cost a second per fresh EC2 backend; nothing here
     # launches an instance
     MOTO_EC2_LOAD_DEFAULT_AMIS="false",
+    # the cost estimate uses its dated table, never the AWS Price List API (moto has none;
+    # tests/plan/test_price_list.py answers it with tests/support/pricing_fake.py)
+    ECSDEPLOY_PRICE_LIST="off",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -369,6 +369,7 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "CloudMapReadsCannotBeScoped",
         "CloudMapDeleteOnlyTheAppsNamespace",
         "JobListsCannotBeScoped",
+        "PriceListCannotBeScoped",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:

@@ -194,6 +194,26 @@ class Aws:
                 found = self._clients[service] = Client(raw)
             return found
 
+    def price_list(self, region: str = "us-east-1") -> Any:
+        """A raw boto3 client of the AWS Price List API (endpoints only in us-east-1,
+        eu-central-1 and ap-south-1), with short timeouts and a single attempt: the cost
+        estimate falls back to its table rather than wait. Its errors are botocore's."""
+        from botocore.config import Config
+
+        with _SESSION_LOCK:
+            raw = self._session.client(
+                "pricing",
+                region_name=region,
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                    connect_timeout=2,
+                    read_timeout=3,
+                    max_pool_connections=32,
+                ),
+            )
+        self.recorder.attach(raw)
+        return raw
+
     def account_id(self) -> str:
         """The account of these credentials (one STS call per run)."""
         with self._account_lock:  # steps running at once ask together: one call

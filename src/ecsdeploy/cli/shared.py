@@ -160,10 +160,10 @@ def warn_mutable_images(image_refs: Mapping[str, ImageRef]) -> None:
             )
 
 
-def confirm(question: str) -> None:
-    """Ask on a terminal; without one, refuse (the user must pass --yes)."""
+def confirm(question: str, option: str = "--yes") -> None:
+    """Ask on a terminal; without one, refuse (the user must pass ``option``)."""
     if not stdin_is_interactive():
-        raise Refused(f"{question} Not asking without a terminal: pass --yes to go ahead.")
+        raise Refused(f"{question} Not asking without a terminal: pass {option} to go ahead.")
     if not typer.confirm(question + " Continue?", default=False, err=True):
         raise Cancelled()
 

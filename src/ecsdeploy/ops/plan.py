@@ -3,13 +3,15 @@ and the cost of what the app runs now, which ``up`` shows too."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.ops.stages import Stages
-from ecsdeploy.plan.cost import CostEstimate, estimate, estimate_now
+from ecsdeploy.plan.cost import CostEstimate, PriceBook, estimate, estimate_now
 from ecsdeploy.plan.guidance import advise
 from ecsdeploy.plan.model import Plan
+from ecsdeploy.plan.price_list import price_book
 from ecsdeploy.spec.models import Spec
 
 
@@ -25,23 +27,32 @@ class PlanResult:
 
 
 def plan_changes(stages: Stages) -> PlanResult:
-    """Observe and plan (reads AWS, changes nothing), with the costs and advice."""
-    plan = stages.plan_up()
-    spec = stages.target.spec
-    return PlanResult(
-        plan,
-        cost_now(plan, stages.target.region),
-        cost_after(spec),
-        stages.image_refs,
-        advise(spec) if spec is not None else [],
-    )
+    """Observe and plan (reads AWS, changes nothing), with the costs and advice. The
+    prices are asked for while the observe runs."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prices") as pool:
+        book = pool.submit(prices, stages)
+        plan = stages.plan_up()
+        spec = stages.target.spec
+        return PlanResult(
+            plan,
+            cost_now(plan, stages.target.region, book.result()),
+            cost_after(spec, book.result()),
+            stages.image_refs,
+            advise(spec) if spec is not None else [],
+        )
 
 
-def cost_now(plan: Plan, region: str) -> CostEstimate:
+def prices(stages: Stages) -> PriceBook:
+    """The region's on-demand prices: the AWS Price List API's (cached for the day), or
+    the dated table with a note saying why (``plan.price_list``)."""
+    return price_book(stages.target.region, stages.aws.price_list)
+
+
+def cost_now(plan: Plan, region: str, book: PriceBook | None = None) -> CostEstimate:
     """The fixed monthly cost of what this app runs now (from what the plan observed)."""
-    return estimate_now(plan.observed, region)
+    return estimate_now(plan.observed, region, book)
 
 
-def cost_after(spec: Spec | None) -> CostEstimate:
+def cost_after(spec: Spec | None, book: PriceBook | None = None) -> CostEstimate:
     """The fixed monthly cost of what the spec asks for."""
-    return estimate(spec)
+    return estimate(spec, book)

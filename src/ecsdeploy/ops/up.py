@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.ops import fail_fast, paused, releases
-from ecsdeploy.ops.plan import cost_after, cost_now
+from ecsdeploy.ops.plan import cost_after, cost_now, prices
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.cost import CostEstimate
@@ -38,6 +38,9 @@ class UpOptions:
     parallelism: int = DEFAULT_PARALLELISM
     wait: bool = True  # for the rollouts
     timeout: float = 900.0  # seconds, the longest rollout wait
+    # go ahead with replacements that interrupt traffic (``Plan.downtime``) without asking,
+    # which --yes alone does not
+    allow_downtime: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class UpView(Protocol):
 
     def confirm(self, plan: Plan) -> None:
         """Ask before deleting or replacing; raise to stop (nothing was changed)."""
+
+    def confirm_downtime(self, plan: Plan) -> None:
+        """Ask before replacements that interrupt traffic, even with --yes; raise to stop."""
 
     def building(self, refs: Sequence[ImageRef]) -> None: ...
 
@@ -120,9 +126,7 @@ def up(
     view.planned(
         Planned(
             plan,
-            None
-            if plan.empty
-            else (cost_now(plan, run.target.region), cost_after(run.target.spec)),
+            None if plan.empty else _costs(stages, plan),
             stages.image_refs,
             stages.image_steps(plan, build=False),
         )
@@ -133,7 +137,9 @@ def up(
         if plan.unsettled:
             _wait(stages, run, options, view, stages.unsettled_watches(plan), rollout_source)
         return run
-    if plan.destructive and not options.yes:
+    if plan.downtime and not options.allow_downtime:
+        view.confirm_downtime(plan)
+    elif plan.destructive and not options.yes:
         view.confirm(plan)
     built = _build(stages, run, view, [])
     # Only a run that changes something takes the lock (an unchanged `up` stays free of
@@ -151,7 +157,10 @@ def up(
                 watches = stages.unsettled_watches(run.plan)
                 _wait(stages, run, options, view, watches, rollout_source)
             return run
-        if len(run.plan.destructive) > len(first.destructive) and not options.yes:
+        if len(run.plan.downtime) > len(first.downtime) and not options.allow_downtime:
+            view.changed_meanwhile(run.plan)
+            view.confirm_downtime(run.plan)
+        elif len(run.plan.destructive) > len(first.destructive) and not options.yes:
             view.changed_meanwhile(run.plan)
             view.confirm(run.plan)
         _build(stages, run, view, built)
@@ -187,6 +196,12 @@ def up(
     if watches:  # this run changed what a service runs: a release, once its outcome is known
         _record(stages, run)
     return run
+
+
+def _costs(stages: Stages, plan: Plan) -> tuple[CostEstimate, CostEstimate]:
+    """Now and after, at the region's prices (asked only when there is a change to show)."""
+    book = prices(stages)
+    return cost_now(plan, stages.target.region, book), cost_after(stages.target.spec, book)
 
 
 def _wait(

@@ -11,7 +11,7 @@ from ecsdeploy.plan.cost import (
     BASIS,
     CURRENCY,
     NOT_INCLUDED,
-    PRICES_AS_OF,
+    TABLE_SOURCE,
     CostEstimate,
     CostLine,
     compare,
@@ -32,7 +32,8 @@ def signed(delta: float) -> str:
 def headline(before: CostEstimate | None, after: CostEstimate) -> str:
     """The one-line summary, plain text."""
     basis = (
-        f"Estimated monthly cost ({after.region}, on-demand list prices of {PRICES_AS_OF}; "
+        f"Estimated monthly cost ({after.region}, on-demand list prices of {after.as_of} "
+        f"from {after.source}; "
         f"{', '.join(NOT_INCLUDED[:-1])} and {NOT_INCLUDED[-1]} not included)"
     )
     if before is None:
@@ -66,7 +67,8 @@ def cost_json(before: CostEstimate | None, after: CostEstimate) -> dict[str, Any
     return {
         "estimate": True,
         "currency": CURRENCY,
-        "prices_as_of": PRICES_AS_OF,
+        "prices_as_of": after.as_of,
+        "prices_from": "aws-price-list" if after.source != TABLE_SOURCE else "table",
         "basis": BASIS,
         "not_included": list(NOT_INCLUDED),
         "region": after.region,

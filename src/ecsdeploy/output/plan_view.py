@@ -45,6 +45,11 @@ def show_plan(console: Console, plan: Plan, title: str) -> None:
         for step in steps:
             _step(console, step, names, ids)
     console.print(f"[bold]Plan:[/] {plan.summary()}.")
+    if plan.downtime:
+        console.print(
+            f"[bold red]{len(plan.downtime)} replacement(s) interrupt traffic[/] (marked "
+            "downtime): `up` asks first, even with --yes, unless --allow-downtime is given."
+        )
     if plan.unsettled:
         console.print("Rollouts not done (`up` waits for them):")
         _unsettled(console, plan)
@@ -86,6 +91,10 @@ def _step(console: Console, step: Step, names: Names, ids: Mapping[str, str]) ->
     if step.drift:  # the live resource differs from what ecsdeploy last set
         what = "deleted" if step.action is Action.CREATE else "changed"
         drift = f" [bold red](drift: {what} outside ecsdeploy)[/]"
+    if step.downtime:  # replaced in place while serving traffic
+        drift += f" [bold red](downtime: {escape(step.downtime)})[/]"
+    elif step.alongside:
+        drift += " [dim](beside the old one)[/]"
     console.print(
         f"    [{style}]{step.action.symbol:>3} {step.action.value:<8}[/] "
         f"{escape(step.kind)} [bold]{escape(step.name)}[/]{escape(ident)}"

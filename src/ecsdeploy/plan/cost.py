@@ -1,10 +1,12 @@
 """The fixed monthly cost of an app's infrastructure: an estimate from list prices.
 
-Pure: no AWS calls. Prices live in ``PRICES`` below, copied by hand from AWS's public
-price pages (VPC/NAT gateway, Elastic Load Balancing, PrivateLink, public IPv4 addresses,
-Fargate) on ``PRICES_AS_OF``: on-demand, Linux/x86, USD, per hour, with a month taken as
-``HOURS_PER_MONTH`` hours. WAF and CloudWatch bill by the month: ``MONTHLY`` (AWS WAF and
-Amazon CloudWatch price pages, same date, us-east-1 prices, used for every Region). Only
+Pure: no AWS calls. The prices come in a ``PriceBook``: from the AWS Price List API
+(``plan.price_list``, which the use cases ask) or, offline, from ``PRICES`` below, copied
+by hand from AWS's public price pages (VPC/NAT gateway, Elastic Load Balancing,
+PrivateLink, public IPv4 addresses, Fargate) on ``PRICES_AS_OF``: on-demand, Linux/x86
+(ARM at Fargate's 20% less), USD, per hour, with a month taken as ``HOURS_PER_MONTH``
+hours. WAF and CloudWatch bill by the month: ``MONTHLY`` (AWS WAF and Amazon CloudWatch
+price pages, same date, us-east-1 prices, used for every Region). Only
 these fixed charges are counted; usage charges (data transfer, NAT gateway data
 processing per GB, load balancer LCUs, endpoint data processing, WAF requests, logs,
 access-log and image storage) depend on traffic and are left out and said so.
@@ -52,6 +54,17 @@ class Prices:
     ipv4_hour: float  # per public IPv4 address (Elastic IP, ALB node, task)
     vcpu_hour: float  # Fargate Linux/x86 per vCPU
     gb_hour: float  # Fargate Linux/x86 per GB of memory
+    # Fargate Linux/ARM (Graviton), 20% below x86 in every region priced here
+    arm_vcpu_hour: float = 0.0  # 0: 80% of vcpu_hour
+    arm_gb_hour: float = 0.0  # 0: 80% of gb_hour
+    lcu_hour: float = 0.0  # per load balancer capacity unit (a usage charge, never counted):
+    # listed by the Price List API, not in the table
+
+    def __post_init__(self) -> None:
+        if not self.arm_vcpu_hour:
+            object.__setattr__(self, "arm_vcpu_hour", round(self.vcpu_hour * 0.8, 8))
+        if not self.arm_gb_hour:
+            object.__setattr__(self, "arm_gb_hour", round(self.gb_hour * 0.8, 8))
 
 
 PRICES: Mapping[str, Prices] = {
@@ -77,6 +90,18 @@ class MonthlyPrices:
 
 
 MONTHLY = MonthlyPrices(5.0, 1.0, 0.60, 0.10, 3.0)
+TABLE_SOURCE = "ecsdeploy's table"
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The prices an estimate uses, where they come from and of when."""
+
+    hourly: Prices
+    monthly: MonthlyPrices
+    source: str  # "the AWS Price List API" or TABLE_SOURCE
+    as_of: str  # the date the prices were published (YYYY-MM-DD)
+    note: str | None = None  # why the table was used, or what it still supplied
 
 
 @dataclass(frozen=True)
@@ -102,6 +127,8 @@ class CostEstimate:
     total: float
     region: str
     notes: tuple[str, ...]
+    source: str = TABLE_SOURCE  # where the prices come from
+    as_of: str = PRICES_AS_OF  # and of when
 
 
 def prices_for(region: str) -> tuple[Prices, str | None]:
@@ -113,8 +140,10 @@ def prices_for(region: str) -> tuple[Prices, str | None]:
     )
 
 
-def task_hourly(prices: Prices, cpu: int, memory: int) -> float:
+def task_hourly(prices: Prices, cpu: int, memory: int, arm: bool = False) -> float:
     """One Fargate task of ``cpu`` units and ``memory`` MiB, USD an hour."""
+    if arm:
+        return cpu / 1024 * prices.arm_vcpu_hour + memory / 1024 * prices.arm_gb_hour
     return cpu / 1024 * prices.vcpu_hour + memory / 1024 * prices.gb_hour
 
 
@@ -130,11 +159,16 @@ def compare(before: CostEstimate, after: CostEstimate) -> float:
 class _Tally:
     """Collects priced lines and notes for one region; shared by both entry points."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, book: PriceBook | None = None) -> None:
         self.region = region
-        self.prices, fallback = prices_for(region)
+        if book is None:
+            hourly, fallback = prices_for(region)
+            book = PriceBook(hourly, MONTHLY, TABLE_SOURCE, PRICES_AS_OF, fallback)
+        self.book = book
+        self.prices = book.hourly
+        self.monthly = book.monthly
         self.lines: list[CostLine] = []
-        self.notes: list[str] = [fallback] if fallback else []
+        self.notes: list[str] = [book.note] if book.note else []
 
     def add(self, item: str, quantity: float, unit: str, hourly: float) -> None:
         """``quantity`` units at ``hourly`` USD each; nothing when the quantity is 0."""
@@ -151,7 +185,9 @@ class _Tally:
     def load_balancer(self, balancers: int) -> None:
         self.add("Application Load Balancer", balancers, "load balancer", self.prices.alb_hour)
         if balancers:
-            self.notes.append("load balancer capacity units (LCUs) are extra")
+            listed = self.book.source != TABLE_SOURCE  # the table has no LCU prices
+            price = f": ${self.prices.lcu_hour:g} per LCU-hour" if listed else ""
+            self.notes.append(f"load balancer capacity units (LCUs) are extra{price}")
 
     def public_ips(self, item: str, addresses: int) -> None:
         self.add(item, addresses, "address", self.prices.ipv4_hour)
@@ -166,46 +202,48 @@ class _Tally:
             self.lines.append(CostLine(item, quantity, unit, quantity * monthly))
 
     def waf(self, acls: int, rules: int) -> None:
-        self.add_monthly("WAF web ACL", acls, "web ACL", MONTHLY.waf_web_acl)
-        self.add_monthly("WAF rules", rules, "rule", MONTHLY.waf_rule)
+        self.add_monthly("WAF web ACL", acls, "web ACL", self.monthly.waf_web_acl)
+        self.add_monthly("WAF rules", rules, "rule", self.monthly.waf_rule)
         if acls:
             self.notes.append(
-                f"WAF requests are extra: ${MONTHLY.waf_million_requests:g} per million"
+                f"WAF requests are extra: ${self.monthly.waf_million_requests:g} per million"
             )
 
     def monitoring(self, alarm_metrics: int, dashboards: int) -> None:
-        self.add_monthly("CloudWatch alarms", alarm_metrics, "alarm metric", MONTHLY.alarm_metric)
-        self.add_monthly("CloudWatch dashboard", dashboards, "dashboard", MONTHLY.dashboard)
+        monthly = self.monthly
+        self.add_monthly("CloudWatch alarms", alarm_metrics, "alarm metric", monthly.alarm_metric)
+        self.add_monthly("CloudWatch dashboard", dashboards, "dashboard", monthly.dashboard)
         if alarm_metrics or dashboards:
             self.notes.append(
                 "CloudWatch's free tier (10 alarm metrics, 3 dashboards per account) is not "
                 "subtracted"
             )
 
-    def task_hourly(self, cpu: int, memory: int) -> float:
-        return task_hourly(self.prices, cpu, memory)
+    def task_hourly(self, cpu: int, memory: int, arm: bool = False) -> float:
+        return task_hourly(self.prices, cpu, memory, arm)
 
-    def tasks(self, item: str, cpu: int, memory: int, count: int) -> None:
-        unit = f"task ({_num(cpu / 1024)} vCPU, {_num(memory / 1024)} GB)"
-        self.add(item, count, unit, self.task_hourly(cpu, memory))
+    def tasks(self, item: str, cpu: int, memory: int, count: int, arm: bool = False) -> None:
+        unit = f"task ({_num(cpu / 1024)} vCPU, {_num(memory / 1024)} GB{', ARM' if arm else ''})"
+        self.add(item, count, unit, self.task_hourly(cpu, memory, arm))
 
     def done(self) -> CostEstimate:
         lines = tuple(self.lines)
-        return CostEstimate(
-            lines, sum(line.monthly for line in lines), self.region, tuple(self.notes)
-        )
+        total = sum(line.monthly for line in lines)
+        book = self.book
+        return CostEstimate(lines, total, self.region, tuple(self.notes), book.source, book.as_of)
 
 
-def estimate(spec: Spec | None) -> CostEstimate:
+def estimate(spec: Spec | None, book: PriceBook | None = None) -> CostEstimate:
     """The fixed monthly cost of what ``spec`` asks for (zero for no spec).
 
     Counted from the spec rather than from the resources it makes: its lines name each
     service and note autoscaling ranges and Express Mode, and making the desired resources
     needs what only AWS says (zones, image digests). Alarms are the exception: their
-    metrics are billed as the alarm kind bills them (``billed_metrics``)."""
+    metrics are billed as the alarm kind bills them (``billed_metrics``). ``book``: the
+    prices (None: the table's)."""
     if spec is None:
         return CostEstimate((), 0.0, DEFAULT_REGION, ())
-    tally = _Tally(spec.region)
+    tally = _Tally(spec.region, book)
     net = network_of(spec)
     classic = {n: s for n, s in spec.services.items() if s.mode == "classic"}
     if net is not None:
@@ -229,11 +267,12 @@ def estimate(spec: Spec | None) -> CostEstimate:
     for name, svc in spec.services.items():
         count = svc.desired_count
         public = svc.mode == "classic" and svc.subnets == "public"
-        tally.tasks(f"Fargate tasks: {name}", svc.cpu, svc.memory, count)
+        arm = svc.cpu_architecture == "ARM64"
+        tally.tasks(f"Fargate tasks: {name}", svc.cpu, svc.memory, count, arm)
         if public:
             tally.public_ips(f"Task public IPv4: {name}", count)
         if svc.autoscaling is not None and svc.autoscaling.max > count:
-            per_task = tally.task_hourly(svc.cpu, svc.memory)
+            per_task = tally.task_hourly(svc.cpu, svc.memory, arm)
             if public:
                 per_task += tally.prices.ipv4_hour
             low = count * per_task * HOURS_PER_MONTH
@@ -278,23 +317,28 @@ def _internal_traffic_note(spec: Spec, tally: _Tally) -> None:
         )
 
 
-def estimate_now(observed: Mapping[str, Observed], region: str) -> CostEstimate:
+def estimate_now(
+    observed: Mapping[str, Observed], region: str, book: PriceBook | None = None
+) -> CostEstimate:
     """The fixed monthly cost of what exists: what each observed resource ``bills``,
     summed by meter (the tasks of each ECS service apart), and priced."""
     meters: Counter[str] = Counter()
-    services: list[tuple[int, int, int]] = []
+    services: list[tuple[int, ...]] = []
     for have in observed.values():
         kind = registry.kind_class(have.kind)
         for bill in kind.bills(have, observed) if kind is not None else ():
             if isinstance(bill, Usage):
                 meters[bill.meter] += bill.quantity
             elif isinstance(bill, Tasks):
-                services.append((bill.cpu, bill.memory, bill.count))
-    return estimate_observed(meters, services, region)
+                services.append((bill.cpu, bill.memory, bill.count, int(bill.arm)))
+    return estimate_observed(meters, services, region, book)
 
 
 def estimate_observed(
-    kinds: Mapping[str, int], services: Sequence[tuple[int, int, int]], region: str
+    kinds: Mapping[str, int],
+    services: Sequence[tuple[int, ...]],
+    region: str,
+    book: PriceBook | None = None,
 ) -> CostEstimate:
     """The fixed monthly cost of what exists, from the quantities of each meter.
 
@@ -305,17 +349,17 @@ def estimate_observed(
     internet-facing load balancer nodes, tasks with a public IP), ``wafv2.web_acl`` and
     ``wafv2.rule``, ``cloudwatch.alarm_metric`` (metrics the alarms read) and
     ``cloudwatch.dashboard``. Other names are free and ignored. ``services`` holds
-    (cpu units, memory MiB, running or desired tasks) of each ECS service.
+    (cpu units, memory MiB, running or desired tasks[, 1 for ARM]) of each ECS service.
     """
-    tally = _Tally(region)
+    tally = _Tally(region, book)
     tally.nat(kinds.get(Meter.NAT_GATEWAY, 0), kinds.get(Meter.ELASTIC_IP, 0))
     tally.load_balancer(kinds.get(Meter.LOAD_BALANCER, 0))
     tally.public_ips("Public IPv4 (load balancer, tasks)", kinds.get(Meter.PUBLIC_IPV4, 0))
     tally.endpoints(kinds.get(Meter.INTERFACE_ENDPOINT_AZ, 0))
     tally.waf(kinds.get(Meter.WAF_WEB_ACL, 0), kinds.get(Meter.WAF_RULE, 0))
     tally.monitoring(kinds.get(Meter.ALARM_METRIC, 0), kinds.get(Meter.DASHBOARD, 0))
-    for i, (cpu, memory, count) in enumerate(services, 1):
-        tally.tasks(f"Fargate tasks: service {i}", cpu, memory, count)
+    for i, (cpu, memory, count, *arm) in enumerate(services, 1):
+        tally.tasks(f"Fargate tasks: service {i}", cpu, memory, count, bool(arm and arm[0]))
     return tally.done()
 
 

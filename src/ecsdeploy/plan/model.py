@@ -42,6 +42,13 @@ class Step:
     # the live resource differs from what ecsdeploy last set, with the spec unchanged: it
     # was changed or deleted outside ecsdeploy (see plan.planner)
     drift: bool = False
+    # a replace made beside the old resource (``Handler.replace_alongside``): create the
+    # new one, move its users, then retire the old one; ``make`` is what the create makes
+    # when it differs from ``want`` (another name)
+    alongside: bool = False
+    make: Desired | None = None
+    # a replace that interrupts traffic: why (``Handler.downtime``); "" for none
+    downtime: str = ""
 
     @property
     def id(self) -> str:
@@ -56,6 +63,8 @@ class Step:
             "layer": self.layer,
             "id": self.have.id if self.have else None,
             "drift": self.drift,
+            "alongside": self.alongside,
+            "downtime": self.downtime or None,
             "changes": [
                 {
                     "field": c.field,
@@ -122,6 +131,11 @@ class Plan:
     @property
     def destructive(self) -> list[Step]:
         return [s for s in self.steps if s.action in (Action.DELETE, Action.REPLACE)]
+
+    @property
+    def downtime(self) -> list[Step]:
+        """Replacements that interrupt traffic: ``up`` asks for them even with --yes."""
+        return [s for s in self.steps if s.action is Action.REPLACE and s.downtime]
 
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Action}

@@ -103,14 +103,20 @@ def make_plan(
             step.changes = handler.diff(props, have)
             for ref_key in sorted(step.depends_on):
                 held = steps[ref_key]
-                if held.action is Action.REPLACE and handlers[held.kind].held_by_dependents:
+                if (
+                    held.action is Action.REPLACE
+                    and handlers[held.kind].held_by_dependents
+                    and not held.alongside
+                ):
                     # the old one cannot go while this still uses it: replace this too
+                    # (a replacement alongside leaves the old one until this has moved)
                     step.changes.append(Change(f"({ref_key})", "replaced", "replaced", True))
             tags = _missing_tags(handler, want, have)
             if tags is not None:
                 step.changes.append(tags)
             if any(c.replace for c in step.changes):
                 step.action = Action.REPLACE
+                _how_replaced(step, handler, steps)
             elif step.changes:
                 step.action = Action.UPDATE
             else:
@@ -130,6 +136,22 @@ def make_plan(
             )
         )
     return Plan(steps=ordered, observed=owned)
+
+
+def _how_replaced(step: Step, handler: Handler, steps: Mapping[str, Step]) -> None:
+    """Beside the old one when the kind allows it and nothing it stands on is replaced in
+    place (that must go first: a new target group in a new VPC); else in place, with the
+    downtime that brings for a kind serving traffic."""
+    assert step.want is not None and step.have is not None
+    in_place = [
+        k for k in step.depends_on if steps[k].action is Action.REPLACE and not steps[k].alongside
+    ]
+    if handler.replace_alongside and not in_place:
+        step.alongside = True
+        made = handler.alongside(step.want, step.have)
+        step.make = made if made is not step.want else None
+    elif handler.downtime:
+        step.downtime = handler.downtime
 
 
 def fingerprint(want: Desired) -> str:

@@ -14,6 +14,11 @@ provisions for minutes after AWS accepts it) is followed by a ready node, its
   the run ends only once it has;
 * the delete half of a replace runs after the replace-deletes of higher-ranked kinds (the
   things that sit on top of it) and before its own create;
+* a replace made alongside (``Step.alongside``) creates first; its retire node (the old
+  one's removal) runs after the create and after every step that uses it has moved;
+* the update of a kind that ``tidies`` only adds; its tidy node (what it takes away: a
+  security group's rule for an old port) runs after the steps that use it and after
+  every retire node;
 * deletes of resources no longer wanted run last, highest rank first (``down`` is only
   these).
 
@@ -104,7 +109,9 @@ def _node(step: Step, phase: str) -> str:
 
 def build_graph(plan: Plan, ordering: Ordering) -> dict[str, tuple[Step, str, set[str]]]:
     """node -> (step, phase, dependencies). Phase is "apply", "ready" (the wait of a
-    created resource of a kind that settles) or "delete"."""
+    created resource of a kind that settles), "delete", "retire" (the old one of
+    a replace made alongside, once its users have moved) or "tidy" (the removals of an
+    update, last)."""
     rank, settles = ordering.rank, ordering.settles
     graph: dict[str, tuple[Step, str, set[str]]] = {}
     replaced = [s for s in plan.steps if s.action is Action.REPLACE]
@@ -120,15 +127,34 @@ def build_graph(plan: Plan, ordering: Ordering) -> dict[str, tuple[Step, str, se
         deps = {apply_node[k] for k in step.depends_on if k in apply_node}
         needs_ready = step.want.needs_ready if step.want else ()
         deps |= {ready_node[k] for k in needs_ready if k in ready_node}
-        if step.action is Action.REPLACE:
+        if step.action is Action.REPLACE and not step.alongside:
             deps.add(_node(step, "delete"))
         graph[_node(step, "apply")] = (step, "apply", deps)
         if step.key in ready_node:
             graph[ready_node[step.key]] = (step, "ready", {_node(step, "apply")})
-    for step in replaced:
-        deps = {_node(o, "delete") for o in replaced if rank[o.kind] > rank[step.kind]}
+    in_place = [s for s in replaced if not s.alongside]
+    for step in in_place:
+        deps = {_node(o, "delete") for o in in_place if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps)
-    apply_nodes = set(apply_node.values()) | set(ready_node.values())
+    retired: set[str] = set()
+    for step in replaced:
+        if step.alongside:
+            # the old one goes once the new one exists and every user has moved to it
+            users = [s for s in applies if step.key in s.depends_on]
+            deps = {_node(step, "apply")} | {apply_node[s.key] for s in users}
+            deps |= {_node(s, "delete") for s in users if s.action is Action.REPLACE}
+            graph[_node(step, "delete")] = (step, "retire", deps)
+            retired.add(_node(step, "delete"))
+    tidied: set[str] = set()
+    for step in applies:
+        if step.action is Action.UPDATE and step.kind in ordering.tidies:
+            # what the update would take away goes once its users have moved and the
+            # resources replaced alongside have drained
+            users = [s for s in applies if step.key in s.depends_on]
+            deps = {_node(step, "apply")} | {apply_node[s.key] for s in users} | retired
+            graph[_node(step, "tidy")] = (step, "tidy", deps)
+            tidied.add(_node(step, "tidy"))
+    apply_nodes = set(apply_node.values()) | set(ready_node.values()) | retired | tidied
     for step in removed:
         deps = {_node(o, "delete") for o in removed if rank[o.kind] > rank[step.kind]}
         graph[_node(step, "delete")] = (step, "delete", deps | apply_nodes)
@@ -212,8 +238,11 @@ class Executor:
 
             def start(node: str) -> None:
                 step, phase, _ = graph[node]
-                # a create followed by its ready node ends with that node
-                ends = phase != "apply" or _node(step, "ready") not in graph
+                # a create followed by its ready node ends with that node, an update
+                # followed by its tidy node with that one
+                ends = phase != "apply" or not {_node(step, "ready"), _node(step, "tidy")} & set(
+                    graph
+                )
                 running[pool.submit(self._run_node, step, phase, result, ends)] = node
 
             while sorter.is_active():
@@ -277,7 +306,7 @@ class Executor:
             Action.UPDATE: State.UPDATING,
             Action.REPLACE: State.CREATING,
         }.get(step.action, State.DELETING)
-        if phase == "delete":
+        if phase in ("delete", "retire"):
             state = State.DELETING
         start = time.monotonic()
         if phase == "ready":  # the step goes on: its create started it
@@ -294,6 +323,11 @@ class Executor:
                 self._delete(handler, step.have)
                 with self._lock:
                     result.resources.pop(step.key, None)
+            elif phase == "tidy":
+                self._tidy(handler, step, result)
+            elif phase == "retire":  # the new one, under the same key, stays
+                assert step.have is not None
+                self._delete(handler, step.have, retire=True)
             elif phase == "ready":
                 with self._lock:
                     created = result.resources[step.key]
@@ -325,7 +359,8 @@ class Executor:
 
         props = step.want.props.resolved(lookup)
         if step.action in (Action.CREATE, Action.REPLACE):
-            return handler.create(step.want, props)
+            made = step.make or step.want  # a replacement alongside: perhaps another name
+            return handler.create(made, made.props.resolved(lookup))
         assert step.have is not None
         if any(c.field == "tags" for c in step.changes):
             handler.retag(step.have, handler.tags(step.want))  # removed or changed by hand
@@ -335,10 +370,19 @@ class Executor:
             return step.have
         return handler.update(step.want, props, step.have, changes)
 
-    def _delete(self, handler: Handler, have: Observed) -> None:
+    def _tidy(self, handler: Handler, step: Step, result: Result) -> None:
+        assert step.want is not None
+        with self._lock:
+            known = dict(result.resources)
+        props = step.want.props.resolved(lambda ref: known[ref.key].attr(ref.attr))
+        tidied = handler.tidy(step.want, props, known[step.key])
+        with self._lock:
+            result.resources[step.key] = tidied
+
+    def _delete(self, handler: Handler, have: Observed, retire: bool = False) -> None:
         def attempt() -> None:
             try:
-                handler.delete(have)
+                handler.retire(have) if retire else handler.delete(have)
             except NotFound:
                 pass  # already gone: that is what we wanted
 

@@ -292,6 +292,15 @@ class Handler(Generic[P]):
     # AWS refuses to delete a resource of this kind while others use it (a subnet with
     # interfaces, a target group a rule forwards to): replacing it replaces its dependents
     held_by_dependents: ClassVar[bool] = False
+    # a replacement can stand beside the old one (``alongside``): the new one is created,
+    # what used the old one moves to it, and then the old one is ``retire``d: no downtime
+    replace_alongside: ClassVar[bool] = False
+    # what replacing one in place (delete, then create) interrupts, said in the plan as
+    # ``(downtime: ...)``; "" when nothing serving traffic stops
+    downtime: ClassVar[str] = ""
+    # an update only adds; what it would take away (a security group's rule for the old
+    # port) goes in ``tidy``, once its users have moved and replaced resources drained
+    tidies: ClassVar[bool] = False
     # the kind can put back, in place, the tags ecsdeploy set (``retag``): the plan then
     # compares them too, and a tag removed by hand is drift
     retags: ClassVar[bool] = False
@@ -411,6 +420,20 @@ class Handler(Generic[P]):
     def delete(self, have: Observed) -> None:
         raise NotImplementedError
 
+    def alongside(self, want: Desired, have: Observed) -> Desired:
+        """What a replacement beside ``have`` creates (only kinds that ``replace_alongside``):
+        ``want``, under a name ``have`` does not hold when names must be unique."""
+        return want
+
+    def retire(self, have: Observed) -> None:
+        """Remove the resource a replacement alongside took over from, once its users have
+        moved (by default: delete it)."""
+        self.delete(have)
+
+    def tidy(self, want: Desired, props: P, have: Observed) -> Observed:
+        """Remove what an update left beside the new (only kinds that ``tidies``)."""
+        return have
+
     def wait_ready(self, have: Observed) -> Observed:
         """Wait, bounded, until what ``create`` returned is usable (only kinds that
         ``settles``); the resource as it is then."""
@@ -429,11 +452,16 @@ class Ordering:
 
     rank: Mapping[str, int]
     settles: frozenset[str]
+    tidies: frozenset[str] = frozenset()  # kinds whose updates remove last (``tidy``)
 
     @classmethod
     def of(cls, kinds: Iterable[type[Handler] | Handler]) -> Ordering:
         found = list(kinds)
-        return cls({k.kind: k.rank for k in found}, frozenset(k.kind for k in found if k.settles))
+        return cls(
+            {k.kind: k.rank for k in found},
+            frozenset(k.kind for k in found if k.settles),
+            frozenset(k.kind for k in found if k.tidies),
+        )
 
 
 class UpsertHandler(Handler[P]):

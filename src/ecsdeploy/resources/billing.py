@@ -41,6 +41,7 @@ class Tasks:
     cpu: int
     memory: int
     count: int
+    arm: bool = False  # Graviton (ARM64): Fargate's lower ARM price
 
 
 Bill = Usage | Tasks

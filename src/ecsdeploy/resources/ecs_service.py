@@ -91,6 +91,7 @@ class ServiceHandler(Handler[ServiceProps]):
     rank: ClassVar[int] = 8
     services: ClassVar[tuple[str, ...]] = ("ecs",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "launch_type"})
+    downtime: ClassVar[str] = "its tasks stop before the new service starts any"
 
     @classmethod
     def describe(cls, props: ServiceProps, names: Names) -> list[Line]:
@@ -120,7 +121,8 @@ class ServiceHandler(Handler[ServiceProps]):
         out: list[Bill] = []
         task = observed.get(f"taskdef/{have.name}")
         if task is not None:
-            out.append(Tasks(int(task.props["cpu"]), int(task.props["memory"]), count))
+            arm = task.props.get("arch") == "ARM64"
+            out.append(Tasks(int(task.props["cpu"]), int(task.props["memory"]), count, arm))
         if have.props.get("public_ip"):
             out.append(Usage(Meter.PUBLIC_IPV4, count))
         return out

@@ -108,6 +108,7 @@ class ExpressServiceHandler(Handler[ExpressServiceProps]):
     # The infrastructure role "cannot be modified after service creation" (API reference of
     # UpdateExpressGatewayService): a new one needs a new service.
     replace_on: ClassVar[frozenset[str]] = frozenset({"cluster", "infrastructure_role"})
+    downtime: ClassVar[str] = "its tasks and URL go before the new service starts"
 
     # --- reading -----------------------------------------------------------------------
     @classmethod

@@ -146,6 +146,7 @@ class ListenerHandler(Elbv2Handler[ListenerProps]):
     label: ClassVar[str] = "listener"
     rank: ClassVar[int] = 6
     replace_on: ClassVar[frozenset[str]] = frozenset({"load_balancer", "port"})
+    downtime: ClassVar[str] = "requests to its port fail between the delete and the create"
 
     @classmethod
     def describe(cls, props: ListenerProps, names: Names) -> list[Line]:

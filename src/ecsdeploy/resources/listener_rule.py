@@ -116,6 +116,9 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
     delete_note: ClassVar[str] = "its path no longer reaches the service"
     rank: ClassVar[int] = 7
     replace_on: ClassVar[frozenset[str]] = frozenset({"listener"})
+    # on another listener, the new rule can stand beside the old one (priorities are per
+    # listener): created first, the old one deleted after
+    replace_alongside: ClassVar[bool] = True
 
     @classmethod
     def describe(cls, props: ListenerRuleProps, names: Names) -> list[Line]:

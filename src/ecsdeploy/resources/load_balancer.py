@@ -258,6 +258,9 @@ class LoadBalancerHandler(Elbv2Handler[LoadBalancerProps]):
     rank: ClassVar[int] = 5
     slow: ClassVar[float] = 150.0  # provisioning for 2-3 minutes
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "scheme"})
+    downtime: ClassVar[str] = (
+        "requests fail until the new load balancer is provisioned, under a new DNS name"
+    )
     settles: ClassVar[bool] = True
 
     @classmethod

@@ -135,6 +135,7 @@ class RecordHandler(Handler[RecordProps]):
     rank: ClassVar[int] = 8  # deleted before the load balancer and the certificate
     services: ClassVar[tuple[str, ...]] = ("route53",)
     replace_on: ClassVar[frozenset[str]] = frozenset({"zone", "type"})
+    downtime: ClassVar[str] = "the name does not resolve between the delete and the create"
 
     @classmethod
     def describe(cls, typed: RecordProps, names: Names) -> list[Line]:

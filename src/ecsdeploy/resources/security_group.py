@@ -65,6 +65,9 @@ class SecurityGroupHandler(Ec2Handler[SecurityGroupProps]):
     rank: ClassVar[int] = 2
     held_by_dependents: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"vpc", "group_name", "description"})
+    # a rule no longer wanted (the old port's) is revoked in ``tidy``: the old tasks keep
+    # their traffic until they have drained
+    tidies: ClassVar[bool] = True
 
     @classmethod
     def describe(cls, props: SecurityGroupProps, names: Names) -> list[Line]:
@@ -116,7 +119,6 @@ class SecurityGroupHandler(Ec2Handler[SecurityGroupProps]):
         old: frozenset[Rule] = have.props.get("ingress") or frozenset()
         new = frozenset((p, low, high, str(source)) for p, low, high, source in props.ingress)
         add = sorted(new - old)
-        remove = sorted(old - new)
         if add:
             try:
                 ec2.authorize_security_group_ingress(
@@ -132,9 +134,16 @@ class SecurityGroupHandler(Ec2Handler[SecurityGroupProps]):
                         )
                     except AlreadyExists:
                         pass
+        have.props["ingress"] = old | new  # the rules no longer wanted go in ``tidy``
+        return have
+
+    def tidy(self, want: Desired, props: SecurityGroupProps, have: Observed) -> Observed:
+        old: frozenset[Rule] = have.props.get("ingress") or frozenset()
+        new = frozenset((p, low, high, str(source)) for p, low, high, source in props.ingress)
+        remove = sorted(old - new)
         if remove:
             try:
-                ec2.revoke_security_group_ingress(
+                self.client("ec2").revoke_security_group_ingress(
                     GroupId=have.id, IpPermissions=[_permission(r) for r in remove]
                 )
             except NotFound:

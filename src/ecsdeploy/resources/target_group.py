@@ -3,10 +3,18 @@ load balancer forwards to them, health-checking each on ``health_path``.
 
 Name, port, protocol, VPC and target type are fixed at creation; the health check and the
 deregistration delay (how long a stopping task keeps draining) change in place.
+
+A change of the fixed fields replaces the target group without downtime: the new one is
+created beside the old one under the service's other name (``other_name``: names are
+unique per account and region), the listener rule and the ECS service move to it in place
+(ECS takes a new load balancer configuration in a rolling deployment: "Updating the load
+balancer configuration of a service", Amazon ECS Developer Guide), and the old one is
+deleted once its targets have drained.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -16,7 +24,8 @@ from ecsdeploy.resources.base import Change, Desired, Observed, Props, Ref, owne
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.load_balancer import Elbv2Handler, describe_tags, full_name
 from ecsdeploy.resources.reads import read_each
-from ecsdeploy.spec.naming import dict_to_tags
+from ecsdeploy.resources.waiting import wait_for
+from ecsdeploy.spec.naming import LIMITS, dict_to_tags, fit
 
 DEFAULT_DEREGISTRATION_DELAY = 300  # what AWS gives a new target group
 DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds"
@@ -29,6 +38,17 @@ HEALTH_FIELDS = {
     "healthy_threshold": "HealthyThresholdCount",
     "unhealthy_threshold": "UnhealthyThresholdCount",
 }
+
+
+# the fields a replacement changes (name aside): the target group wanted has them as the
+# spec says, the one it replaces does not
+FIXED = ("port", "protocol", "target_type")
+
+
+def other_name(name: str) -> str:
+    """The second name of a service's target group, for a replacement made beside the
+    first; the replacement of that one takes the first name again."""
+    return fit(f"{name}-b", LIMITS["target_group"])
 
 
 def _health_check(props: TargetGroupProps) -> dict[str, Any]:
@@ -69,6 +89,7 @@ class TargetGroupHandler(Elbv2Handler[TargetGroupProps]):
     label: ClassVar[str] = "target group"
     rank: ClassVar[int] = 5
     held_by_dependents: ClassVar[bool] = True
+    replace_alongside: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "port", "protocol", "vpc", "target_type"}
     )
@@ -105,6 +126,10 @@ class TargetGroupHandler(Elbv2Handler[TargetGroupProps]):
         for (key, group, tags), attrs in zip(owned, attributes, strict=True):
             if attrs is not None:  # None: deleted since the Describe
                 found.append(self._observed(key, group, tags, attrs))
+        # Two of one key: a replacement made beside the old one, stopped before the old one
+        # went. The plan keeps the first of a key: the one as the spec wants it.
+        fixed = {w.key: {f: getattr(w.props, f) for f in FIXED} for w in wants}
+        found.sort(key=lambda o: o.owned and o.key in fixed and not _matches(o, fixed[o.key]))
         return found
 
     def _attributes(self, arn: str) -> dict[str, Any] | None:
@@ -143,6 +168,40 @@ class TargetGroupHandler(Elbv2Handler[TargetGroupProps]):
             attrs={"arn": arn, "name": name, "full_name": full_name(arn)},
             tags=tags,
         )
+
+    def diff(self, want: TargetGroupProps, have: Observed) -> list[Change]:
+        """Either of the service's two names is its name (see ``other_name``)."""
+        changes = super().diff(want, have)
+        names = {want.name, other_name(want.name)}
+        return [c for c in changes if c.field != "name" or have.props.get("name") not in names]
+
+    def alongside(self, want: Desired, have: Observed) -> Desired:
+        props = want.props
+        assert isinstance(props, TargetGroupProps)
+        name = other_name(props.name) if have.name == props.name else props.name
+        # its Name tag stays the service's first name: the one the spec's resource has
+        return dataclasses.replace(want, props=dataclasses.replace(props, name=name))
+
+    def retire(self, have: Observed) -> None:
+        """Once its targets have drained (ECS deregisters the old tasks as the new ones
+        become healthy in the new target group), delete it."""
+        elbv2 = self.client("elbv2")
+
+        def drained() -> bool | None:
+            try:
+                health = elbv2.describe_target_health(TargetGroupArn=have.id)
+            except NotFound:
+                return True
+            return True if not health.get("TargetHealthDescriptions") else None
+
+        wait_for(
+            self.ctx,
+            f"the targets of target group {have.name} to drain (the service moves to its "
+            "replacement)",
+            drained,
+            self.ctx.timing.resource_ready,
+        )
+        self.delete(have)
 
     def create(self, want: Desired, props: TargetGroupProps) -> Observed:
         tags = self.tags(want)
@@ -185,3 +244,7 @@ class TargetGroupHandler(Elbv2Handler[TargetGroupProps]):
         # While a listener or rule still forwards here AWS answers ResourceInUse, which is
         # a DependencyViolation: the executor retries until the rule's delete has run.
         self.client("elbv2").delete_target_group(TargetGroupArn=have.id)
+
+
+def _matches(have: Observed, fixed: dict[str, object]) -> bool:
+    return all(have.props.get(f) == v for f, v in fixed.items())

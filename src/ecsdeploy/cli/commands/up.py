@@ -114,6 +114,13 @@ class _Screen:
     def confirm(self, plan: Plan) -> None:
         confirm(f"{len(plan.destructive)} resource(s) will be deleted or replaced.")
 
+    def confirm_downtime(self, plan: Plan) -> None:
+        what = "; ".join(f"{s.name}: {s.downtime}" for s in plan.downtime)
+        confirm(
+            f"{len(plan.downtime)} replacement(s) interrupt traffic ({what}).",
+            f"--allow-downtime (`{command_line('up', '--allow-downtime')}`)",
+        )
+
     def building(self, refs: Sequence[ImageRef]) -> None:
         err.print(f"Building {len(refs)} image(s) before changing anything in AWS")
 
@@ -199,11 +206,20 @@ def up(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     sets: SetOpt = None,
+    allow_downtime: Annotated[
+        bool,
+        typer.Option(
+            "--allow-downtime",
+            help="Go ahead with replacements that interrupt traffic (marked downtime in "
+            "the plan) without asking; --yes alone does not.",
+        ),
+    ] = False,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
     Safe to re-run: an unchanged spec makes no changes. Deletes and replacements are
-    shown first and need confirmation (or --yes). Progress is a live view on a terminal,
+    shown first and need confirmation (or --yes); a replacement that interrupts traffic
+    needs it even with --yes (or --allow-downtime). Progress is a live view on a terminal,
     timestamped lines otherwise; a summary ends it (URLs, changes, time per phase). With
     --output json that summary is also printed as JSON on stdout.
 
@@ -223,7 +239,7 @@ def up(
         screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)
         stages = connect(target)
-        options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
+        options = UpOptions(yes, skip_verify, parallelism, wait, deadline, allow_downtime)
         run_up(
             stages,
             run,
