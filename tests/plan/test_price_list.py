@@ -44,7 +44,7 @@ def test_prices_come_from_the_api_one_call_each() -> None:
     assert fake.calls["GetProducts"] == len(QUERIES)
     for _, params in fake.requests:
         filters = {f["Field"]: f["Value"] for f in params["Filters"]}
-        assert filters["regionCode"] == "us-west-2"
+        assert filters.get("regionCode", "us-west-2") == "us-west-2"
     assert book.source == API_SOURCE and book.as_of == "2026-12-01" and book.note is None
     assert book.hourly.vcpu_hour == 0.04 and book.hourly.gb_hour == 0.004
     assert book.hourly.arm_vcpu_hour == 0.032 and book.hourly.nat_hour == 0.05
@@ -192,3 +192,25 @@ def test_the_deployer_policy_allows_the_price_list() -> None:
     allowed = [s for s in policy["Statement"] if "pricing:GetProducts" in s["Action"]]
     assert allowed and allowed[0]["Effect"] == "Allow"
     assert CONFIGS.exists()
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2", "eu-west-1"])
+def test_spot_products_are_not_taken_for_on_demand(region: str) -> None:
+    # the fake lists Fargate Spot's products first; their usage types end like the
+    # on-demand ones ("USW2-SpotUsage-Fargate-GB-Hours")
+    book = price_book(region, PricingFake().client, TODAY)
+    assert book.hourly.vcpu_hour == 0.04 and book.hourly.gb_hour == 0.004
+
+
+def test_dashboards_are_asked_for_without_a_region() -> None:
+    # CloudWatch lists its dashboard price once, for no region (location "Any")
+    fake = PricingFake()
+    book = price_book("eu-central-1", fake.client, TODAY)
+    asked = [p for _, p in fake.requests if p["ServiceCode"] == "AmazonCloudWatch"]
+    dash = [
+        p
+        for p in asked
+        if {"Field": "productFamily", "Type": "TERM_MATCH", "Value": "Dashboard"} in p["Filters"]
+    ]
+    assert dash and all(f["Field"] != "regionCode" for f in dash[0]["Filters"])
+    assert book.note is None and book.monthly.dashboard == pytest.approx(3.0, abs=0.01)

@@ -28,6 +28,10 @@ PUBLISHED = "2026-12-01T09:15:00Z"
 
 # (service code, product family, usage type without prefix) -> tiers of (beginRange, USD)
 CATALOG: dict[tuple[str, str, str], list[tuple[str, str]]] = {
+    # Fargate Spot's products share the family and end like the on-demand ones (e.g.
+    # ``EUC1-SpotUsage-Fargate-ARM-vCPU-Hours:perCPU`` on a bill); AWS lists them first here
+    ("AmazonECS", "Compute", "SpotUsage-Fargate-vCPU-Hours:perCPU"): [("0", "0.0120000000")],
+    ("AmazonECS", "Compute", "SpotUsage-Fargate-GB-Hours"): [("0", "0.0013000000")],
     ("AmazonECS", "Compute", "Fargate-vCPU-Hours:perCPU"): [("0", "0.0400000000")],
     ("AmazonECS", "Compute", "Fargate-GB-Hours"): [("0", "0.0040000000")],
     ("AmazonECS", "Compute", "Fargate-ARM-vCPU-Hours:perCPU"): [("0", "0.0320000000")],
@@ -49,11 +53,17 @@ CATALOG: dict[tuple[str, str, str], list[tuple[str, str]]] = {
     ],
     ("AmazonCloudWatch", "Dashboard", "DashboardsUsageHour-Basic"): [("0", "0.0041095890")],
 }
+# products that are not of a region: CloudWatch dashboards are listed once, with location
+# "Any", an empty regionCode and an unprefixed usage type (the account pays per dashboard
+# wherever it is)
+GLOBAL = {("AmazonCloudWatch", "Dashboard", "DashboardsUsageHour-Basic")}
 
 
 def product(region: str, key: tuple[str, str, str], tiers: list[tuple[str, str]]) -> str:
     """One product as the API's PriceList holds it: a JSON string."""
     service, family, usage = key
+    if key in GLOBAL:
+        region = ""
     sku = f"SKU{abs(hash((region, key))) % 10**8:08d}"
     dims = {
         f"{sku}.JRTCKXETXF.{i}": {
@@ -128,12 +138,12 @@ class PricingFake(ModelChecked):
         for f in params.get("Filters", []):
             if f["Type"] != "TERM_MATCH":
                 raise Fault("InvalidParameterException", "only TERM_MATCH in this fake")
-        region = terms.get("regionCode", "")
+        region = terms.get("regionCode", "")  # absent: the products of no region
         found = [
             product(region, key, tiers)
             for key, tiers in CATALOG.items()
             if key[0] == params["ServiceCode"]
             and terms.get("productFamily", key[1]) == key[1]
-            and region in PREFIX
+            and (region == "" if key in GLOBAL else region in PREFIX)
         ]
         return {"FormatVersion": "aws_v1", "PriceList": found[: params.get("MaxResults", 100)]}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields, replace
@@ -39,6 +40,8 @@ API_SOURCE = "the AWS Price List API"
 API_REGION = "us-east-1"  # one of the API's three endpoints; it answers for every region
 DEADLINE = 4.0  # seconds for all the calls together
 OFF = "ECSDEPLOY_PRICE_LIST"
+# the code a usage type starts with outside us-east-1: USW2, EUC1, APS3, EU (eu-west-1)...
+REGION_PREFIX = re.compile(r"[A-Z]{2,4}[0-9]{0,2}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Query:
     family: str
     usage: str
     per_month: float = 1.0  # multiplies the listed price (an hourly dashboard price: 730)
+    # False: AWS lists the price once for every region (CloudWatch dashboards: location
+    # "Any", an empty regionCode), so the query names no region
+    regional: bool = True
 
 
 QUERIES = (
@@ -68,7 +74,7 @@ QUERIES = (
     Query("waf_rule", "awswaf", "Web Application Firewall", "Rule"),
     Query("waf_million_requests", "awswaf", "Web Application Firewall", "Request", 1e6),
     Query("alarm_metric", "AmazonCloudWatch", "Alarm", "CW:AlarmMonitorUsage"),
-    Query("dashboard", "AmazonCloudWatch", "Dashboard", "DashboardsUsageHour-Basic", 730.0),
+    Query("dashboard", "AmazonCloudWatch", "Dashboard", "DashboardsUsageHour-Basic", 730.0, False),
 )
 
 
@@ -139,7 +145,10 @@ def _ask(pricing: Any, region: str, query: Query) -> tuple[float, str] | None:
         answer = pricing.get_products(
             ServiceCode=query.service,
             Filters=[
-                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+                *(
+                    [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]
+                    * query.regional
+                ),
                 {"Type": "TERM_MATCH", "Field": "productFamily", "Value": query.family},
             ],
             FormatVersion="aws_v1",
@@ -160,7 +169,10 @@ def parse_price(text: str | Mapping[str, Any], query: Query) -> tuple[float, str
     query's (the first non-zero tier: a free tier lists 0), with its publication date."""
     item = json.loads(text) if isinstance(text, str) else text
     usage = str(item.get("product", {}).get("attributes", {}).get("usagetype", ""))
-    if not (usage == query.usage or usage.endswith("-" + query.usage)):
+    # the usage type, or it behind the region's code ("USW2-"); a longer name that ends
+    # the same way is another product (Spot: "USW2-SpotUsage-Fargate-GB-Hours")
+    prefix, _, rest = usage.partition("-")
+    if not (usage == query.usage or (rest == query.usage and REGION_PREFIX.fullmatch(prefix))):
         return None
     tiers: list[tuple[float, float]] = []
     for term in item.get("terms", {}).get("OnDemand", {}).values():
