@@ -60,7 +60,8 @@ PLAN_FRESH = 30.0
 
 # a service update that changes any of these starts new tasks: watch the rollout
 ROLLOUT_FIELDS = frozenset({"task_definition", "desired_count", "load_balancers", "subnets",
-                            "security_groups", "public_ip", "exec"})  # fmt: skip
+                            "security_groups", "public_ip", "exec",
+                            "service_connect"})  # fmt: skip
 
 
 @dataclass
