@@ -28,9 +28,13 @@ _SESSION_LOCK = threading.Lock()
 def _session(profile: str | None) -> Any:
     import boto3
 
+    from ecsdeploy.aws.model_cache import botocore_session
+
     found = _SESSIONS.get(profile)
     if found is None:
-        found = _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
+        found = _SESSIONS[profile] = boto3.session.Session(
+            profile_name=profile, botocore_session=botocore_session()
+        )
     return found
 
 
@@ -149,23 +153,44 @@ class Aws:
             max_pool_connections=32,
         )
         self._clients: dict[str, Client] = {}
+        self._prepared: list[str] = []  # clients to build once the first request is sent
+        self._sent = False
         self._account: str | None = None
         self._caller: str | None = None  # the identity's ARN, from the same call
         self._account_lock = threading.Lock()
 
     def prepare(self, services: Iterable[str]) -> None:
-        """Build the clients for ``services`` on a background thread, in the order given.
+        """Build the clients for ``services`` on a background thread, in the order given,
+        once the first request of this run has been sent.
 
-        Building one parses its service model (about 50 ms each): done here while the
-        first calls (credentials, zones) wait on the network, most are ready by the time
-        the observe needs them all. Creation is serialised by the session lock, so a client
-        asked for meanwhile is built once, by whoever gets there first; a failure is left
-        for that caller to meet.
+        Building one parses its service model (10-100 ms each): done while the first calls
+        (credentials, zones, the applied record) wait on the network, most are ready by the
+        time the observe needs them all. Not sooner: on a busy machine the thread would
+        hold the interpreter lock while the main thread is still on its way to the first
+        call. Creation is serialised by the session lock, so a client asked for meanwhile
+        is built once, by whoever gets there first; a failure is left for that caller to
+        meet.
         """
-        wanted = list(dict.fromkeys(services))
-        threading.Thread(
-            target=self._build, args=(wanted,), name="ecsdeploy-clients", daemon=True
-        ).start()
+        with _SESSION_LOCK:
+            self._prepared = list(dict.fromkeys(services))
+            sent = self._sent
+        if sent:
+            self._start_building()
+
+    def _on_send(self, **_: Any) -> None:
+        """botocore's ``before-send``: the first request of the run starts the builder."""
+        with _SESSION_LOCK:
+            first, self._sent = not self._sent, True
+        if first:
+            self._start_building()
+
+    def _start_building(self) -> None:
+        with _SESSION_LOCK:
+            wanted, self._prepared = self._prepared, []
+        if wanted:
+            threading.Thread(
+                target=self._build, args=(wanted,), name="ecsdeploy-clients", daemon=True
+            ).start()
 
     def _build(self, services: list[str]) -> None:
         for service in services:
@@ -191,6 +216,7 @@ class Aws:
                         raise partial_credentials(exc) from None
                     raise
                 self.recorder.attach(raw)
+                raw.meta.events.register("before-send.*.*", self._on_send)
                 found = self._clients[service] = Client(raw)
             return found
 
