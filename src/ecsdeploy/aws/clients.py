@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ecsdeploy.aws.errors import AwsError, CredentialsMissing, translate
+from ecsdeploy.aws.rate_limits import RateLimits, attach
 from ecsdeploy.aws.recorder import CallRecorder
 
 MAX_ATTEMPTS = 8  # per call, the first try included
@@ -153,6 +154,7 @@ class Aws:
             max_pool_connections=32,
         )
         self._clients: dict[str, Client] = {}
+        self.rate_limits = RateLimits()  # AWS's per-API limits, once it throttles one
         self._prepared: list[str] = []  # clients to build once the first request is sent
         self._sent = False
         self._account: str | None = None
@@ -216,6 +218,7 @@ class Aws:
                         raise partial_credentials(exc) from None
                     raise
                 self.recorder.attach(raw)
+                attach(raw, self.rate_limits)
                 raw.meta.events.register("before-send.*.*", self._on_send)
                 found = self._clients[service] = Client(raw)
             return found

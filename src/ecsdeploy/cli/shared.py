@@ -65,7 +65,14 @@ RegionOpt = Annotated[
 ]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")]
 ParallelismOpt = Annotated[
-    int, typer.Option("--parallelism", min=1, max=64, help="AWS operations run at once.")
+    int | None,
+    typer.Option(
+        "--parallelism",
+        min=1,
+        max=64,
+        help="AWS operations run at once (default: 8-32, by the size of the plan).",
+        show_default=False,
+    ),
 ]
 
 

@@ -186,7 +186,7 @@ def up(
     skip_verify: Annotated[
         bool, typer.Option("--skip-verify", help="Do not run the `verify` checks first.")
     ] = False,
-    parallelism: ParallelismOpt = 8,
+    parallelism: ParallelismOpt = None,
     wait: Annotated[
         bool,
         typer.Option(
