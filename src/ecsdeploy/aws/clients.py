@@ -9,7 +9,9 @@ and tests point ecsdeploy at an emulator), and raise the domain errors of ``aws.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
 from ecsdeploy.aws.errors import AwsError, CredentialsMissing, translate
@@ -24,6 +26,10 @@ MAX_ATTEMPTS = 8  # per call, the first try included
 # _SESSION_LOCK because sessions are not thread-safe.
 _SESSIONS: dict[str | None, Any] = {}
 _SESSION_LOCK = threading.Lock()
+# Reads sent at start-up (``Aws.early``), by (region, profile, key): taken once by the
+# run's clients, whichever ``Aws`` they belong to.
+_EARLY: dict[tuple[str, str | None, str], tuple[float, Future[Any]]] = {}
+EARLY_FRESH = 10.0  # seconds an early answer is taken; older ones are read again
 
 
 def _session(profile: str | None) -> Any:
@@ -144,6 +150,7 @@ class Aws:
             )
         self.region = region
         self.recorder = recorder or CallRecorder()
+        self._profile = profile
         self._session = _profile_session(profile)
         self._config = Config(
             # botocore's "max_attempts" counts retries only (one more attempt than it says):
@@ -160,6 +167,35 @@ class Aws:
         self._account: str | None = None
         self._caller: str | None = None  # the identity's ARN, from the same call
         self._account_lock = threading.Lock()
+
+    def early(self, key: str, call: Callable[[], Any]) -> None:
+        """Start ``call`` (a read the run makes first) on a thread of its own now; whoever
+        needs its answer takes it with ``take_early(key)``. Sent before the rest of
+        ecsdeploy is imported, its round trip overlaps that work."""
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to the taker, raised there
+                future.set_exception(exc)
+
+        with _SESSION_LOCK:
+            _EARLY[(self.region, self._profile, key)] = (time.monotonic(), future)
+        threading.Thread(target=run, name="ecsdeploy-early", daemon=True).start()
+
+    def take_early(self, key: str) -> Future[Any] | None:
+        """The read started by ``early(key)`` for this region and profile (by this or
+        another ``Aws`` of the process), once; None when there was none."""
+        with _SESSION_LOCK:
+            sent, future = _EARLY.pop((self.region, self._profile, key), (0.0, None))
+        return future if time.monotonic() - sent < EARLY_FRESH else None
+
+    @staticmethod
+    def forget_early() -> None:
+        """Drop the early reads nobody took (a command that failed before it read them)."""
+        with _SESSION_LOCK:
+            _EARLY.clear()
 
     def prepare(self, services: Iterable[str]) -> None:
         """Build the clients for ``services`` on a background thread, in the order given,
