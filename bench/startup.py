@@ -5,7 +5,9 @@
 benchmark's proxy (no added latency) and runs the CLI as a subprocess, as a user would.
 "Process start" is the moment the subprocess is spawned (``time.monotonic()`` just before
 ``Popen``, so interpreter start-up counts); "first AWS call" is the moment the proxy
-receives the first request of that process (its call log, same clock). Each command runs
+receives the first request of that process (its call log, same clock); the process's CPU
+time (user + system, from ``/proc``) when the proxy has logged that call is printed too,
+a figure that depends little on the machine's load. Each command runs
 ``--repeat`` times (default 5) and the median is printed. ``--importtime`` also writes
 ``python -X importtime`` of each command to ``.bench/importtime-COMMAND.txt`` (the
 biggest cumulative imports are printed).
@@ -45,17 +47,34 @@ def _env(proxy: Proxy) -> dict[str, str]:
     return env
 
 
-def first_call(proxy: Proxy, argv: list[str], log: Path) -> tuple[float, float]:
-    """(seconds to the first AWS call, total wall) of one run of ``argv``."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_call(proxy: Proxy, argv: list[str], log: Path) -> tuple[float, float, float]:
+    """(seconds to the first AWS call, CPU seconds the process had used by then, total
+    wall) of one run of ``argv``. The CPU figure hardly depends on the machine's load,
+    the wall figures do."""
     mark = proxy.log.mark()
+    cpu = -1.0
     with log.open("w") as out:
         start = time.monotonic()
-        done = subprocess.run(argv, env=_env(proxy), stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, env=_env(proxy), stdout=out, stderr=subprocess.STDOUT)
+        while process.poll() is None and proxy.log.mark() == mark:
+            time.sleep(0.002)
+        if process.poll() is None:
+            try:
+                cpu = _cpu_seconds(process.pid)
+            except (OSError, IndexError, ValueError):
+                pass
+        returncode = process.wait()
         wall = time.monotonic() - start
     calls = proxy.log.since(mark)
-    if done.returncode not in (0, 2) or not calls:  # plan exits 2 when there are changes
-        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}; see {log}")
-    return min(c.start for c in calls) - start, wall
+    if returncode not in (0, 2) or not calls:  # plan exits 2 when there are changes
+        raise RuntimeError(f"{' '.join(argv)} exited {returncode}; see {log}")
+    return min(c.start for c in calls) - start, cpu, wall
 
 
 def help_wall(repeat: int) -> float:
@@ -103,16 +122,18 @@ def main(argv: list[str]) -> int:
         try:
             print(f"ecsdeploy --help: {help_wall(args.repeat):.3f} s wall (median)")
             for name, command in commands.items():
-                firsts, walls = [], []
+                firsts, cpus, walls = [], [], []
                 for index in range(args.repeat):
                     log = work / f"{name}-{index}.log"
-                    first, wall = first_call(proxy, [str(ECSDEPLOY), *command], log)
+                    first, cpu, wall = first_call(proxy, [str(ECSDEPLOY), *command], log)
                     firsts.append(first)
+                    cpus.append(cpu)
                     walls.append(wall)
                 print(
                     f"{name:7} first AWS call {statistics.median(firsts):.3f} s after process "
                     f"start (median of {args.repeat}; min {min(firsts):.3f}, max "
-                    f"{max(firsts):.3f}); wall {statistics.median(walls):.2f} s"
+                    f"{max(firsts):.3f}); CPU by then {statistics.median(cpus):.2f} s; wall "
+                    f"{statistics.median(walls):.2f} s"
                 )
                 if args.importtime:
                     top = importtime(proxy, command, work / f"importtime-{name}.txt")
