@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import peer, slow, specs
+from bench import peer, slow, specs, throttle
 from bench.critical_path import Depth, Profiler
 from bench.emulator import Emulator
 from bench.proxy import Proxy, ProxyCall
@@ -269,13 +269,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "redeploys waiting for them",
     )
     parser.add_argument(
+        "--throttle",
+        action="store_true",
+        help="also deploy the most services through AWS's per-API rate limits",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="CI: 1 service, no latency, no slow mode, no peer"
     )
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json")
     args = parser.parse_args(argv)
     if args.smoke:
         args.latency, args.services, args.no_example = 0.0, "1", True
-        args.slow, args.no_peer = False, True
+        args.slow, args.no_peer, args.throttle = False, True, False
     return args
 
 
@@ -325,6 +330,9 @@ def main(argv: list[str]) -> int:
                 print(table([(name, m) for m in measures]), flush=True)
             if args.slow:
                 results["slow"] = slow.run(emulator, work, latency, args.scale)
+            counts = [int(n) for n in names if n.isdigit()]
+            if args.throttle and counts:
+                results["throttle"] = throttle.run(emulator, work, latency, max(counts))
         except BenchFailure as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
             return 1
@@ -344,6 +352,8 @@ def main(argv: list[str]) -> int:
         print("ecs-deploy: not run (see .bench/run/peer/)")
     if "slow" in results:
         print(slow.summary(results["slow"]))
+    if "throttle" in results:
+        print(throttle.summary(results["throttle"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {args.json}")

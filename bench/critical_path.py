@@ -14,8 +14,9 @@ emulator with no latency, before the timed runs):
   finish sooner;
 * ``apply depth`` = the longest path through the executor's dependency graph (the same
   ``build_graph`` the executor runs), each node weighted by the calls it made;
-* the executor runs at most ``--parallelism`` (default 8) steps at once, so the apply also
-  takes at least (calls of all steps / 8) round trips: ``apply bound`` = the larger of
+* the executor runs at most ``--parallelism`` (default: ``auto_parallelism``, 8-32 by the
+  plan's size) steps at once, so the apply also takes at least (calls of all steps / pool)
+  round trips: ``apply bound`` = the larger of
   the two;
 * bound = (observe depth + apply bound) x latency.
 
@@ -45,10 +46,10 @@ from ecsdeploy.ops.target import Target
 from ecsdeploy.ops.up import UpOptions, UpRun, up
 from ecsdeploy.plan.model import Plan
 from ecsdeploy.reconcile.executor import (
-    DEFAULT_PARALLELISM,
     Event,
     Result,
     State,
+    auto_parallelism,
     build_graph,
 )
 from ecsdeploy.resources import registry
@@ -67,10 +68,11 @@ class Depth:
     chain: list[tuple[str, int]] = field(default_factory=list)  # (graph node, calls)
     calls: int = 0  # everything this run made, for reference
     apply_calls: int = 0  # calls of all the executor's steps
+    pool: int = 8  # the executor's pool for this plan (auto_parallelism)
 
     @property
     def apply_bound(self) -> int:
-        return max(self.apply, math.ceil(self.apply_calls / DEFAULT_PARALLELISM))
+        return max(self.apply, math.ceil(self.apply_calls / self.pool))
 
     @property
     def total(self) -> int:
@@ -81,6 +83,7 @@ class Depth:
             "observe_depth": self.observe,
             "apply_depth": self.apply,
             "apply_calls": self.apply_calls,
+            "pool": self.pool,
             "apply_bound": self.apply_bound,
             "chain": [{"node": n, "calls": c} for n, c in self.chain],
         }
@@ -261,4 +264,6 @@ class Profiler:
         weights = attribution.weights()
         apply_depth, chain = longest_path(deps, weights)
         apply_calls = sum(weights.get(node, 0) for node in deps)
-        return Depth(observe_depth, apply_depth, chain, len(rec.calls), apply_calls)
+        return Depth(
+            observe_depth, apply_depth, chain, len(rec.calls), apply_calls, auto_parallelism(graph)
+        )

@@ -11,6 +11,9 @@ with its service, operation and whether it mutates, read from the request itself
 
 The service is the one named in the SigV4 credential scope of the Authorization header.
 
+Throttling mode (``bench/throttle.py``) answers calls beyond AWS's per-API rate limits
+with the throttling error of their protocol, as AWS does.
+
 Slow mode makes the emulator answer the way AWS does while resources come up: a NAT
 gateway stays ``pending``, a load balancer ``provisioning`` and an interface VPC endpoint
 ``pending`` for a while after its create call (durations divided by ``scale``). It rewrites
@@ -30,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from bench.rollouts import EmulatedRollouts
+from bench.throttle import AwsThrottle, throttled_answer
 from ecsdeploy.aws.recorder import is_mutating
 
 # Seconds AWS takes, from the create call, before these are usable (see DESIGN notes and
@@ -50,6 +54,7 @@ class ProxyCall:
     start: float  # when the request arrived (monotonic)
     end: float  # when the answer left
     upstream: float  # seconds the emulator took
+    throttled: bool = False  # answered with a throttling error (throttling mode)
 
 
 @dataclass
@@ -77,6 +82,9 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
     found = _SCOPE.search(headers.get("authorization", ""))
     service = found.group(1) if found else "?"
     target = headers.get("x-amz-target")
+    rpc = re.search(r"/service/[^/]+/operation/([A-Za-z0-9]+)", path)
+    if rpc:  # Smithy RPC v2 CBOR (CloudWatch)
+        return service, rpc.group(1)
     if target:
         return service, target.rsplit(".", 1)[-1]
     if method == "POST" and "x-www-form-urlencoded" in headers.get("content-type", ""):
@@ -162,11 +170,18 @@ class SlowAws:
 class Proxy:
     """Runs in a thread of the bench; ``endpoint`` is what AWS_ENDPOINT_URL points at."""
 
-    def __init__(self, upstream_port: int, latency: float, slow: SlowAws | None = None) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        latency: float,
+        slow: SlowAws | None = None,
+        throttle: AwsThrottle | None = None,
+    ) -> None:
         self.upstream_port = upstream_port
         self.latency = latency
         self.slow = slow
         self.rollouts: EmulatedRollouts | None = None  # --rollout: bench/rollouts.py
+        self.throttle = throttle
         self.log = CallLog()
         self._local = threading.local()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -230,9 +245,17 @@ class Proxy:
                 service, operation = operation_of(self.command, self.path, headers, body)
                 if proxy.latency:
                     time.sleep(proxy.latency)
-                status, answer_headers, data, upstream = proxy.forward(
-                    self.command, self.path, headers, body
-                )
+                refused = None
+                if proxy.throttle is not None:
+                    refused = throttled_answer(service, headers, self.path)
+                    if refused is not None and proxy.throttle.admit(service, operation):
+                        refused = None
+                if refused is not None:
+                    (status, answer_headers, data), upstream = refused, 0.0
+                else:
+                    status, answer_headers, data, upstream = proxy.forward(
+                        self.command, self.path, headers, body
+                    )
                 if proxy.slow is not None and status == 200:
                     data = proxy.slow.rewrite(operation, body, data)
                 if proxy.rollouts is not None and status == 200:
@@ -253,6 +276,7 @@ class Proxy:
                         arrived,
                         time.monotonic(),
                         upstream,
+                        refused is not None,
                     )
                 )
 

@@ -28,6 +28,14 @@ The model, in full (times from the start of ``up``):
   ones drain: it does not wait out the deregistration delay, after which ECS calls the
   rollout COMPLETED.
 
+Polling: the scaled run divides AWS's waits by ``scale`` but not ecsdeploy's poll
+intervals, so the lag between a resource becoming ready and ecsdeploy seeing it is the
+lag after a wait ``scale`` times shorter. The prediction is given both ways: as measured,
+and with that lag taken at full length (``polls_scaled``: the poll schedule of
+``resources.waiting.wait_for`` replayed over the full wait). ``--scale 1`` runs in real
+time, where there is nothing to correct. A target cannot pass a health check before its
+load balancer is active, so the model's healthy time starts at the later of the two.
+
 The slow waits come from the plan's dependency graph (the executor's ``build_graph``):
 each NAT gateway or interface endpoint create and each load balancer's ready node (the
 wait for ``active`` that runs beside the rest of the apply) weighs its wait, everything
@@ -79,6 +87,46 @@ def _polled(seconds: float) -> float:
     return seen_at(seconds, Cadence.scaled(Timing().poll))
 
 
+def poll_lag(seconds: float, poll: float | None = None) -> float:
+    """How long after ``seconds`` a wait that polls as ``resources.waiting.wait_for`` does
+    (at once, then after 1 s, doubling up to the poll interval) sees the change."""
+    poll = Timing().poll if poll is None else poll
+    waited, delay = 0.0, min(1.0, poll)
+    while waited < seconds:
+        waited += delay
+        delay = min(delay * 2, poll)
+    return waited - seconds
+
+
+def polls_scaled(waits: SlowWaits, scale: float) -> float:
+    """What the scaled run's polling got wrong: ecsdeploy polls at its real intervals
+    while AWS's waits are divided by ``scale``, so the lag after each slow wait on the
+    critical path is that of a wait ``scale`` times shorter. The difference, per wait,
+    between the lag at full length and the lag the scaled run had."""
+    return sum(poll_lag(s) - poll_lag(s / scale) for s in waits.chain_seconds)
+
+
+def default_costs(spec: Spec) -> dict[str, float]:
+    """What each health-check setting of the slowest routed service costs a rollout, in
+    seconds: passes x interval before a new task takes traffic (on ``up``'s path),
+    failures x interval before a failing one is taken out, and the drain of the old
+    tasks (after ``up`` is done: it does not wait for it)."""
+    routed = [s for s in spec.services.values() if s.route is not None]
+    if not routed:
+        return {}
+    slowest = max(routed, key=lambda s: s.health_check.interval * s.health_check.healthy_threshold)
+    hc = slowest.health_check
+    return {
+        "interval_s": hc.interval,
+        "healthy_threshold": hc.healthy_threshold,
+        "healthy_after_s": hc.interval * hc.healthy_threshold,
+        "unhealthy_after_s": hc.interval * hc.unhealthy_threshold,
+        "deregistration_delay_s": slowest.deregistration_delay,
+        # AWS's own defaults for an ip target group: 30 s x 5 passes, 300 s drain
+        "aws_defaults_healthy_after_s": 30 * 5,
+    }
+
+
 def health_seconds(spec: Spec) -> float | None:
     """Interval x healthy threshold of the slowest routed service; None when none is."""
     checks = [s.health_check for s in spec.services.values() if s.route is not None]
@@ -91,6 +139,7 @@ class SlowWaits:
 
     critical: float  # on the heaviest path
     chain: list[str]  # the slow nodes on it
+    chain_seconds: list[float]  # their waits, full length
     before_lb: float  # on the heaviest path to the load balancer's create
     before_services: float  # on the heaviest path to any service's create
 
@@ -124,16 +173,25 @@ def slow_waits(spec_path: Path) -> SlowWaits:
     return SlowWaits(
         critical=total / 1000,
         chain=[n for n, w in chain if w],
+        chain_seconds=[w / 1000 for _, w in chain if w],
         before_lb=before(f"apply:{keys.LOAD_BALANCER}"),
         before_services=max((before(n) for n in services), default=0.0),
     )
 
 
 def first_deploy(
-    spec: Spec, waits: SlowWaits, scale: float, wall: float, calls: list[ProxyCall], t0: float
+    spec: Spec,
+    waits: SlowWaits,
+    scale: float,
+    wall: float,
+    calls: list[ProxyCall],
+    t0: float,
+    polls_scaled_along: bool = False,
 ) -> dict[str, float]:
     """The model of a real first deploy (see the module docstring), in seconds from the
-    start of ``up``; ``calls`` and ``wall`` from the scaled run that started at ``t0``."""
+    start of ``up``; ``calls`` and ``wall`` from the scaled run that started at ``t0``.
+    ``polls_scaled_along``: the lag of ecsdeploy's polls after each slow wait taken at
+    full length (``polls_scaled``), not as the scaled run had it."""
 
     def at_full_length(operation: str, waits_before: float, last: bool = False) -> float:
         times = [c.start - t0 for c in calls if c.operation == operation]
@@ -141,6 +199,8 @@ def first_deploy(
         return measured + (scale - 1) * waits_before / scale
 
     apply_end = wall + (scale - 1) * waits.critical / scale
+    if polls_scaled_along:
+        apply_end += polls_scaled(waits, scale)
     lb_create = at_full_length("CreateLoadBalancer", waits.before_lb)
     service_create = at_full_length("CreateService", waits.before_services, last=True)
     lb_active = lb_create + SLOW_SECONDS["load_balancer"]
@@ -182,6 +242,7 @@ def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[st
         proxy.stop()
     spec = load_spec(first)
     model = first_deploy(spec, waits, scale, up.wall, up_calls, t0)
+    polled = first_deploy(spec, waits, scale, up.wall, up_calls, t0, polls_scaled_along=True)
     rollout_redeploy = rollout_seconds(spec)
     return {
         "scale": scale,
@@ -196,6 +257,9 @@ def run(emulator: Emulator, work: Path, latency: float, scale: float) -> dict[st
         "redeploy_wall_s": redeploy.wall,
         "rollout_redeploy_s": rollout_redeploy,
         "predicted_redeploy_s": redeploy.wall + rollout_redeploy,
+        "poll_lag_correction_s": polls_scaled(waits, scale),
+        "polls_scaled": polled,
+        "default_costs": default_costs(spec),
     }
 
 
@@ -216,5 +280,23 @@ def summary(result: dict[str, Any]) -> str:
             f"  predicted real image-only redeploy: {r['predicted_redeploy_s']:.0f} s "
             f"(measured {r['redeploy_wall_s']:.1f} s + modeled rollout "
             f"{r['rollout_redeploy_s']:.0f} s)",
+            f"  with ecsdeploy's polls scaled along (their lag after the slow waits at full "
+            f"length, {r['poll_lag_correction_s']:+.1f} s): apply ends at "
+            f"{r['polls_scaled']['apply_end_s']:.0f} s, first deploy "
+            f"{r['polls_scaled']['predicted_first_deploy_s']:.0f} s; redeploy "
+            f"{r['predicted_redeploy_s']:.0f} s (no slow wait on its path)",
+            *_cost_lines(r.get("default_costs") or {}),
         ]
     )
+
+
+def _cost_lines(costs: dict[str, float]) -> list[str]:
+    if not costs:
+        return []
+    return [
+        f"  health-check defaults: {costs['interval_s']:g} s x {costs['healthy_threshold']:g} "
+        f"passes = {costs['healthy_after_s']:g} s of every rollout (AWS's defaults: "
+        f"{costs['aws_defaults_healthy_after_s']:g} s); a failing task is out after "
+        f"{costs['unhealthy_after_s']:g} s; the old tasks' {costs['deregistration_delay_s']:g} s "
+        "drain comes after `up` is done",
+    ]

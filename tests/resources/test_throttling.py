@@ -22,7 +22,8 @@ from faults import Throttle
 
 @pytest.fixture
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """botocore computes each backoff as usual; the test records it and sleeps 0 instead."""
+    """botocore computes each backoff as usual; the test records it and sleeps 0 instead
+    (and so does the pacing of the APIs AWS throttled, aws/rate_limits.py)."""
     from botocore.retries.standard import ExponentialBackoff
 
     computed: list[float] = []
@@ -33,6 +34,7 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
         return 0.0
 
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay_amount)
+    monkeypatch.setattr("ecsdeploy.aws.rate_limits.pause", lambda seconds: None)
     yield computed
 
 

@@ -9,10 +9,13 @@ and tests point ecsdeploy at an emulator), and raise the domain errors of ``aws.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
 from ecsdeploy.aws.errors import AwsError, CredentialsMissing, translate
+from ecsdeploy.aws.rate_limits import RateLimits, attach
 from ecsdeploy.aws.recorder import CallRecorder
 
 MAX_ATTEMPTS = 8  # per call, the first try included
@@ -23,14 +26,22 @@ MAX_ATTEMPTS = 8  # per call, the first try included
 # _SESSION_LOCK because sessions are not thread-safe.
 _SESSIONS: dict[str | None, Any] = {}
 _SESSION_LOCK = threading.Lock()
+# Reads sent at start-up (``Aws.early``), by (region, profile, key): taken once by the
+# run's clients, whichever ``Aws`` they belong to.
+_EARLY: dict[tuple[str, str | None, str], tuple[float, Future[Any]]] = {}
+EARLY_FRESH = 10.0  # seconds an early answer is taken; older ones are read again
 
 
 def _session(profile: str | None) -> Any:
     import boto3
 
+    from ecsdeploy.aws.model_cache import botocore_session
+
     found = _SESSIONS.get(profile)
     if found is None:
-        found = _SESSIONS[profile] = boto3.session.Session(profile_name=profile)
+        found = _SESSIONS[profile] = boto3.session.Session(
+            profile_name=profile, botocore_session=botocore_session()
+        )
     return found
 
 
@@ -139,6 +150,7 @@ class Aws:
             )
         self.region = region
         self.recorder = recorder or CallRecorder()
+        self._profile = profile
         self._session = _profile_session(profile)
         self._config = Config(
             # botocore's "max_attempts" counts retries only (one more attempt than it says):
@@ -149,23 +161,74 @@ class Aws:
             max_pool_connections=32,
         )
         self._clients: dict[str, Client] = {}
+        self.rate_limits = RateLimits()  # AWS's per-API limits, once it throttles one
+        self._prepared: list[str] = []  # clients to build once the first request is sent
+        self._sent = False
         self._account: str | None = None
         self._caller: str | None = None  # the identity's ARN, from the same call
         self._account_lock = threading.Lock()
 
-    def prepare(self, services: Iterable[str]) -> None:
-        """Build the clients for ``services`` on a background thread, in the order given.
+    def early(self, key: str, call: Callable[[], Any]) -> None:
+        """Start ``call`` (a read the run makes first) on a thread of its own now; whoever
+        needs its answer takes it with ``take_early(key)``. Sent before the rest of
+        ecsdeploy is imported, its round trip overlaps that work."""
+        future: Future[Any] = Future()
 
-        Building one parses its service model (about 50 ms each): done here while the
-        first calls (credentials, zones) wait on the network, most are ready by the time
-        the observe needs them all. Creation is serialised by the session lock, so a client
-        asked for meanwhile is built once, by whoever gets there first; a failure is left
-        for that caller to meet.
+        def run() -> None:
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to the taker, raised there
+                future.set_exception(exc)
+
+        with _SESSION_LOCK:
+            _EARLY[(self.region, self._profile, key)] = (time.monotonic(), future)
+        threading.Thread(target=run, name="ecsdeploy-early", daemon=True).start()
+
+    def take_early(self, key: str) -> Future[Any] | None:
+        """The read started by ``early(key)`` for this region and profile (by this or
+        another ``Aws`` of the process), once; None when there was none."""
+        with _SESSION_LOCK:
+            sent, future = _EARLY.pop((self.region, self._profile, key), (0.0, None))
+        return future if time.monotonic() - sent < EARLY_FRESH else None
+
+    @staticmethod
+    def forget_early() -> None:
+        """Drop the early reads nobody took (a command that failed before it read them)."""
+        with _SESSION_LOCK:
+            _EARLY.clear()
+
+    def prepare(self, services: Iterable[str]) -> None:
+        """Build the clients for ``services`` on a background thread, in the order given,
+        once the first request of this run has been sent.
+
+        Building one parses its service model (10-100 ms each): done while the first calls
+        (credentials, zones, the applied record) wait on the network, most are ready by the
+        time the observe needs them all. Not sooner: on a busy machine the thread would
+        hold the interpreter lock while the main thread is still on its way to the first
+        call. Creation is serialised by the session lock, so a client asked for meanwhile
+        is built once, by whoever gets there first; a failure is left for that caller to
+        meet.
         """
-        wanted = list(dict.fromkeys(services))
-        threading.Thread(
-            target=self._build, args=(wanted,), name="ecsdeploy-clients", daemon=True
-        ).start()
+        with _SESSION_LOCK:
+            self._prepared = list(dict.fromkeys(services))
+            sent = self._sent
+        if sent:
+            self._start_building()
+
+    def _on_send(self, **_: Any) -> None:
+        """botocore's ``before-send``: the first request of the run starts the builder."""
+        with _SESSION_LOCK:
+            first, self._sent = not self._sent, True
+        if first:
+            self._start_building()
+
+    def _start_building(self) -> None:
+        with _SESSION_LOCK:
+            wanted, self._prepared = self._prepared, []
+        if wanted:
+            threading.Thread(
+                target=self._build, args=(wanted,), name="ecsdeploy-clients", daemon=True
+            ).start()
 
     def _build(self, services: list[str]) -> None:
         for service in services:
@@ -191,6 +254,8 @@ class Aws:
                         raise partial_credentials(exc) from None
                     raise
                 self.recorder.attach(raw)
+                attach(raw, self.rate_limits)
+                raw.meta.events.register("before-send.*.*", self._on_send)
                 found = self._clients[service] = Client(raw)
             return found
 

@@ -16,7 +16,7 @@ from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Plan, Step
 from ecsdeploy.plan.planner import set_aside_kept
-from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, Result
+from ecsdeploy.reconcile.executor import Event, Result
 from ecsdeploy.reconcile.lock import Holder, Lock
 from ecsdeploy.reconcile.lock import unlock as remove_lock
 from ecsdeploy.reconcile.report import Phases, StepLog
@@ -26,7 +26,7 @@ from ecsdeploy.resources import releases
 @dataclass(frozen=True)
 class DownOptions:
     yes: bool = False  # delete without asking
-    parallelism: int = DEFAULT_PARALLELISM
+    parallelism: int | None = None  # None: scales with the plan (auto_parallelism)
     keep_logs: bool = False  # keep the services' log groups
     purge_data: bool = False  # also delete the buckets that hold data
     disable_deletion_protection: bool = False  # turn a load balancer's off, then delete it

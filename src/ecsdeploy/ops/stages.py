@@ -33,7 +33,7 @@ from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Action, Plan, Step, Unsettled
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
-from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
+from ecsdeploy.reconcile.executor import Executor, Listener, Result
 from ecsdeploy.reconcile.rollout import (
     Outcome,
     Progress,
@@ -262,7 +262,7 @@ class Stages:
         self,
         plan: Plan,
         listener: Listener | None = None,
-        parallelism: int = DEFAULT_PARALLELISM,
+        parallelism: int | None = None,
         disable_deletion_protection: bool = False,
     ) -> Result:
         """Run ``plan``; with ``disable_deletion_protection`` a protected load balancer

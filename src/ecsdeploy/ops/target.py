@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
-from ecsdeploy.desired import owner_of
 from ecsdeploy.spec.errors import Problem, SpecError, UsageError
 from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import MAX_ENV, Owner, name_problem
@@ -34,7 +33,7 @@ class Target:
         profile: str | None = None,
         spec_path: Path | None = None,
     ) -> Target:
-        return cls(owner_of(spec), region or spec.region, profile, spec, spec_path)
+        return cls(Owner(spec.app, spec.env), region or spec.region, profile, spec, spec_path)
 
 
 def load(config: Path, sets: Sequence[str] = ()) -> Spec:

@@ -23,7 +23,7 @@ from ecsdeploy.plan.cost import CostEstimate
 from ecsdeploy.plan.model import Plan
 from ecsdeploy.plan.planner import OwnershipConflict
 from ecsdeploy.plan.preflight import Check
-from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Event, Result
+from ecsdeploy.reconcile.executor import Event, Result
 from ecsdeploy.reconcile.lock import Lock
 from ecsdeploy.reconcile.report import Phases, StepLog
 from ecsdeploy.reconcile.rollout import Outcome, Progress, RolloutSource, Watch
@@ -35,7 +35,7 @@ from ecsdeploy.resources import ecs_strategy
 class UpOptions:
     yes: bool = False  # go ahead with deletes and replacements without asking
     skip_verify: bool = False
-    parallelism: int = DEFAULT_PARALLELISM
+    parallelism: int | None = None  # None: scales with the plan (auto_parallelism)
     wait: bool = True  # for the rollouts
     timeout: float = 900.0  # seconds, the longest rollout wait
     # go ahead with replacements that interrupt traffic (``Plan.downtime``) without asking,

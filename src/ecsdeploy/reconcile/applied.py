@@ -51,12 +51,19 @@ class Seen:
 
 
 def record_name(owner: Owner) -> str:
-    return f"/ecsdeploy/{owner.app}/{owner.env}/applied"
+    return owner.applied_record()
 
 
 def read(aws: Aws, owner: Owner) -> Seen:
+    """The record and its stamp; from the read ``cli.shared.reach`` sent at start-up, when
+    it did (the first read of this run only)."""
+    name = record_name(owner)
+    early = aws.take_early(name)
     try:
-        found = aws.client("ssm").get_parameter(Name=record_name(owner))["Parameter"]
+        answer = early.result() if early is not None else None
+        if answer is None:
+            answer = aws.client("ssm").get_parameter(Name=name)
+        found = answer["Parameter"]
     except NotFound:
         return Seen({}, ABSENT)
     except AccessDenied:

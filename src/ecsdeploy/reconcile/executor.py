@@ -56,7 +56,9 @@ from ecsdeploy.plan.model import Action, Plan, Step
 from ecsdeploy.resources.base import Context, Handler, Observed, Ordering, Ref
 from ecsdeploy.resources.waiting import retry_while
 
-DEFAULT_PARALLELISM = 8
+DEFAULT_PARALLELISM = 8  # the pool's least size; ``auto_parallelism`` scales it with the plan
+MAX_AUTO_PARALLELISM = 32  # the clients' connection pools hold 32 (aws/clients.py)
+ROUNDS = 8  # the apply's calls spread over about this many rounds of the pool
 CHECK_EVERY = 0.2  # seconds between checks for Ctrl-C while steps run
 
 
@@ -189,13 +191,27 @@ def priorities(
     return chain
 
 
+def auto_parallelism(graph: Mapping[str, tuple[Step, str, set[str]]]) -> int:
+    """The pool for a plan when ``--parallelism`` is not given: its steps that make calls
+    spread over about ``ROUNDS`` rounds, at least ``DEFAULT_PARALLELISM`` and at most
+    ``MAX_AUTO_PARALLELISM`` at once. One service's first deploy has about 50 such steps
+    (8 at once), 20 services' about 330 (32). AWS's per-API rate limits bound it where it
+    matters: every call passes ``aws.rate_limits`` first."""
+    steps = sum(
+        1
+        for step, phase, _ in graph.values()
+        if phase != "ready" and step.action is not Action.NOOP
+    )
+    return max(DEFAULT_PARALLELISM, min(MAX_AUTO_PARALLELISM, -(-steps // ROUNDS)))
+
+
 class Executor:
     def __init__(
         self,
         ctx: Context,
         handlers: Mapping[str, Handler],
         listener: Listener | None = None,
-        parallelism: int = DEFAULT_PARALLELISM,
+        parallelism: int | None = None,
     ) -> None:
         # the steps' progress notes go to this run's listener: the handlers act with a
         # context of the executor's own
@@ -203,7 +219,7 @@ class Executor:
         self.handlers = {kind: handler.using(self.ctx) for kind, handler in handlers.items()}
         self.ordering = Ordering.of(handlers.values())
         self.listener = listener or (lambda event: None)
-        self.parallelism = max(1, parallelism)
+        self.parallelism = None if parallelism is None else max(1, parallelism)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -223,6 +239,7 @@ class Executor:
 
     def _run(self, plan: Plan) -> Result:
         graph = build_graph(plan, self.ordering)
+        parallelism = self.parallelism or auto_parallelism(graph)
         result = Result(resources=dict(plan.observed))
         sorter = graphlib.TopologicalSorter({n: deps for n, (_, _, deps) in graph.items()})
         sorter.prepare()
@@ -234,7 +251,7 @@ class Executor:
         # A ready node only polls (one Describe per poll interval): it runs beside the
         # ``parallelism`` steps that make calls, on a worker of its own.
         polls = sum(1 for _, phase, _ in graph.values() if phase == "ready")
-        with ThreadPoolExecutor(max_workers=self.parallelism + polls) as pool:
+        with ThreadPoolExecutor(max_workers=parallelism + polls) as pool:
 
             def start(node: str) -> None:
                 step, phase, _ = graph[node]
@@ -259,7 +276,7 @@ class Executor:
                             heapq.heappush(waiting, (-urgency[node], position[node], node))
                 # only as many as the pool runs at once: what waits is picked by urgency
                 busy = sum(1 for node in running.values() if graph[node][1] != "ready")
-                while not stopping and waiting and busy < self.parallelism:
+                while not stopping and waiting and busy < parallelism:
                     start(heapq.heappop(waiting)[2])
                     busy += 1
                 if not running:

@@ -234,10 +234,27 @@ class HealthCheck(BaseModel):
     model_config = _STRICT
 
     path: str = Field("/", description="HTTP path the load balancer checks.")
-    interval: int = Field(10, description="Seconds between checks (AWS default 30).")
-    timeout: int = Field(5, description="Seconds before a check fails; less than interval.")
-    healthy_threshold: int = Field(2, description="Passes before a target is healthy (2-10).")
-    unhealthy_threshold: int = Field(3, description="Failures before unhealthy (2-10).")
+    # Limits: Elastic Load Balancing, "Health checks for Application Load Balancer target
+    # groups" (interval 5-300 s, timeout 2-120 s and less than the interval, thresholds
+    # 2-10). A new task is healthy after interval x healthy_threshold: 10 s by default.
+    interval: int = Field(
+        5,
+        description="Seconds between checks (5-300; AWS default 30). 5, ALB's shortest: a "
+        "new task is healthy 10 s after it starts answering.",
+    )
+    timeout: int = Field(
+        4,
+        description="Seconds before a check fails; less than interval (2-120). 4: the "
+        "longest a 5 s interval allows.",
+    )
+    healthy_threshold: int = Field(
+        2, description="Passes before a target is healthy (2-10; 2, the fewest AWS allows)."
+    )
+    unhealthy_threshold: int = Field(
+        3,
+        description="Failures before unhealthy (2-10). 3, not 2: one slow answer does not "
+        "take a task out of service (15 s of failures do).",
+    )
     matcher: str = Field("200-399", description="HTTP codes that count as healthy.")
     grace_period: int = Field(
         60, description="Seconds ECS ignores failing checks after a task starts (model loading)."
@@ -310,7 +327,9 @@ class Service(BaseModel):
         default_factory=HealthCheck, description="Health-check path, or a block of settings."
     )
     deregistration_delay: int = Field(
-        15, description="Seconds the load balancer drains a stopping task (AWS default 300)."
+        15,
+        description="Seconds the load balancer drains a stopping task (0-3600; AWS default "
+        "300): its requests in flight get that long to finish. `up` does not wait for it.",
     )
     route: RouteField | None = Field(None, description="Listener route: a path pattern or a block.")
     env: dict[EnvName, str] = Field(default_factory=dict, description="Environment variables.")

@@ -89,6 +89,10 @@ class Owner:
     def log_group(self, service: str) -> str:
         return f"/ecsdeploy/{self.app}/{self.env}/{service}"
 
+    def applied_record(self) -> str:
+        """The SSM parameter of the applied record (reconcile/applied.py)."""
+        return f"/ecsdeploy/{self.app}/{self.env}/applied"
+
     def log_group_prefix(self) -> str:
         return f"/ecsdeploy/{self.app}/{self.env}/"
 

@@ -58,7 +58,7 @@ def down(
     app_name: AppOpt = None,
     env: EnvOpt = None,
     yes: YesOpt = False,
-    parallelism: ParallelismOpt = 8,
+    parallelism: ParallelismOpt = None,
     keep_logs: Annotated[
         bool, typer.Option("--keep-logs", help="Keep the services' CloudWatch log groups.")
     ] = False,

@@ -19,6 +19,7 @@ from ecsdeploy.cli.shared import (
     SetOpt,
     connect,
     fail,
+    reach,
     show_overrides,
     target_of,
     title,
@@ -48,10 +49,11 @@ def plan(
 
     Example: ecsdeploy plan configs/example.yaml --env prod
     """
-    from ecsdeploy.ops.plan import plan_changes
-
     try:
         target = target_of(config, None, env, region, profile, sets or ())
+        reach(target)  # the first read goes out while the rest is imported
+        from ecsdeploy.ops.plan import plan_changes
+
         found = plan_changes(connect(target))
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)

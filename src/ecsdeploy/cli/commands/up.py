@@ -29,6 +29,7 @@ from ecsdeploy.cli.shared import (
     connect,
     fail,
     interrupted,
+    reach,
     report_failures,
     show_overrides,
     target_of,
@@ -193,7 +194,7 @@ def up(
     skip_verify: Annotated[
         bool, typer.Option("--skip-verify", help="Do not run the `verify` checks first.")
     ] = False,
-    parallelism: ParallelismOpt = 8,
+    parallelism: ParallelismOpt = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -227,14 +228,15 @@ def up(
 
     Example (CI): ecsdeploy up configs/example.yaml --yes --output json > deploy.json
     """
-    from ecsdeploy.ops.up import UpOptions, UpRun
-    from ecsdeploy.ops.up import up as run_up
-    from ecsdeploy.output.progress import display
-
     run: UpRun | None = None
     try:
         deadline = duration(timeout)
         target = target_of(config, None, env, region, profile, sets or ())
+        reach(target)  # the first read goes out while the rest is imported
+        from ecsdeploy.ops.up import UpOptions, UpRun
+        from ecsdeploy.ops.up import up as run_up
+        from ecsdeploy.output.progress import display
+
         run = UpRun(target)
         screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)

@@ -1,0 +1,116 @@
+"""A cache of botocore's parsed data files (service models, endpoint rule sets) across runs.
+
+Building a client parses its service model from gzipped JSON: about 0.1 s for EC2 alone,
+0.3-0.4 s for the 13 clients a deploy uses, at every start. botocore reads its data files
+through a pluggable file loader (``botocore.loaders.Loader(file_loader=...)``, the session's
+``data_loader`` component); this one answers from a ``marshal`` copy of what the JSON file
+held, written the first time the file is read (about 4 times faster to load).
+
+Safety: an entry is keyed on the botocore version, the data file's full path, its size and
+its modification time, so an upgrade, a model of one's own on botocore's search path
+(``~/.aws/models``, ``AWS_DATA_PATH``) or any edit of a file is read afresh. Entries are
+written to a temporary file and renamed into place; an entry that cannot be read or
+written is ignored (the JSON is parsed as botocore would). Only the big files are cached
+(service models and endpoint rule sets); ``ECSDEPLOY_MODEL_CACHE=off`` turns it off, and
+``ECSDEPLOY_MODEL_CACHE=DIR`` moves it (default ``$XDG_CACHE_HOME/ecsdeploy`` or
+``~/.cache/ecsdeploy``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import marshal
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+CACHED = ("service-2", "endpoint-rule-set-1")  # the data files worth caching
+_OFF = {"off", "0", "false", "no"}
+
+
+def cache_dir() -> Path | None:
+    """Where entries live; None when the cache is off."""
+    setting = os.environ.get("ECSDEPLOY_MODEL_CACHE", "")
+    if setting.lower() in _OFF:
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ecsdeploy"
+
+
+def _source(file_path: str) -> str | None:
+    """The data file botocore would read for ``file_path`` (no extension), if any."""
+    for ext in (".json", ".json.gz"):  # botocore's own order (_JSON_OPEN_METHODS)
+        if os.path.isfile(file_path + ext):
+            return file_path + ext
+    return None
+
+
+class CachingFileLoader:
+    """botocore's ``JSONFileLoader`` contract (``exists``, ``load_file``), answering the
+    big data files from the cache in ``directory``."""
+
+    def __init__(self, directory: Path, botocore_version: str) -> None:
+        from botocore.loaders import JSONFileLoader
+
+        self._json = JSONFileLoader()
+        self._directory = directory / f"botocore-{botocore_version}"
+        self._version = botocore_version
+
+    def exists(self, file_path: str) -> bool:
+        return bool(self._json.exists(file_path))
+
+    def load_file(self, file_path: str) -> Any:
+        if os.path.basename(file_path) not in CACHED:
+            return self._json.load_file(file_path)
+        source = _source(file_path)
+        if source is None:
+            return None
+        try:
+            stat = os.stat(source)
+        except OSError:
+            return self._json.load_file(file_path)
+        key = f"{self._version}\0{source}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        entry = self._directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
+        try:
+            return marshal.loads(entry.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        data = self._read(source)
+        self._write(entry, data)
+        return data
+
+    @staticmethod
+    def _read(source: str) -> Any:
+        opener: Any = gzip.open if source.endswith(".gz") else open
+        with opener(source, "rb") as fp:
+            return json.loads(fp.read().decode("utf-8"))
+
+    def _write(self, entry: Path, data: Any) -> None:
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                out.write(marshal.dumps(data))
+            os.replace(temp, entry)
+        except (OSError, ValueError):
+            return  # a read-only home, a full disk: the next run parses the JSON again
+
+
+def botocore_session() -> Any:
+    """A botocore session whose data loader reads through the cache (when it is on)."""
+    import botocore
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    session = botocore.session.get_session()
+    directory = cache_dir()
+    if directory is not None:
+        loader = create_loader(session.get_config_variable("data_path"))
+        loader.file_loader = CachingFileLoader(directory, botocore.__version__)
+        session.register_component("data_loader", loader)
+    return session

@@ -1,0 +1,72 @@
+"""The cache of botocore's parsed data files: same data as botocore's own loader, keyed
+so that any change of the file (or of botocore) is read afresh, off when asked."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import marshal
+from pathlib import Path
+
+import botocore
+import pytest
+from botocore.loaders import JSONFileLoader
+
+from ecsdeploy.aws.model_cache import CachingFileLoader, botocore_session, cache_dir
+
+
+def _model(tmp_path: Path, doc: str) -> str:
+    folder = tmp_path / "data" / "demo" / "2020-01-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / "service-2.json.gz", "wb") as out:
+        out.write(
+            json.dumps({"metadata": {"doc": doc}, "shapes": {"A": {"type": "string"}}}).encode()
+        )
+    return str(folder / "service-2")
+
+
+def test_the_cache_answers_what_the_json_holds_and_rereads_a_changed_file(tmp_path: Path) -> None:
+    path = _model(tmp_path, "first")
+    cache = tmp_path / "cache"
+    loader = CachingFileLoader(cache, "1.0")
+    assert loader.load_file(path) == JSONFileLoader().load_file(path)
+    entries = list((cache / "botocore-1.0").glob("*.marshal"))
+    assert len(entries) == 1
+    # a second loader reads the entry, not the JSON
+    entries[0].write_bytes(marshal.dumps({"from": "cache"}))
+    assert CachingFileLoader(cache, "1.0").load_file(path) == {"from": "cache"}
+    # another botocore version, or the file changed: parsed afresh
+    assert CachingFileLoader(cache, "2.0").load_file(path)["metadata"]["doc"] == "first"
+    _model(tmp_path, "second, longer")
+    assert CachingFileLoader(cache, "1.0").load_file(path)["metadata"]["doc"] == "second, longer"
+
+
+def test_small_files_and_a_broken_entry_go_to_the_json(tmp_path: Path) -> None:
+    path = _model(tmp_path, "x")
+    cache = tmp_path / "cache"
+    CachingFileLoader(cache, "1.0").load_file(path)
+    for entry in (cache / "botocore-1.0").glob("*.marshal"):
+        entry.write_bytes(b"not marshal")
+    assert CachingFileLoader(cache, "1.0").load_file(path)["metadata"]["doc"] == "x"
+    paginators = Path(path).with_name("paginators-1.json")
+    paginators.write_text('{"pagination": {}}')
+    assert CachingFileLoader(cache, "1.0").load_file(str(paginators)[:-5]) == {"pagination": {}}
+    assert len(list((cache / "botocore-1.0").glob("*.marshal"))) == 1
+
+
+def test_a_real_client_model_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", str(tmp_path))
+    for _ in range(2):  # written, then read
+        model = botocore_session().get_service_model("ecs")
+        assert model.operation_model("UpdateService").input_shape is not None
+    assert list((tmp_path / f"botocore-{botocore.__version__}").glob("*.marshal"))
+
+
+def test_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", "off")
+    assert cache_dir() is None
+    monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert cache_dir() == Path("/somewhere/ecsdeploy")
