@@ -41,6 +41,24 @@ def test_the_cache_answers_what_the_json_holds_and_rereads_a_changed_file(tmp_pa
     assert CachingFileLoader(cache, "1.0").load_file(path)["metadata"]["doc"] == "second, longer"
 
 
+def test_another_python_does_not_read_this_ones_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # marshal's format belongs to the interpreter: an entry written by one Python version
+    # is not handed to another (which may misread it or fail)
+    import sys
+    import types
+
+    path = _model(tmp_path, "mine")
+    cache = tmp_path / "cache"
+    CachingFileLoader(cache, "1.0").load_file(path)
+    for entry in (cache / "botocore-1.0").glob("*.marshal"):
+        entry.write_bytes(marshal.dumps({"from": "this python"}))
+    other = types.SimpleNamespace(**{**vars(sys.implementation), "cache_tag": "cpython-399"})
+    monkeypatch.setattr(sys, "implementation", other)
+    assert CachingFileLoader(cache, "1.0").load_file(path)["metadata"]["doc"] == "mine"
+
+
 def test_small_files_and_a_broken_entry_go_to_the_json(tmp_path: Path) -> None:
     path = _model(tmp_path, "x")
     cache = tmp_path / "cache"

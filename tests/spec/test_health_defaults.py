@@ -17,3 +17,25 @@ def test_defaults_are_albs_fastest_without_flapping() -> None:
     assert svc.health_check == hc
     assert list(_health(("services", "api"), svc)) == []
     assert Service.model_fields["deregistration_delay"].default == 15
+
+
+def test_a_timeout_alone_gets_an_interval_above_it() -> None:
+    # `timeout: 10` alone was valid with the old 30 s default interval; AWS wants the
+    # timeout below the interval, so the interval follows it rather than the spec failing
+    svc = Service.model_validate(
+        {"image": "nginx", "port": 80, "route": "/*", "health_check": {"timeout": 10}}
+    )
+    assert (svc.health_check.timeout, svc.health_check.interval) == (10, 11)
+    assert list(_health(("services", "api"), svc)) == []
+    given = Service.model_validate(
+        {
+            "image": "nginx",
+            "port": 80,
+            "route": "/*",
+            "health_check": {"timeout": 10, "interval": 8},
+        }
+    )
+    assert given.health_check.interval == 8  # an interval given is the user's: checked
+    assert [p for p, _ in _health(("services", "api"), given)] == [
+        ("services", "api", "health_check", "timeout")
+    ]

@@ -6,7 +6,8 @@ through a pluggable file loader (``botocore.loaders.Loader(file_loader=...)``, t
 ``data_loader`` component); this one answers from a ``marshal`` copy of what the JSON file
 held, written the first time the file is read (about 4 times faster to load).
 
-Safety: an entry is keyed on the botocore version, the data file's full path, its size and
+Safety: an entry is keyed on the botocore version, the Python interpreter (marshal's
+format is its own), the data file's full path, its size and
 its modification time, so an upgrade, a model of one's own on botocore's search path
 (``~/.aws/models``, ``AWS_DATA_PATH``) or any edit of a file is read afresh. Entries are
 written to a temporary file and renamed into place; an entry that cannot be read or
@@ -23,6 +24,7 @@ import hashlib
 import json
 import marshal
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,9 @@ class CachingFileLoader:
             stat = os.stat(source)
         except OSError:
             return self._json.load_file(file_path)
-        key = f"{self._version}\0{source}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        # marshal's format is the interpreter's: another Python reads its own entries
+        python = f"{sys.implementation.cache_tag}-{marshal.version}"
+        key = f"{self._version}\0{python}\0{source}\0{stat.st_size}\0{stat.st_mtime_ns}"
         entry = self._directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
         try:
             return marshal.loads(entry.read_bytes())

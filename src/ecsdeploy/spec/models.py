@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from ecsdeploy.spec.deploy import Deploy
 
@@ -264,6 +271,18 @@ class HealthCheck(BaseModel):
         description="Container health check run by ECS, e.g. [CMD-SHELL, curl -f localhost/]; "
         "off when absent.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _interval_above_timeout(cls, data: Any) -> Any:
+        """A timeout given without an interval gets the shortest interval above it (AWS
+        wants the timeout below the interval): `timeout: 10` alone, valid when the default
+        interval was 30 s, stays valid with the 5 s default."""
+        if isinstance(data, dict) and "interval" not in data:
+            timeout = data.get("timeout")
+            if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout >= 5:
+                return {**data, "interval": min(timeout + 1, 300)}
+        return data
 
 
 def _health_shorthand(value: Any) -> Any:
