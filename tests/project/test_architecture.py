@@ -12,7 +12,8 @@ import ast
 import graphlib
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "ecsdeploy"
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "ecsdeploy"
 
 # bottom first: a package may import only packages before it in this list (and itself)
 LAYERS = (
@@ -144,3 +145,17 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
     ]
     assert set(_cycle(graph)) == {"ecsdeploy.aws.clients", "ecsdeploy.spec.models"}
     assert _long(root) == {"spec/models.py": MAX_LINES + 1}
+
+
+def test_test_modules_have_unique_names() -> None:
+    # the test folders are on pytest's pythonpath, not packages: two test files with one
+    # name stop the collection of the whole suite ("import file mismatch")
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name in ("__init__.py", "conftest.py") or "golden" in path.parts:
+            continue
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert clashes == []

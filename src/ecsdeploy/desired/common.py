@@ -3,8 +3,9 @@ the routed services and the listener they hang off. Pure."""
 
 from __future__ import annotations
 
-from ecsdeploy.spec.models import Network, Route, Spec
+from ecsdeploy.spec.models import Route, Spec
 from ecsdeploy.spec.naming import Owner
+from ecsdeploy.spec.network_models import Network
 
 ANYWHERE = "0.0.0.0/0"
 

@@ -11,8 +11,9 @@ from ecsdeploy.images.refs import ImageRef
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Ref
 from ecsdeploy.resources.express_service import ExpressServiceProps, Scaling
-from ecsdeploy.spec.models import Network, Service, Spec
+from ecsdeploy.spec.models import Service, Spec
 from ecsdeploy.spec.naming import Owner
+from ecsdeploy.spec.network_models import Network
 
 EXPRESS_METRICS = {
     "cpu": "AVERAGE_CPU",

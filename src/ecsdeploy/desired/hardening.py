@@ -21,8 +21,9 @@ from ecsdeploy.resources.iam_role import canonical
 from ecsdeploy.resources.s3_bucket import BucketProps
 from ecsdeploy.resources.waf_association import WebAclAssociationProps
 from ecsdeploy.resources.waf_web_acl import LARGE_BODIES_RULE, MANAGED_RULE_GROUPS, WebAclProps
-from ecsdeploy.spec.models import LoadBalancer, Spec
+from ecsdeploy.spec.models import Spec
 from ecsdeploy.spec.naming import Owner, fit
+from ecsdeploy.spec.network_models import LoadBalancer
 
 LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
 ELB_ACCOUNTS = {

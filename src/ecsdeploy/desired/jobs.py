@@ -29,8 +29,9 @@ from ecsdeploy.resources.scheduler_group import ScheduleGroupProps
 from ecsdeploy.resources.scheduler_schedule import ScheduleProps, task_group
 from ecsdeploy.resources.security_group import SecurityGroupProps
 from ecsdeploy.resources.sns_topic_policy import TopicPolicyProps, topic_policy
-from ecsdeploy.spec.models import Job, Network, Spec
+from ecsdeploy.spec.models import Job, Spec
 from ecsdeploy.spec.naming import Owner, fit
+from ecsdeploy.spec.network_models import Network
 
 TIMEOUT_ENV = "ECSDEPLOY_TIMEOUT_SECONDS"  # what a job's program reads to bound its run
 RULE_NAME_LIMIT = 64  # EventBridge rule names

@@ -17,8 +17,9 @@ from ecsdeploy.resources.listener import ListenerProps
 from ecsdeploy.resources.listener_rule import ListenerRuleProps
 from ecsdeploy.resources.load_balancer import LoadBalancerProps
 from ecsdeploy.resources.target_group import TargetGroupProps
-from ecsdeploy.spec.models import Network, Route, Spec
+from ecsdeploy.spec.models import Route, Spec
 from ecsdeploy.spec.naming import Owner
+from ecsdeploy.spec.network_models import Network
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 

@@ -19,8 +19,9 @@ from ecsdeploy.resources.subnet import SubnetProps
 from ecsdeploy.resources.vpc import VpcProps
 from ecsdeploy.resources.vpc_endpoint import VpcEndpointProps
 from ecsdeploy.spec.limits import GATEWAY_ENDPOINTS
-from ecsdeploy.spec.models import Network, Service, Spec
+from ecsdeploy.spec.models import Service, Spec
 from ecsdeploy.spec.naming import Owner
+from ecsdeploy.spec.network_models import Network
 
 
 def subnet_cidrs(cidr: str, azs: int) -> tuple[list[str], list[str]]:

@@ -21,8 +21,9 @@ from ecsdeploy.resources.ecs_task_definition import TaskDefinitionProps, contain
 from ecsdeploy.resources.log_group import LogGroupProps
 from ecsdeploy.resources.scaling_policy import ScalingPolicyProps
 from ecsdeploy.resources.scaling_target import ScalingTargetProps, resource_id
-from ecsdeploy.spec.models import Network, Service, Spec
+from ecsdeploy.spec.models import Service, Spec
 from ecsdeploy.spec.naming import Owner
+from ecsdeploy.spec.network_models import Network
 
 
 def cluster(owner: Owner) -> Desired:

@@ -28,8 +28,9 @@ from ecsdeploy.spec.limits import (
     Found,
     Path,
 )
-from ecsdeploy.spec.models import Network, Service, Spec
+from ecsdeploy.spec.models import Service, Spec
 from ecsdeploy.spec.naming import MAX_APP, MAX_ENV, MAX_SERVICE, name_problem
+from ecsdeploy.spec.network_models import Network
 from ecsdeploy.spec.service_checks import check_service, check_thresholds
 
 
