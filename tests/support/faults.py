@@ -118,6 +118,11 @@ _THROTTLED: dict[str, tuple[int, dict[str, str], bytes]] = {
         {"x-amzn-RequestId": "throttle"},
         b'{"__type": "ThrottlingException", "message": "Rate exceeded"}',
     ),
+    "rest-json": (  # EventBridge Scheduler: ThrottlingException, HTTP 429
+        429,
+        {"x-amzn-ErrorType": "ThrottlingException", "x-amzn-RequestId": "throttle"},
+        b'{"message": "Rate exceeded"}',
+    ),
     "rest-xml": (
         503,
         {},
