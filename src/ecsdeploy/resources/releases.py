@@ -74,6 +74,7 @@ class Release:
     reason: str = ""
     services: dict[str, ServiceRelease] = field(default_factory=dict)
     rollback_to: int | None = None  # a rollback: the release it went back to
+    promoted_from: str = ""  # a promotion: the release it deployed, as "ENV#N" (or "ENV")
 
     @property
     def ok(self) -> bool:
@@ -81,7 +82,9 @@ class Release:
 
     @property
     def what(self) -> str:
-        return f"rollback to {self.rollback_to}" if self.rollback_to is not None else "up"
+        if self.rollback_to is not None:
+            return f"rollback to {self.rollback_to}"
+        return f"promote from {self.promoted_from}" if self.promoted_from else "up"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

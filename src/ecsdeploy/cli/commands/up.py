@@ -272,7 +272,7 @@ def up(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _end(run: UpRun, output: Output) -> None:
+def _end(run: UpRun, output: Output, extra: dict[str, Any] | None = None) -> None:
     from ecsdeploy.output.progress import show_outcomes
 
     assert run.result is not None
@@ -284,4 +284,4 @@ def _end(run: UpRun, output: Output) -> None:
 
         show_recorded(err, run.recorded.release, run.recorded.warnings)
     if output is Output.json:
-        print_json(_json(run))
+        print_json({**_json(run), **(extra or {})})
