@@ -52,9 +52,14 @@ def plan(
 
     try:
         target = target_of(config, None, env, region, profile, sets or ())
-        found = plan_changes(connect(target))
+        stages = connect(target)
+        found = plan_changes(stages)
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
+    if not any(o.owned for o in found.plan.observed.values()):
+        from ecsdeploy.cli.commands.ls import note_unknown_env
+
+        note_unknown_env(stages)
     warn_mutable_images(found.image_refs)
     from ecsdeploy.output.cost_view import cost_json, show_cost
 

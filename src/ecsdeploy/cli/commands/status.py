@@ -42,9 +42,14 @@ def status(
 
     try:
         target = target_of(config, app_name, env, region, profile)
-        found = status(connect(target))
+        stages = connect(target)
+        found = status(stages)
     except Exception as exc:
         fail(exc)
+    if not found.resources:
+        from ecsdeploy.cli.commands.ls import note_unknown_env
+
+        note_unknown_env(stages)
     if output is Output.json:
         from ecsdeploy.output.status_view import status_json
 

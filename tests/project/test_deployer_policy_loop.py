@@ -1,0 +1,33 @@
+"""The deployer policies (tests/project/test_deployer_policy.py) cover the daily-loop
+commands too: `promote`, `ls` and the note on an unknown env, each run against moto with
+every call recorded and mapped to the IAM actions it needs."""
+
+from __future__ import annotations
+
+import pytest
+from test_deployer_policy import (
+    ParamRecorder,
+    assert_policy_allows,
+    pushes,
+    put_image,
+    rec,
+    run,
+)
+
+from conftest import CONFIGS
+
+__all__ = ["pushes", "rec"]  # the fixtures, from the main policy test
+
+
+@pytest.mark.usefixtures("no_preflight")
+def test_promote_ls_and_the_unknown_env_note(rec: ParamRecorder, pushes: list[str]) -> None:
+    put_image("api", "v1")
+    config = str(CONFIGS / "example.yaml")
+    run("up", config, "--yes", "--no-wait")
+    run("promote", config, "--from", "dev", "--to", "qa", "--yes", "--no-wait")
+    assert len(pushes) == 2  # built for dev; promoted to qa without a build or push
+    assert "qa" in run("ls", "--region", "us-west-2")
+    run("status", config, "--env", "prdo")
+    ops = {str(c) for c in rec.calls}
+    assert {"ecs:ListTasks", "tagging:GetResources"} <= ops, ops
+    assert_policy_allows(rec, pushed=False)
