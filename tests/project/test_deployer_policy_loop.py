@@ -1,6 +1,6 @@
 """The deployer policies (tests/project/test_deployer_policy.py) cover the daily-loop
-commands too: `promote`, `ls` and the note on an unknown env, each run against moto with
-every call recorded and mapped to the IAM actions it needs."""
+commands too: `promote`, `ls` and the note on an unknown env, `restart`, `scale`, each run
+against moto with every call recorded and mapped to the IAM actions it needs."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def test_promote_ls_and_the_unknown_env_note(rec: ParamRecorder, pushes: list[st
     assert len(pushes) == 2  # built for dev; promoted to qa without a build or push
     assert "qa" in run("ls", "--region", "us-west-2")
     run("status", config, "--env", "prdo")
+    run("restart", config, "ui", "--no-wait")
+    run("scale", config, "ui", "2", "--no-wait")
+    run("scale", config, "api", "--max", "5", "--no-wait")
     ops = {str(c) for c in rec.calls}
-    assert {"ecs:ListTasks", "tagging:GetResources"} <= ops, ops
+    assert {"ecs:ListTasks", "tagging:GetResources", "ecs:TagResource"} <= ops, ops
+    assert "application-autoscaling:RegisterScalableTarget" in ops
     assert_policy_allows(rec, pushed=False)

@@ -31,6 +31,7 @@ from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Action, Plan, Step, Unsettled
+from ecsdeploy.plan.operations import note_operations
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.executor import DEFAULT_PARALLELISM, Executor, Listener, Result
@@ -234,6 +235,7 @@ class Stages:
         desired = self._desired_and_record()
         plan = make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
         plan.unsettled = unsettled_rollouts(plan)
+        note_operations(plan)
         return plan
 
     def plan_still_holds(self) -> bool:

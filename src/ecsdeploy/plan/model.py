@@ -42,6 +42,8 @@ class Step:
     # the live resource differs from what ecsdeploy last set, with the spec unchanged: it
     # was changed or deleted outside ecsdeploy (see plan.planner)
     drift: bool = False
+    # why the change, when an operation outside the spec explains it (plan.operations)
+    note: str = ""
 
     @property
     def id(self) -> str:
@@ -65,6 +67,7 @@ class Step:
                 }
                 for c in self.changes
             ],
+            **({"note": self.note} if self.note else {}),
         }
 
 
