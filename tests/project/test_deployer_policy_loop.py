@@ -1,6 +1,7 @@
 """The deployer policies (tests/project/test_deployer_policy.py) cover the daily-loop
-commands too: `promote`, `ls` and the note on an unknown env, `restart`, `scale`, each run
-against moto with every call recorded and mapped to the IAM actions it needs."""
+commands too: `promote`, `ls` and the note on an unknown env, `restart`, `scale`,
+`up --ttl` and `gc`, each run against moto with every call recorded and mapped to the IAM
+actions it needs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from test_deployer_policy import (
     rec,
     run,
 )
+
+from ecsdeploy.aws.clients import Aws
+from ecsdeploy.resources import expiry
+from ecsdeploy.spec.naming import Owner
 
 from conftest import CONFIGS
 
@@ -31,7 +36,13 @@ def test_promote_ls_and_the_unknown_env_note(rec: ParamRecorder, pushes: list[st
     run("restart", config, "ui", "--no-wait")
     run("scale", config, "ui", "2", "--no-wait")
     run("scale", config, "api", "--max", "5", "--no-wait")
+    run("up", config, "--env", "pr-1", "--ttl", "1d", "--yes", "--no-wait")
+    run("up", config, "--env", "pr-1", "--ttl", "2d", "--yes", "--no-wait")  # renewed
+    expiry.write(Aws("us-west-2"), Owner("mlapp", "pr-1"), "2020-01-01T00:00:00Z")
+    run("gc", config, "--dry-run")
+    assert "Removed mlapp/pr-1" in run("gc", config, "--yes")
     ops = {str(c) for c in rec.calls}
     assert {"ecs:ListTasks", "tagging:GetResources", "ecs:TagResource"} <= ops, ops
     assert "application-autoscaling:RegisterScalableTarget" in ops
+    assert {"ssm:AddTagsToResource", "ssm:DeleteParameters"} <= ops
     assert_policy_allows(rec, pushed=False)

@@ -18,6 +18,7 @@ from ecsdeploy.cli.commands import (
     check,
     down,
     execute,
+    gc,
     init,
     logs,
     ls,
@@ -129,6 +130,7 @@ for command in (
     run_task,
     down.down,
     down.unlock,
+    gc.gc,
     check.schema,
 ):
     app.command(command.__name__.rstrip("_"))(command)

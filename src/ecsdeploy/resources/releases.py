@@ -184,9 +184,10 @@ def to_prune(releases: Iterable[Release]) -> list[Release]:
     return ordered[: max(0, len(ordered) - KEPT)]
 
 
-def delete(aws: Aws, owner: Owner, releases: Sequence[Release]) -> None:
-    """Delete these releases' records (DeleteParameters takes 10 names a call)."""
-    names = [parameter_name(owner, r.number) for r in releases]
+def delete(aws: Aws, owner: Owner, releases: Sequence[Release], also: Sequence[str] = ()) -> None:
+    """Delete these releases' records, and the parameters named in ``also`` (in the same
+    calls: DeleteParameters takes 10 names a call and skips those that do not exist)."""
+    names = [parameter_name(owner, r.number) for r in releases] + list(also)
     ssm = aws.client("ssm")
     for i in range(0, len(names), 10):
         try:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ecsdeploy.images.refs import ImageRef
+    from ecsdeploy.ops.stages import Stages
     from ecsdeploy.ops.target import Target
     from ecsdeploy.ops.up import Planned, UpRun
     from ecsdeploy.output.progress import Display
@@ -73,6 +74,37 @@ RolloutTimeoutOpt = Annotated[
         "--timeout", help="Longest rollout wait, e.g. 15m, 900s, 1h.", callback=checked_duration
     ),
 ]
+
+
+def checked_ttl(text: str | None) -> str | None:
+    """Typer callback: a bad --ttl is a usage error (exit 2) before anything runs."""
+    from ecsdeploy.ops.gc import parse_ttl
+
+    try:
+        if text is not None:
+            parse_ttl(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
+
+
+TtlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ttl",
+        help="Mark the env to expire after this long (3d, 12h, 90m; never: no longer); "
+        "`ecsdeploy gc` removes expired envs.",
+        callback=checked_ttl,
+    ),
+]
+
+
+def _expire(stages: Stages, ttl: str) -> None:
+    from ecsdeploy.ops.gc import mark_expiry
+
+    expires = mark_expiry(stages, ttl)
+    where = title(stages.target)
+    err.print(f"{where} expires at {expires}" if expires else f"{where} no longer expires")
 
 
 def _main(output: Output) -> Console:
@@ -199,6 +231,7 @@ def up(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     sets: SetOpt = None,
+    ttl: TtlOpt = None,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
@@ -223,6 +256,8 @@ def up(
         screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)
         stages = connect(target)
+        if ttl is not None:  # a preview env: `ecsdeploy gc` removes it once expired
+            _expire(stages, ttl)
         options = UpOptions(yes, skip_verify, parallelism, wait, deadline)
         run_up(
             stages,
