@@ -370,6 +370,7 @@ def test_policy_is_scoped_to_the_app_where_aws_allows() -> None:
         "CloudMapDeleteOnlyTheAppsNamespace",
         "JobListsCannotBeScoped",
         "PriceListCannotBeScoped",
+        "TagReadsCannotBeScoped",
     }
     readme = (ROOT / "docs" / "ci.md").read_text()
     for statement in POLICY["Statement"]:

@@ -29,6 +29,7 @@ IAM_PREFIX = {
     "s3": "s3",
     "secretsmanager": "secretsmanager",
     "ssm": "ssm",
+    "tagging": "tag",  # the Resource Groups Tagging API
     "sts": "sts",
     "servicediscovery": "servicediscovery",
     "scheduler": "scheduler",

@@ -19,12 +19,12 @@ KEEP_IMAGES = 10  # the repository lifecycle policy keeps this many
 
 
 def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desired]:
-    """A repository and an image for each service ecsdeploy builds (none for ``image:``)."""
+    """A repository and an image for each service ecsdeploy builds (none for ``image:``);
+    a promoted image (``ops.promote``) keeps its repository but pushes nothing."""
     out = []
     for name, ref in images.items():
-        if not ref.built:
+        if ref.repository is None:
             continue
-        assert ref.repository and ref.tag and ref.registry
         out.append(
             Desired(
                 "ecr.repository",
@@ -33,6 +33,9 @@ def image_resources(owner: Owner, images: Mapping[str, ImageRef]) -> list[Desire
                 RepositoryProps(name=ref.repository, scan_on_push=True, keep=KEEP_IMAGES),
             )
         )
+        if not ref.built:
+            continue
+        assert ref.tag and ref.registry
         out.append(
             Desired(
                 "ecr.image",

@@ -33,7 +33,9 @@ class ImageRef:
 
     @property
     def built(self) -> bool:
-        return self.repository is not None
+        """Whether ecsdeploy builds and pushes it (a promoted image keeps its repository
+        but is neither built nor pushed: ``tag`` is None)."""
+        return self.repository is not None and self.tag is not None
 
 
 def registry_override() -> str | None:

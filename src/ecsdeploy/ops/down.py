@@ -20,7 +20,7 @@ from ecsdeploy.reconcile.executor import Event, Result
 from ecsdeploy.reconcile.lock import Holder, Lock
 from ecsdeploy.reconcile.lock import unlock as remove_lock
 from ecsdeploy.reconcile.report import Phases, StepLog
-from ecsdeploy.resources import releases
+from ecsdeploy.resources import expiry, releases
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,13 @@ def down(stages: Stages, run: DownRun, options: DownOptions, view: DownView) -> 
 
 
 def forget_releases(stages: Stages) -> None:
-    """Delete the app's release ledger (``resources.releases``)."""
+    """Delete the app's release ledger (``resources.releases``), and its expiry
+    (``resources.expiry``, ``up --ttl``) in the same call."""
     owner = stages.target.owner
-    releases.delete(stages.aws, owner, releases.read_all(stages.aws, owner))
+    found = releases.read_all(stages.aws, owner)
+    # an env deployed without --ttl has no expiry: no call just for it
+    also = [expiry.parameter_name(owner)] if found or expiry.read(stages.aws, owner) else []
+    releases.delete(stages.aws, owner, found, also)
 
 
 def unlock(stages: Stages) -> Holder | None:

@@ -125,6 +125,7 @@ def draft(
         reason=reason,
         services=marked,
         rollback_to=rollback_to,
+        promoted_from=stages.promoted_from,
     )
 
 

@@ -31,6 +31,7 @@ from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
 from ecsdeploy.ops.target import Target
 from ecsdeploy.plan.model import Action, Plan, Step, Unsettled
+from ecsdeploy.plan.operations import note_operations
 from ecsdeploy.plan.planner import delete_all, make_plan
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.executor import Executor, Listener, Result
@@ -80,6 +81,8 @@ class Stages:
     applied_seen: applied.Seen | None = None  # the record and its stamp, read before observing
     planned_at: float = 0.0  # time.monotonic() when the last plan_up started
     pusher: Pusher | None = None  # pushes the images built this run (``build_images``)
+    pinned: dict[str, str] = field(default_factory=dict)  # service -> image (``promote``)
+    promoted_from: str = ""  # the release a promotion deploys, as "ENV#N" (``promote``)
 
     @classmethod
     def connect(
@@ -110,9 +113,15 @@ class Stages:
         if builds and registry_override() is None:
             ecr_host = f"{self.aws.account_id()}.dkr.ecr.{self.target.region}.amazonaws.com"
         try:
-            return resolve_images(spec, self._spec_dir(), ecr_host)
+            refs = resolve_images(spec, self._spec_dir(), ecr_host)
         except BuildSourceError as exc:
             raise self._bad_path("services", exc) from None
+        # a promotion runs the images given, built nowhere; built services keep their
+        # repository (the env's own images stay where they are)
+        for name, uri in self.pinned.items():
+            if name in refs:
+                refs[name] = ImageRef(name, uri, refs[name].repository)
+        return refs
 
     def desired(self) -> list[Desired]:
         spec = self.target.spec
@@ -228,6 +237,7 @@ class Stages:
         desired = self._desired_and_record()
         plan = make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
         plan.unsettled = unsettled_rollouts(plan)
+        note_operations(plan)
         return plan
 
     def plan_still_holds(self) -> bool:

@@ -103,6 +103,8 @@ def _step(console: Console, step: Step, names: Names, ids: Mapping[str, str]) ->
     if step.action is Action.CREATE and step.want is not None:
         for name, text in attributes(step.kind, step.want.props, names):
             console.print(f"{INDENT}{escape(name)}: {escape(_clip(text))}")
+    if step.note:  # an operation outside the spec (`ecsdeploy scale`) this change undoes
+        console.print(f"{INDENT}[yellow]{escape(step.note)}[/]")
     if step.action is Action.DELETE and delete_note(step.kind):
         console.print(f"{INDENT}[red]{escape(delete_note(step.kind))}[/]")
     for change in step.changes:

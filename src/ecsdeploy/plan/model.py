@@ -49,6 +49,8 @@ class Step:
     make: Desired | None = None
     # a replace that interrupts traffic: why (``Handler.downtime``); "" for none
     downtime: str = ""
+    # why the change, when an operation outside the spec explains it (plan.operations)
+    note: str = ""
 
     @property
     def id(self) -> str:
@@ -74,6 +76,7 @@ class Step:
                 }
                 for c in self.changes
             ],
+            **({"note": self.note} if self.note else {}),
         }
 
 

@@ -75,6 +75,7 @@ class Release:
     reason: str = ""
     services: dict[str, ServiceRelease] = field(default_factory=dict)
     rollback_to: int | None = None  # a rollback: the release it went back to
+    promoted_from: str = ""  # a promotion: the release it deployed, as "ENV#N" (or "ENV")
 
     @property
     def ok(self) -> bool:
@@ -82,7 +83,9 @@ class Release:
 
     @property
     def what(self) -> str:
-        return f"rollback to {self.rollback_to}" if self.rollback_to is not None else "up"
+        if self.rollback_to is not None:
+            return f"rollback to {self.rollback_to}"
+        return f"promote from {self.promoted_from}" if self.promoted_from else "up"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,9 +185,10 @@ def to_prune(releases: Iterable[Release]) -> list[Release]:
     return ordered[: max(0, len(ordered) - KEPT)]
 
 
-def delete(aws: Aws, owner: Owner, releases: Sequence[Release]) -> None:
-    """Delete these releases' records (DeleteParameters takes 10 names a call)."""
-    names = [parameter_name(owner, r.number) for r in releases]
+def delete(aws: Aws, owner: Owner, releases: Sequence[Release], also: Sequence[str] = ()) -> None:
+    """Delete these releases' records, and the parameters named in ``also`` (in the same
+    calls: DeleteParameters takes 10 names a call and skips those that do not exist)."""
+    names = [parameter_name(owner, r.number) for r in releases] + list(also)
     ssm = aws.client("ssm")
     for i in range(0, len(names), 10):
         try:

@@ -95,14 +95,18 @@ def down(
     try:
         target = target_of(config, app_name, env, region, profile)
         screen = _Screen(target, display(err, STATE.verbose))
-        run = run_down(connect(target), DownRun(target), options, screen)
+        stages = connect(target)
+        run = run_down(stages, DownRun(target), options, screen)
     except KeyboardInterrupt:
         interrupted("down", "Nothing was deleted yet.")
     except Exception as exc:
         fail(exc)
     result, the_plan = run.result, run.plan
     if result is None or the_plan is None:
+        from ecsdeploy.cli.commands.ls import note_unknown_env
+
         out.print(f"Nothing to delete: no resources tagged for {title(target)}.")
+        note_unknown_env(stages)
         return
     report_failures(result, "down")
     state = "Done" if result.ok else "Interrupted" if result.interrupted else "Failed"

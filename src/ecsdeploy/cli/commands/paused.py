@@ -1,5 +1,6 @@
-"""``promote`` and ``abort``: a release paused before production traffic (a service with
-``deploy: {pause_before_traffic: true}``) goes on to production traffic, or back."""
+"""A release paused before production traffic (a service with ``deploy:
+{pause_before_traffic: true}``) goes on to production traffic (``promote`` without
+``--from``, see ``cli.commands.promote``) or back (``abort``)."""
 
 from __future__ import annotations
 
@@ -30,23 +31,6 @@ if TYPE_CHECKING:
     from ecsdeploy.ops.paused import PausedRun
 
 
-def promote(
-    config: OptionalConfigArg = None,
-    app_name: AppOpt = None,
-    env: EnvOpt = None,
-    timeout: RolloutTimeoutOpt = "15m",
-    output: OutputOpt = Output.text,
-    region: RegionOpt = None,
-    profile: ProfileOpt = None,
-) -> None:
-    """Continue a release paused before production traffic: ECS shifts production traffic
-    to the new revision (at once, or in the canary's or linear steps) and stops the old one.
-
-    Example: ecsdeploy promote configs/example.yaml
-    """
-    _run("promote", config, app_name, env, timeout, output, region, profile)
-
-
 def abort(
     config: OptionalConfigArg = None,
     app_name: AppOpt = None,
@@ -61,10 +45,10 @@ def abort(
 
     Example: ecsdeploy abort configs/example.yaml
     """
-    _run("abort", config, app_name, env, timeout, output, region, profile)
+    settle_paused("abort", config, app_name, env, timeout, output, region, profile)
 
 
-def _run(
+def settle_paused(
     action: str,
     config: Path | None,
     app_name: str | None,
@@ -74,6 +58,7 @@ def _run(
     region: str | None,
     profile: str | None,
 ) -> None:
+    """``promote`` (continue) or ``abort`` (roll back) the paused release."""
     from ecsdeploy.ops import paused
 
     run: PausedRun | None = None

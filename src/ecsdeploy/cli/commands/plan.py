@@ -54,9 +54,14 @@ def plan(
         reach(target)  # the first read goes out while the rest is imported
         from ecsdeploy.ops.plan import plan_changes
 
-        found = plan_changes(connect(target))
+        stages = connect(target)
+        found = plan_changes(stages)
     except Exception as exc:
         fail(exc, EXIT_FAILED if detailed_exitcode else None)
+    if not any(o.owned for o in found.plan.observed.values()):
+        from ecsdeploy.cli.commands.ls import note_unknown_env
+
+        note_unknown_env(stages)
     warn_mutable_images(found.image_refs)
     from ecsdeploy.output.cost_view import cost_json, show_cost
 

@@ -42,16 +42,28 @@ def status(
 
     try:
         target = target_of(config, app_name, env, region, profile)
-        found = status(connect(target))
+        stages = connect(target)
+        found = status(stages)
     except Exception as exc:
         fail(exc)
+    if not found.resources:
+        from ecsdeploy.cli.commands.ls import note_unknown_env
+
+        note_unknown_env(stages)
+    from ecsdeploy.cli.commands.gc import expiry_line
+
+    expires = expiry_line(stages)
     if output is Output.json:
         from ecsdeploy.output.status_view import status_json
 
-        print_json(status_json(target.owner, target.region, found, layers()))
+        print_json(
+            {**status_json(target.owner, target.region, found, layers()), "expires": expires[0]}
+        )
         return
     from ecsdeploy.cli.hints import command_line
     from ecsdeploy.output.status_view import show_status
 
     every = command_line("status", "--all")
     show_status(out, title(target), found, layers(), resources=all_resources, list_all=every)
+    if expires[1]:
+        out.print(expires[1])

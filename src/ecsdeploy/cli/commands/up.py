@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ecsdeploy.images.refs import ImageRef
+    from ecsdeploy.ops.stages import Stages
     from ecsdeploy.ops.target import Target
     from ecsdeploy.ops.up import Planned, UpRun
     from ecsdeploy.output.progress import Display
@@ -68,12 +69,51 @@ def checked_duration(text: str) -> str:
     return text
 
 
+AllowDowntimeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-downtime",
+        help="Go ahead with replacements that interrupt traffic (marked downtime in "
+        "the plan) without asking; --yes alone does not.",
+    ),
+]
 RolloutTimeoutOpt = Annotated[
     str,
     typer.Option(
         "--timeout", help="Longest rollout wait, e.g. 15m, 900s, 1h.", callback=checked_duration
     ),
 ]
+
+
+def checked_ttl(text: str | None) -> str | None:
+    """Typer callback: a bad --ttl is a usage error (exit 2) before anything runs."""
+    from ecsdeploy.ops.gc import parse_ttl
+
+    try:
+        if text is not None:
+            parse_ttl(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
+
+
+TtlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ttl",
+        help="Mark the env to expire after this long (3d, 12h, 90m; never: no longer); "
+        "`ecsdeploy gc` removes expired envs.",
+        callback=checked_ttl,
+    ),
+]
+
+
+def _expire(stages: Stages, ttl: str) -> None:
+    from ecsdeploy.ops.gc import mark_expiry
+
+    expires = mark_expiry(stages, ttl)
+    where = title(stages.target)
+    err.print(f"{where} expires at {expires}" if expires else f"{where} no longer expires")
 
 
 def _main(output: Output) -> Console:
@@ -207,14 +247,8 @@ def up(
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     sets: SetOpt = None,
-    allow_downtime: Annotated[
-        bool,
-        typer.Option(
-            "--allow-downtime",
-            help="Go ahead with replacements that interrupt traffic (marked downtime in "
-            "the plan) without asking; --yes alone does not.",
-        ),
-    ] = False,
+    allow_downtime: AllowDowntimeOpt = False,
+    ttl: TtlOpt = None,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
@@ -241,6 +275,8 @@ def up(
         screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)
         stages = connect(target)
+        if ttl is not None:  # a preview env: `ecsdeploy gc` removes it once expired
+            _expire(stages, ttl)
         options = UpOptions(yes, skip_verify, parallelism, wait, deadline, allow_downtime)
         run_up(
             stages,
@@ -290,7 +326,7 @@ def up(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _end(run: UpRun, output: Output) -> None:
+def _end(run: UpRun, output: Output, extra: dict[str, Any] | None = None) -> None:
     from ecsdeploy.output.progress import show_outcomes
     from ecsdeploy.resources.service_deployments import PAUSED_NOTE
 
@@ -306,4 +342,4 @@ def _end(run: UpRun, output: Output) -> None:
         promote, abort = escape(command_line("promote")), escape(command_line("abort"))
         err.print(f"`{promote}` sends it production traffic; `{abort}` rolls it back.")
     if output is Output.json:
-        print_json(_json(run))
+        print_json({**_json(run), **(extra or {})})
