@@ -79,8 +79,9 @@ def promote(
     (`deploy: {pause_before_traffic: true}`) to the new revision, at once or in the
     canary's or linear steps, and stops the old one.
 
-    Examples: ecsdeploy promote --from dev --to prod configs/example.yaml --yes;
-    ecsdeploy promote configs/example.yaml
+    Example: ecsdeploy promote --from dev --to prod configs/example.yaml --yes
+
+    Example: ecsdeploy promote configs/example.yaml (the paused release)
     """
     if from_env is None and to_env is None:
         settle_paused("promote", config, app_name, env, timeout, output, region, profile)
