@@ -30,7 +30,8 @@ def test_promote_ls_and_the_unknown_env_note(rec: ParamRecorder, pushes: list[st
     config = str(CONFIGS / "example.yaml")
     run("up", config, "--yes", "--no-wait")
     run("promote", config, "--from", "dev", "--to", "qa", "--yes", "--no-wait")
-    assert len(pushes) == 2  # built for dev; promoted to qa without a build or push
+    # api, ui and the train job built for dev; promoted to qa (the job too) without a push
+    assert len(pushes) == 3, pushes
     assert "qa" in run("ls", "--region", "us-west-2")
     run("status", config, "--env", "prdo")
     run("restart", config, "ui", "--no-wait")

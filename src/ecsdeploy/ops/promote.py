@@ -20,6 +20,8 @@ from typing import Any
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError, NotFound
+from ecsdeploy.ops.run import RunError
+from ecsdeploy.ops.run_job import job_schedule
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.up import UpOptions, UpRun, UpView, up
 from ecsdeploy.plan.preflight import Check
@@ -110,6 +112,24 @@ def read_source(aws: Aws, owner: Owner, services: Sequence[str], file: str = "")
             )
         images[name] = pinned or image
     return Source(owner.env, revisions, images, _release_of(ledger, revisions), warnings)
+
+
+def read_jobs(source: Stages, jobs: Sequence[str], file: str = "") -> dict[str, str]:
+    """The image each of ``jobs`` runs in the source env (the task definition its schedule
+    starts), pinned by ECR's digest for its tag where it can be: a job is promoted without a
+    build, like a service. Refuses (UsageError) when the source has not deployed a job."""
+    images: dict[str, str] = {}
+    for job in jobs:
+        try:
+            schedule = job_schedule(source, job)
+        except RunError as exc:
+            raise _refuse(f"env '{source.target.owner.env}': {exc}", file) from None
+        arn = str(schedule.get("Target", {}).get("EcsParameters", {}).get("TaskDefinitionArn"))
+        ecs = source.aws.client("ecs")
+        task = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        image = str(task["containerDefinitions"][0]["image"])
+        images[job] = pin(source.aws, image) or image
+    return images
 
 
 def _revision(arn: str) -> str:
@@ -207,7 +227,8 @@ def promote(
             file,
         )
     found = read_source(source.aws, source.target.owner, list(spec.services), file)
-    target.pinned = dict(found.images)
+    jobs = read_jobs(source, list(spec.jobs), file)
+    target.pinned = {**found.images, **jobs}
     target.promoted_from = found.label
     promoting(found)
     return Promotion(found, up(target, run, options, view, preflight, rollout_source))
