@@ -97,6 +97,7 @@ class _Deployment:
     stage: int = -1  # index in STAGES
     hook: str | None = None  # the id of the PAUSE hook waited at
     reason: str = ""
+    green: str | None = None  # the target group the new revision's tasks are in
 
 
 @dataclass
@@ -312,6 +313,8 @@ class DeployFake(ModelChecked):
         stage = STAGES[dep.stage]
         adv = svc.balancers[0].get("advancedConfiguration") or {}
         live, idle = self._live_and_idle(svc)
+        if stage == "PRE_SCALE_UP":
+            dep.green = idle
         if stage == "TEST_TRAFFIC_SHIFT" and "testListenerRule" in adv:
             self._shift(adv["testListenerRule"], live, idle, [100])
         if stage == "PRODUCTION_TRAFFIC_SHIFT":
@@ -416,6 +419,18 @@ class DeployFake(ModelChecked):
             "createdAt": EPOCH + timedelta(seconds=dep.tick),
             "targetServiceRevision": {"arn": f"{dep.service_arn}/revision/{dep.target}"},
         }
+        adv = self._advanced(dep)
+        if dep.green is not None and adv:
+            # the API reference of ServiceRevisionSummary: the shares of production and
+            # test traffic the new revision gets (a snapshot of the rules' weights)
+            revision = out["targetServiceRevision"]
+            revision["requestedProductionTrafficWeight"] = self._share(
+                adv["productionListenerRule"], dep.green
+            )
+            if "testListenerRule" in adv:
+                revision["requestedTestTrafficWeight"] = self._share(
+                    adv["testListenerRule"], dep.green
+                )
         if dep.reason:
             out["statusReason"] = dep.reason
         if dep.stage >= 0:
@@ -425,6 +440,15 @@ class DeployFake(ModelChecked):
                 {"hookId": dep.hook, "targetType": "PAUSE", "status": "AWAITING_ACTION"}
             ]
         return out
+
+    def _advanced(self, dep: _Deployment) -> dict[str, Any]:
+        svc = self.services[dep.service_arn]
+        return dict(svc.balancers[0].get("advancedConfiguration") or {}) if svc.balancers else {}
+
+    def _share(self, rule: str, group: str) -> float:
+        weights = self._weights(rule)
+        total = sum(w for _, w in weights) or 1
+        return 100.0 * sum(w for g, w in weights if g == group) / total
 
     def _find(self, cluster: str, service: str) -> _Service:
         for svc in self.services.values():

@@ -29,13 +29,8 @@ from dataclasses import replace
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
-from ecsdeploy.reconcile.rollout import (
-    SAME_CAUSE,
-    WITH_RELEASE,
-    Outcome,
-    Watch,
-    rolled_back_by_ecs,
-)
+from ecsdeploy.reconcile.ecs_rollbacks import rolled_back_by_ecs
+from ecsdeploy.reconcile.rollout import SAME_CAUSE, WITH_RELEASE, Outcome, Watch
 
 
 def went_back(outcome: Outcome) -> bool:

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
+from ecsdeploy.reconcile.ecs_rollbacks import rolled_back_by_ecs
 from ecsdeploy.reconcile.executor import Result
-from ecsdeploy.reconcile.rollout import WITH_RELEASE, Outcome, rolled_back_by_ecs
+from ecsdeploy.reconcile.rollout import WITH_RELEASE, Outcome
 from ecsdeploy.resources import keys, release_images, releases
 from ecsdeploy.resources.releases import Release, ServiceRelease
 from ecsdeploy.resources.service_deployments import PAUSED_NOTE
