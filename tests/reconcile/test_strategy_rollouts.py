@@ -200,3 +200,29 @@ def test_a_paused_deployment_waits_until_continued(harness: Harness, fake: Deplo
     assert sorted(weights.values()) == [0, 100]
     fake.advance(10)
     assert dep.hook is not None  # still waiting: only ContinueServiceDeployment moves it
+
+
+def test_rolling_services_hand_ecs_their_alarms(harness: Harness, fake: DeployFake) -> None:
+    """Without any `deploy:`, a routed service with alarms keeps ECS's rolling strategy and
+    hands ECS its alarms (deployment-alarm-failure: alarms work with rolling updates); an
+    answer that echoes them back is no change; alarms turned off turn the check off."""
+    harness.up(spec_text())
+    config = _request(fake, "CreateService", "api")["deploymentConfiguration"]
+    assert "strategy" not in config and "lifecycleHooks" not in config
+    assert config["alarms"] == {
+        "alarmNames": ["mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"],
+        "enable": True,
+        "rollback": True,
+    }
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    names = {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]}
+    assert set(config["alarms"]["alarmNames"]) <= names
+    assert fake.rejected == []
+    harness.assert_up_changes_nothing(spec_text())
+
+    off = spec_text().replace("  api:\n", "  api:\n    alarms: false\n", 1)
+    harness.up(off)
+    update = _request(fake, "UpdateService", "api")["deploymentConfiguration"]
+    assert update["alarms"] == {"alarmNames": [], "enable": False, "rollback": False}
+    assert update["strategy"] == "ROLLING"
+    harness.assert_up_changes_nothing(off)
