@@ -159,7 +159,7 @@ def cleared(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[Change]:
 
 def summary(props: Any) -> str:
     """What the plan says of a service's strategy: "blue_green, bake 10 min, pause"."""
-    strategy = str(props.strategy).lower()
+    strategy = str(props.strategy or ROLLING).lower()
     parts = [strategy]
     if props.strategy == CANARY and props.steps is not None:
         parts.append(f"{props.steps[0]:g}% first, the rest after {props.steps[1]} min")
