@@ -26,13 +26,30 @@ def desired(extra: str = "", services: str = "") -> dict[str, Any]:
     return {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
 
 
-def test_without_deploy_nothing_changes() -> None:
-    plain = desired()
+def test_without_deploy_only_the_alarms_are_handed_to_ecs() -> None:
+    plain = desired(services=WORKER)
     for want in plain.values():
         if want.kind == "ecs.service":
             assert want.props.strategy is None and want.props.traffic is None
-            assert want.props.alarms is None
     assert not [k for k in plain if k.startswith(("tg-alt/", "rule-test/", "role/traffic"))]
+    api = plain[keys.ecs_service("api")]
+    assert api.props.alarms == frozenset({"mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"})
+    # the alarms exist before ECS is told of them
+    assert {keys.service_alarm("api", "p95"), keys.LOAD_BALANCER_ALARM} <= set(api.depends_on)
+    # a service without its own latency alarm (not routed) hands ECS none
+    assert plain[keys.ecs_service("worker")].props.alarms is None
+
+
+def test_rolling_alarms_off_with_alarms_off_or_rollback_off() -> None:
+    off = desired("deploy:\n  rollback_on_alarms: false\n")
+    assert off[keys.ecs_service("api")].props.alarms is None
+    assert desired("alarms: false\n")[keys.ecs_service("api")].props.alarms is None
+    text = spec_text().replace("  api:\n", "  api:\n    alarms: false\n", 1)
+    spec = parse_spec(text, "t.yaml")
+    images = {n: ImageRef(n, s.image or "") for n, s in spec.services.items()}
+    found = {d.key: d for d in desired_resources(spec, ["us-west-2a", "us-west-2b"], images)}
+    assert found[keys.ecs_service("api")].props.alarms is None
+    assert found[keys.ecs_service("ui")].props.alarms is not None
 
 
 def test_linear_for_the_routed_services_rolling_for_the_worker() -> None:

@@ -760,3 +760,39 @@ def test_aws_source_missing_things_are_empty() -> None:
     assert source.log_tail("/g", "ecs/api/", 20) == []
     ecs.replies["describe_services"] = {"services": [], "failures": [{"reason": "MISSING"}]}
     assert source.describe_service("c", "api") == {}
+
+
+# --- an alarm handed to ECS went to ALARM: ECS rolled back, and says which ------------------
+ALARM_REASON = (
+    "ECS deployment ecs-svc/123 failed: alarm(s) mlapp-dev-api-p95-latency in ALARM state."
+)
+
+
+def test_alarm_rollback_is_reported_with_ecs_reason() -> None:
+    old = dep(TD_OLD, "ACTIVE", "COMPLETED", running=2)
+    timeline = [
+        step(dep(TD_NEW, pending=2), old),
+        step(dep(TD_NEW, rollout="FAILED", running=2, reason=ALARM_REASON), old),
+    ]
+    outcomes, seen, _ = run([api_watch()], FakeSource({"api": timeline}))
+
+    [outcome] = outcomes
+    assert not outcome.ok
+    assert outcome.reason.startswith("rolled back on a CloudWatch alarm")
+    assert "mlapp-dev-api-p95-latency" in outcome.reason
+    assert "circuit breaker" not in outcome.reason
+    assert seen[-1].state == "FAILED"
+
+
+def test_alarm_rollback_seen_only_afterwards() -> None:
+    timeline = [
+        step(dep(TD_NEW, pending=2), dep(TD_OLD, "ACTIVE", "COMPLETED", running=2)),
+        step(
+            dep(TD_OLD, running=2),
+            dep(TD_NEW, "ACTIVE", "FAILED", running=2, reason=ALARM_REASON),
+        ),
+    ]
+    outcomes, _, _ = run([api_watch()], FakeSource({"api": timeline}))
+
+    assert not outcomes[0].ok
+    assert outcomes[0].reason == f"rolled back on a CloudWatch alarm: {ALARM_REASON}"

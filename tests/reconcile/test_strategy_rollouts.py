@@ -200,3 +200,68 @@ def test_a_paused_deployment_waits_until_continued(harness: Harness, fake: Deplo
     assert sorted(weights.values()) == [0, 100]
     fake.advance(10)
     assert dep.hook is not None  # still waiting: only ContinueServiceDeployment moves it
+
+
+def test_rolling_services_hand_ecs_their_alarms(harness: Harness, fake: DeployFake) -> None:
+    """Without any `deploy:`, a routed service with alarms keeps ECS's rolling strategy and
+    hands ECS its alarms (deployment-alarm-failure: alarms work with rolling updates); an
+    answer that echoes them back is no change; alarms turned off turn the check off."""
+    harness.up(spec_text())
+    config = _request(fake, "CreateService", "api")["deploymentConfiguration"]
+    assert "strategy" not in config and "lifecycleHooks" not in config
+    assert config["alarms"] == {
+        "alarmNames": ["mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"],
+        "enable": True,
+        "rollback": True,
+    }
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    names = {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]}
+    assert set(config["alarms"]["alarmNames"]) <= names
+    assert fake.rejected == []
+    harness.assert_up_changes_nothing(spec_text())
+
+    off = spec_text().replace("  api:\n", "  api:\n    alarms: false\n", 1)
+    harness.up(off)
+    update = _request(fake, "UpdateService", "api")["deploymentConfiguration"]
+    assert update["alarms"] == {"alarmNames": [], "enable": False, "rollback": False}
+    assert update["strategy"] == "ROLLING"
+    harness.assert_up_changes_nothing(off)
+
+
+def test_back_to_rolling_keeps_the_traffic_on_the_group_with_the_tasks(
+    harness: Harness, fake: DeployFake
+) -> None:
+    """After a blue/green deployment the production traffic and the tasks are on the
+    alternate group. Switching to rolling must not point the rule at the service's own
+    group, where ECS has registered no task yet (update-bluegreen-to-rolling: ECS keeps
+    the load-balancer configuration of the revision serving traffic)."""
+    quick = "deploy:\n  strategy: blue_green\n  bake_minutes: 0\n"
+    v2 = spec_text().replace("api:v1", "api:v2")
+    harness.up(spec_text() + quick)
+    harness.up(v2 + quick)
+    fake.advance(12)
+    dep = fake.deployment_of("api")
+    assert dep is not None and dep.status == "SUCCESSFUL"
+    api_rule = next(r for r in _rules().values() if "mlapp-dev-api-alt" in _groups(r))
+    assert _groups(api_rule) == {"mlapp-dev-api": 0, "mlapp-dev-api-alt": 100}
+    assert fake.outages == []
+
+    harness.up(v2)  # no deploy: rolling again
+    fake.advance(3)
+    fake.check_traffic()
+    assert fake.outages == []
+    rule = next(r for r in _rules().values() if r["RuleArn"] == api_rule["RuleArn"])
+    assert set(_groups(rule)) == {"mlapp-dev-api-alt"}
+    update = _request(fake, "UpdateService", "api")
+    assert update["deploymentConfiguration"]["strategy"] == "ROLLING"
+    assert "advancedConfiguration" not in update["loadBalancers"][0]
+    assert update["loadBalancers"][0]["targetGroupArn"].split("/")[-2] == "mlapp-dev-api-alt"
+    assert fake.rejected == []
+    harness.assert_up_changes_nothing(v2)
+    # a new revision rolls out in the group that has the traffic
+    v3 = v2.replace("api:v2", "api:v3")
+    harness.up(v3)
+    fake.advance(3)
+    fake.check_traffic()
+    assert fake.outages == []
+    harness.assert_up_changes_nothing(v3)

@@ -29,6 +29,12 @@ What it plays, from the ECS developer guide:
   (CONTINUE) or rolls back (ROLLBACK); StopServiceDeployment with ROLLBACK rolls back. A
   rollback puts the weights back and the service on its previous revision.
 * update-bluegreen-to-rolling: a strategy cannot change while a deployment is in progress.
+* Where the healthy targets are: a service's tasks are in the target group it was created
+  with; a traffic-shifting deployment starts the new revision's tasks in the idle group
+  (SCALE_UP) and, once done, only those run; a rolling deployment (a new revision, or the
+  service moved to another group) has its tasks registered when it is done. Every
+  production rule the fake has seen must send traffic only to groups with healthy targets:
+  each ECS call and each tick checks, and ``outages`` lists what did not.
 
 Time is ticks: every DescribeServices or DescribeServiceDeployments moves each deployment
 in progress one stage on (``advance`` does too), unless it waits at a PAUSE hook. A
@@ -97,6 +103,8 @@ class _Deployment:
     stage: int = -1  # index in STAGES
     hook: str | None = None  # the id of the PAUSE hook waited at
     reason: str = ""
+    green: str | None = None  # the target group the new revision's tasks are in
+    scaled: bool = False  # the new revision's tasks run (after SCALE_UP)
 
 
 @dataclass
@@ -107,6 +115,8 @@ class _Service:
     balancers: list[dict[str, Any]]  # as sent, with advancedConfiguration
     task_definition: str
     deployments: list[_Deployment] = field(default_factory=list)
+    serving: str = ""  # the target group the running tasks are healthy in
+    rules: set[str] = field(default_factory=set)  # the production rules seen
 
 
 class DeployFake(ModelChecked):
@@ -120,6 +130,7 @@ class DeployFake(ModelChecked):
         self.services: dict[str, _Service] = {}
         self.shifts: list[tuple[str, list[tuple[str, int]]]] = []  # (rule, weights) set
         self.ticks = 0
+        self.outages: list[str] = []  # traffic sent to a group without healthy targets
         self._ids = itertools.count(1)
         self._ecs = boto3.client("ecs", region_name=region)
         self._elbv2 = boto3.client("elbv2", region_name=region)
@@ -167,11 +178,14 @@ class DeployFake(ModelChecked):
             answer["taskDefinition"],
         )
         self.services[svc.arn] = svc
+        self._remember(svc)
+        svc.serving = balancers[0]["targetGroupArn"] if balancers else ""
         first = self._deployment(svc, svc.task_definition, None)
         first.status, first.stage = "SUCCESSFUL", len(STAGES) - 1
         return {"service": self._augment(answer)}
 
     def _update(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.check_traffic()
         svc = self._find(p.get("cluster", "default"), p["service"])
         config = dict(svc.config)
         if "deploymentConfiguration" in p:
@@ -184,9 +198,11 @@ class DeployFake(ModelChecked):
             )
         self._validate(config, balancers)
         answer = self._ecs.update_service(**_stripped(p))["service"]
+        moved = _group(balancers) != _group(svc.balancers)
         svc.config, svc.balancers = config, balancers
+        self._remember(svc)
         source = svc.task_definition
-        if answer["taskDefinition"] != source or p.get("forceNewDeployment"):
+        if answer["taskDefinition"] != source or p.get("forceNewDeployment") or moved:
             svc.task_definition = answer["taskDefinition"]
             self._deployment(svc, svc.task_definition, source)
         return {"service": self._augment(answer)}
@@ -303,21 +319,53 @@ class DeployFake(ModelChecked):
             for dep in svc.deployments:
                 if dep.status == "IN_PROGRESS" and dep.hook is None:
                     self._step(svc, dep)
+        self.check_traffic()
+
+    def check_traffic(self) -> None:
+        """Record each production rule sending traffic to a group without healthy
+        targets."""
+        for svc in self.services.values():
+            healthy = {svc.serving} | {
+                d.green
+                for d in svc.deployments
+                if d.status == "IN_PROGRESS" and d.scaled and d.green is not None
+            }
+            for rule in sorted(svc.rules):
+                try:
+                    weights = self._weights(rule)
+                except Fault:
+                    continue  # deleted
+                for group, weight in weights:
+                    if weight > 0 and group not in healthy:
+                        name = group.rsplit("/", 2)[-2] if "/" in group else group
+                        self.outages.append(f"tick {self.ticks}: traffic to {name}, no targets")
+
+    def _remember(self, svc: _Service) -> None:
+        for lb in svc.balancers:
+            adv = lb.get("advancedConfiguration") or {}
+            if "productionListenerRule" in adv:
+                svc.rules.add(adv["productionListenerRule"])
 
     def _step(self, svc: _Service, dep: _Deployment) -> None:
         if dep.config.get("strategy", "ROLLING") == "ROLLING":
             dep.status, dep.stage = "SUCCESSFUL", len(STAGES) - 1
+            svc.serving = _group(svc.balancers) or svc.serving  # registered once done
             return
         dep.stage += 1
         stage = STAGES[dep.stage]
         adv = svc.balancers[0].get("advancedConfiguration") or {}
         live, idle = self._live_and_idle(svc)
+        if stage == "PRE_SCALE_UP":
+            dep.green = idle
+        if stage == "SCALE_UP":
+            dep.scaled = True
         if stage == "TEST_TRAFFIC_SHIFT" and "testListenerRule" in adv:
             self._shift(adv["testListenerRule"], live, idle, [100])
         if stage == "PRODUCTION_TRAFFIC_SHIFT":
             self._shift(adv["productionListenerRule"], live, idle, _steps(dep.config))
         if stage == "CLEAN_UP":
             dep.status = "SUCCESSFUL"
+            svc.serving = dep.green or svc.serving
             return
         for hook in dep.config.get("lifecycleHooks") or []:
             if hook.get("targetType") == "PAUSE" and stage in hook["lifecycleStages"]:
@@ -416,6 +464,18 @@ class DeployFake(ModelChecked):
             "createdAt": EPOCH + timedelta(seconds=dep.tick),
             "targetServiceRevision": {"arn": f"{dep.service_arn}/revision/{dep.target}"},
         }
+        adv = self._advanced(dep)
+        if dep.green is not None and adv:
+            # the API reference of ServiceRevisionSummary: the shares of production and
+            # test traffic the new revision gets (a snapshot of the rules' weights)
+            revision = out["targetServiceRevision"]
+            revision["requestedProductionTrafficWeight"] = self._share(
+                adv["productionListenerRule"], dep.green
+            )
+            if "testListenerRule" in adv:
+                revision["requestedTestTrafficWeight"] = self._share(
+                    adv["testListenerRule"], dep.green
+                )
         if dep.reason:
             out["statusReason"] = dep.reason
         if dep.stage >= 0:
@@ -425,6 +485,15 @@ class DeployFake(ModelChecked):
                 {"hookId": dep.hook, "targetType": "PAUSE", "status": "AWAITING_ACTION"}
             ]
         return out
+
+    def _advanced(self, dep: _Deployment) -> dict[str, Any]:
+        svc = self.services[dep.service_arn]
+        return dict(svc.balancers[0].get("advancedConfiguration") or {}) if svc.balancers else {}
+
+    def _share(self, rule: str, group: str) -> float:
+        weights = self._weights(rule)
+        total = sum(w for _, w in weights) or 1
+        return 100.0 * sum(w for g, w in weights if g == group) / total
 
     def _find(self, cluster: str, service: str) -> _Service:
         for svc in self.services.values():
@@ -455,6 +524,10 @@ def _stripped(p: Mapping[str, Any]) -> dict[str, Any]:
     for lb in out.get("loadBalancers") or []:
         lb.pop("advancedConfiguration", None)
     return out
+
+
+def _group(balancers: list[dict[str, Any]]) -> str:
+    return str(balancers[0].get("targetGroupArn", "")) if balancers else ""
 
 
 def _steps(config: Mapping[str, Any]) -> list[float]:

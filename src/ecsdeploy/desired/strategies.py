@@ -4,7 +4,8 @@ traffic (an alternate target group, the production rule forwarding to both group
 rule when the deployment pauses, and the role ECS assumes); the alarms ECS rolls back on.
 Pure.
 
-A service without any ``deploy:`` (app-wide or its own) is left exactly as before.
+A service without any ``deploy:`` (app-wide or its own) keeps ECS's rolling strategy and
+only hands ECS its alarms (where it has its own).
 ECS developer guide: deployment-type-blue-green ("Required resources": two target groups,
 a production listener rule, an infrastructure role with
 AmazonECSInfrastructureRolePolicyForLoadBalancers; optional test listener rule),
@@ -50,10 +51,11 @@ def strategy_plans(spec: Spec) -> dict[str, Plan]:
 def with_strategies(spec: Spec, owner: Owner, desired: list[Desired]) -> list[Desired]:
     """``desired`` with each service's strategy and what it needs added."""
     plans = strategy_plans(spec)
-    if not plans:
-        return desired
     by_key = {d.key: d for d in desired}
-    out = list(desired)
+    out = _with_alarms(spec, desired, by_key, set(plans))
+    if not plans:
+        return out
+    by_key = {d.key: d for d in out}
     traffic = [n for n, p in plans.items() if p.shifts_traffic and keys.target_group(n) in by_key]
     if traffic:
         out.append(_traffic_role(spec, owner))
@@ -70,7 +72,7 @@ def with_strategies(spec: Spec, owner: Owner, desired: list[Desired]) -> list[De
             continue  # no images given: no ECS resources planned
         service = by_key[key]
         assert isinstance(service.props, ServiceProps)
-        alarms = _alarms(spec, name, found, by_key)
+        alarms = _alarms(spec, name, found.rollback_on_alarms, by_key)
         props = replace(
             service.props,
             strategy=ECS_STRATEGY[found.strategy],
@@ -112,13 +114,40 @@ def _traffic(name: str, found: Plan) -> tuple[str | Ref, str | Ref, str | Ref | 
     )
 
 
-def _alarms(spec: Spec, name: str, found: Plan, by_key: dict[str, Desired]) -> list[str]:
-    """The keys of the service's own 5xx-rate and latency alarms that exist (none with
-    ``rollback_on_alarms: false``)."""
-    if found.rollback_on_alarms is False or spec.services[name].alarms is None:
+def _with_alarms(
+    spec: Spec, desired: list[Desired], by_key: dict[str, Desired], planned: set[str]
+) -> list[Desired]:
+    """``desired`` with the alarms handed to ECS by every classic service outside a
+    ``deploy:`` (rolling: ECS watches them with the rolling strategy too; developer guide
+    "How CloudWatch alarms detect Amazon ECS deployment failures",
+    deployment-alarm-failure). The service waits for its alarms: ECS is told of alarms
+    that exist."""
+    out = list(desired)
+    for name, svc in spec.services.items():
+        key = keys.ecs_service(name)
+        if name in planned or svc.mode != "classic" or key not in by_key:
+            continue
+        alarms = _alarms(spec, name, None, by_key)
+        if not alarms:
+            continue
+        service = by_key[key]
+        assert isinstance(service.props, ServiceProps)
+        props = replace(service.props, alarms=frozenset(by_key[k].name for k in alarms))
+        depends = service.depends_on + tuple(k for k in alarms if k not in service.depends_on)
+        out[out.index(service)] = replace(service, props=props, depends_on=depends)
+    return out
+
+
+def _alarms(spec: Spec, name: str, rollback: bool | None, by_key: dict[str, Desired]) -> list[str]:
+    """The keys of the alarms ECS rolls the service back on: its own latency alarm and the
+    load balancer's 5xx-rate alarm, where the service has its own (a routed service with
+    alarms on); none with ``rollback_on_alarms: false``."""
+    if rollback is False or spec.services[name].alarms is None:
         return []
-    wanted = [keys.service_alarm(name, "p95"), keys.LOAD_BALANCER_ALARM]
-    return [k for k in wanted if k in by_key]
+    own = keys.service_alarm(name, "p95")
+    if own not in by_key:
+        return []
+    return [k for k in (own, keys.LOAD_BALANCER_ALARM) if k in by_key]
 
 
 def _traffic_role(spec: Spec, owner: Owner) -> Desired:

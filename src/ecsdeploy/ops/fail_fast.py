@@ -29,12 +29,13 @@ from dataclasses import replace
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
-from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, SAME_CAUSE, WITH_RELEASE, Outcome, Watch
+from ecsdeploy.reconcile.ecs_rollbacks import rolled_back_by_ecs
+from ecsdeploy.reconcile.rollout import SAME_CAUSE, WITH_RELEASE, Outcome, Watch
 
 
 def went_back(outcome: Outcome) -> bool:
     """Whether ``outcome`` is a rollout that failed and goes back to its earlier revision."""
-    return not outcome.ok and (outcome.reason == CIRCUIT_BREAKER or SAME_CAUSE in outcome.reason)
+    return not outcome.ok and (rolled_back_by_ecs(outcome.reason) or SAME_CAUSE in outcome.reason)
 
 
 def roll_back(

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.ops.stages import Stages
+from ecsdeploy.reconcile.ecs_rollbacks import rolled_back_by_ecs
 from ecsdeploy.reconcile.executor import Result
-from ecsdeploy.reconcile.rollout import CIRCUIT_BREAKER, WITH_RELEASE, Outcome
+from ecsdeploy.reconcile.rollout import WITH_RELEASE, Outcome
 from ecsdeploy.resources import keys, release_images, releases
 from ecsdeploy.resources.releases import Release, ServiceRelease
 from ecsdeploy.resources.service_deployments import PAUSED_NOTE
@@ -80,7 +81,7 @@ def outcome_of(
         if o.ok:
             each[o.service] = releases.ROLLED_OUT
             continue
-        back = o.reason == CIRCUIT_BREAKER or bool(o.rolled_back_to)
+        back = rolled_back_by_ecs(o.reason) or bool(o.rolled_back_to)
         each[o.service] = releases.ROLLED_BACK if back else releases.FAILED
         why = f"{o.service}: {o.reason}"
         if o.stopped_reasons and o.stopped_reasons[0] not in o.reason:

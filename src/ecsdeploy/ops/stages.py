@@ -22,6 +22,7 @@ from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.desired import desired_resources, network_of
+from ecsdeploy.desired.follow_traffic import follow_traffic
 from ecsdeploy.images import docker_ops
 from ecsdeploy.images.artifacts import ArtifactError, ArtifactRef
 from ecsdeploy.images.artifacts import resolve as resolve_artifacts
@@ -235,7 +236,10 @@ class Stages:
     def plan_up(self) -> Plan:
         self.planned_at = time.monotonic()
         desired = self._desired_and_record()
-        plan = make_plan(desired, self.observe(desired), self.handlers, self.applied_before)
+        observed = self.observe(desired)
+        # where ECS left each service's production traffic (desired.follow_traffic)
+        desired = follow_traffic(desired, observed)
+        plan = make_plan(desired, observed, self.handlers, self.applied_before)
         plan.unsettled = unsettled_rollouts(plan)
         note_operations(plan)
         return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ecsdeploy.ops.deployment_status import deployments
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.reconcile import applied
 from ecsdeploy.reconcile.job_runs import job_statuses
@@ -60,6 +61,9 @@ def status(stages: Stages) -> Status:
     dashboard = next(
         (str(o.attrs.get("url", "")) for o in found if o.kind == "cloudwatch.dashboard"), ""
     )
+    moving = deployments(stages, found)
+    for svc in services:
+        svc.deployment = moving.get(svc.name)
     jobs = job_statuses(stages.aws.client("ecs"), stages.target.owner, found)
     return Status(url, services, found, alarm_statuses(found), dashboard, jobs)
 

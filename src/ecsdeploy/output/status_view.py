@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ecsdeploy.output.console import short_id
 from ecsdeploy.output.jobs_view import jobs_json, show_jobs
-from ecsdeploy.reconcile.status import Status
+from ecsdeploy.reconcile.status import ServiceStatus, Status
 from ecsdeploy.resources.base import Observed
 from ecsdeploy.spec.naming import Owner
 
@@ -24,9 +24,12 @@ def show_status(
     layers: dict[str, str],
     resources: bool = True,
     list_all: str = "ecsdeploy status --all",
+    promote: str = "ecsdeploy promote",
+    abort: str = "ecsdeploy abort",
 ) -> None:
-    """Alarms, URLs, the services table, then (with ``resources``) every resource;
-    else a line saying how many there are and that ``list_all`` lists them."""
+    """Alarms, URLs, the services table (a paused deployment followed by where to test
+    it, and the ``promote`` and ``abort`` commands), then (with ``resources``) every
+    resource; else a line saying how many there are and that ``list_all`` lists them."""
     show_alarms(console, status)
     if status.url:
         console.print(f"[bold]URL:[/] {status.url}")
@@ -46,11 +49,12 @@ def show_status(
                 f"{svc.running}/{svc.desired}",
                 str(svc.pending),
                 svc.revision,
-                svc.rollout,
+                rollout_text(svc),
                 f"{svc.healthy_targets}/{svc.targets}" if svc.targets else "-",
                 svc.events[0] if svc.events else "",
             )
         console.print(table)
+        show_paused(console, status.services, promote, abort)
     show_jobs(console, title, status.jobs)
     if resources or not status.resources:
         show_inventory(console, title, status.resources, layers)
@@ -60,6 +64,34 @@ def show_status(
         f"{len(status.resources)} resources of {kinds} kinds; `{escape(list_all)}` lists "
         "them by layer."
     )
+
+
+def rollout_text(svc: ServiceStatus) -> str:
+    """The rollout column: "paused" for a deployment waiting at its pause; the strategy
+    and the new revision's share of production traffic while one moves it."""
+    dep = svc.deployment
+    if dep is None:
+        return svc.rollout
+    if dep.paused:
+        return f"paused ({dep.strategy}, before production traffic)"
+    if dep.production_percent is None:
+        return f"{dep.strategy}: in progress"
+    return f"{dep.strategy}: {dep.production_percent:g}% of traffic on the new revision"
+
+
+def show_paused(
+    console: Console, services: Sequence[ServiceStatus], promote: str, abort: str
+) -> None:
+    """For each paused deployment: where the new revision answers, and the way on."""
+    paused = [s for s in services if s.deployment is not None and s.deployment.paused]
+    for svc in paused:
+        assert svc.deployment is not None
+        where = f"; test it at {escape(svc.deployment.test_url)}" if svc.deployment.test_url else ""
+        console.print(f"[bold]{escape(svc.name)}[/] is paused before production traffic{where}")
+    if paused:
+        console.print(
+            f"`{escape(promote)}` sends it production traffic; `{escape(abort)}` rolls it back."
+        )
 
 
 STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
@@ -125,6 +157,7 @@ def status_json(
                 "targets": s.targets,
                 "events": s.events,
                 "url": s.url or None,
+                "deployment": _deployment_json(s),
             }
             for s in status.services
         ],
@@ -140,4 +173,16 @@ def status_json(
             }
             for o in status.resources
         ],
+    }
+
+
+def _deployment_json(svc: ServiceStatus) -> dict[str, Any] | None:
+    dep = svc.deployment
+    if dep is None:
+        return None
+    return {
+        "strategy": dep.strategy,
+        "paused": dep.paused,
+        "production_percent": dep.production_percent,
+        "test_url": dep.test_url or None,
     }

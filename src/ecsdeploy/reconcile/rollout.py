@@ -36,10 +36,18 @@ from typing import Any, Protocol
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.reconcile import stop_reasons
+from ecsdeploy.reconcile.ecs_rollbacks import (
+    CIRCUIT_BREAKER as CIRCUIT_BREAKER,
+)
+from ecsdeploy.reconcile.ecs_rollbacks import (
+    alarm_reason,
+    circuit_breaker_acted,
+    rolled_back_by,
+    rolled_back_by_ecs,
+)
 from ecsdeploy.reconcile.polling import Cadence, Pacer, transition_due
 from ecsdeploy.resources.base import Timing
 
-CIRCUIT_BREAKER = "rolled back by the deployment circuit breaker"
 DRAINING = "old tasks draining"
 NOT_FOUND = "service not found"
 SAME_CAUSE = "tasks of the new revision stopped for the same reason"
@@ -241,7 +249,7 @@ def _poll_one(
     if ours is not None and ours.get("rolloutState") == "FAILED":
         # The circuit breaker stopped our deployment; with rollback on, ECS then starts a
         # new PRIMARY deployment of the last COMPLETED revision.
-        failure, progress.state = CIRCUIT_BREAKER, "FAILED"
+        failure, progress.state = rolled_back_by(ours.get("rolloutStateReason")), "FAILED"
     elif primary is not None and primary.get("taskDefinition") != w.task_definition:
         # Our revision is not PRIMARY (any more). ECS may call the service steady after a
         # rollback, but the revision running is not the one deployed: never a success.
@@ -250,8 +258,9 @@ def _poll_one(
             for d in deployments
             if d is ours or str(d.get("id", "")) not in tracker.baseline_deployments
         ]
-        if _circuit_breaker_acted(new_deployments, new_events):
-            failure, progress.state = CIRCUIT_BREAKER, "ROLLED_BACK"
+        if circuit_breaker_acted(new_deployments, new_events):
+            alarmed = alarm_reason(new_deployments)
+            failure, progress.state = rolled_back_by(alarmed), "ROLLED_BACK"
         elif tracker.seen_ours or elapsed >= UNSEEN_GRACE:
             other = str(primary.get("taskDefinition", "?"))
             failure = f"replaced by another deployment (task definition {other})"
@@ -322,7 +331,7 @@ def _went_back(outcome: Outcome | None) -> bool:
     """Whether a service's rollout failed so that it goes back to its earlier revision."""
     if outcome is None or outcome.ok:
         return False
-    return outcome.reason == CIRCUIT_BREAKER or SAME_CAUSE in outcome.reason
+    return rolled_back_by_ecs(outcome.reason) or SAME_CAUSE in outcome.reason
 
 
 def _stop_the_others(
@@ -405,13 +414,6 @@ def _rollout_state(
     ):
         return "COMPLETED"
     return "IN_PROGRESS"
-
-
-def _circuit_breaker_acted(deployments: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
-    """Whether ECS says, in this rollout's deployments or events, that it rolled back."""
-    texts = [str(d.get("rolloutStateReason") or "") for d in deployments]
-    texts += [str(e.get("message") or "") for e in events]
-    return any("circuit breaker" in t.lower() or "rolling back" in t.lower() for t in texts)
 
 
 def _event_key(event: dict[str, Any]) -> str:

@@ -24,6 +24,19 @@ class ServiceStatus:
     targets: int
     events: list[str]
     url: str = ""  # Express Mode services have their own
+    # a traffic-shifting deployment in progress (ops.deployment_status), None without one
+    deployment: DeploymentStatus | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """A service's deployment moving traffic: its strategy, whether it waits at its pause
+    (and where the new revision answers), the share of production traffic it has."""
+
+    strategy: str  # canary | linear | blue_green
+    paused: bool
+    production_percent: float | None  # None: ECS did not say
+    test_url: str = ""
 
 
 @dataclass

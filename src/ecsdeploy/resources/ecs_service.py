@@ -105,7 +105,7 @@ class ServiceHandler(Handler[ServiceProps]):
         ]
         lines.append(("runs", value(props.task_definition, names)))
         lines.append(("subnets", value(props.subnets, names)))
-        if props.strategy is not None:
+        if props.strategy is not None or props.alarms:
             lines.append(("deploys", ecs_strategy.summary(props)))
         for target_group, container, port in sorted(props.load_balancers or (), key=str):
             lines.append(("behind", f"{value(target_group, names)} ({container}:{port})"))

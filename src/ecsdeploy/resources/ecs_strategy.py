@@ -48,8 +48,10 @@ def deployment_args(props: Any, clearing: bool = False) -> dict[str, Any]:
     """The members of ``deploymentConfiguration`` the strategy sets (none for a service
     without a strategy, unless ``clearing`` one it had)."""
     strategy = props.strategy
+    alarms = sorted(str(a) for a in props.alarms or ())
     if strategy is None and not clearing:
-        return {}
+        # a service without a ``deploy:``: ECS's rolling strategy, watching its alarms
+        return {"alarms": _alarms(alarms)} if alarms else {}
     out: dict[str, Any] = {"strategy": strategy or ROLLING}
     if strategy not in (None, ROLLING):
         out["bakeTimeInMinutes"] = props.bake_minutes
@@ -69,9 +71,14 @@ def deployment_args(props: Any, clearing: bool = False) -> dict[str, Any]:
     out["lifecycleHooks"] = (
         [{"targetType": "PAUSE", "lifecycleStages": [props.pause_at]}] if props.pause_at else []
     )
-    alarms = sorted(str(a) for a in props.alarms or ())
-    out["alarms"] = {"alarmNames": alarms, "enable": bool(alarms), "rollback": bool(alarms)}
+    out["alarms"] = _alarms(alarms)
     return out
+
+
+def _alarms(names: list[str]) -> dict[str, Any]:
+    """``DeploymentAlarms``: ECS fails the deployment when one of them goes to ALARM and
+    rolls back to the last completed one; an empty list turns the check off."""
+    return {"alarmNames": names, "enable": bool(names), "rollback": bool(names)}
 
 
 def advanced(traffic: Traffic | None) -> dict[str, str] | None:
@@ -152,7 +159,7 @@ def cleared(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[Change]:
 
 def summary(props: Any) -> str:
     """What the plan says of a service's strategy: "blue_green, bake 10 min, pause"."""
-    strategy = str(props.strategy).lower()
+    strategy = str(props.strategy or ROLLING).lower()
     parts = [strategy]
     if props.strategy == CANARY and props.steps is not None:
         parts.append(f"{props.steps[0]:g}% first, the rest after {props.steps[1]} min")

@@ -30,6 +30,9 @@ class ServiceDeployment:
     stage: str  # lifecycleStage ("" before the first)
     hook: str | None  # the id of a PAUSE hook waiting for an action
     reason: str
+    # the share of production traffic on the new revision, where ECS gives it
+    # (targetServiceRevision.requestedProductionTrafficWeight, 0-100)
+    production_percent: float | None = None
 
     @property
     def paused(self) -> bool:
@@ -68,7 +71,15 @@ def _of(dep: dict[str, Any]) -> ServiceDeployment:
         stage=str(dep.get("lifecycleStage", "")),
         hook=hook,
         reason=str(dep.get("statusReason", "")),
+        production_percent=_weight(dep.get("targetServiceRevision")),
     )
+
+
+def _weight(revision: object) -> float | None:
+    if not isinstance(revision, dict):
+        return None
+    found = revision.get("requestedProductionTrafficWeight")
+    return float(found) if found is not None else None
 
 
 def resume(aws: Aws, deployment: ServiceDeployment) -> None:

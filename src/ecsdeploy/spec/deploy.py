@@ -65,8 +65,9 @@ class Deploy(BaseModel):
     )
     rollback_on_alarms: bool | None = Field(
         None,
-        description="Hand the service's 5xx-rate and latency alarms to ECS, which rolls "
-        "the deployment back when one fires (default: on where the service has alarms).",
+        description="Hand the service's latency alarm and the load balancer's 5xx-rate "
+        "alarm to ECS, which rolls a deployment back when one fires (default: on for every "
+        "routed service with alarms on, rolling included, with or without `deploy:`).",
     )
 
 

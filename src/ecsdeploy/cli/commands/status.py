@@ -64,6 +64,15 @@ def status(
     from ecsdeploy.output.status_view import show_status
 
     every = command_line("status", "--all")
-    show_status(out, title(target), found, layers(), resources=all_resources, list_all=every)
+    show_status(
+        out,
+        title(target),
+        found,
+        layers(),
+        resources=all_resources,
+        list_all=every,
+        promote=command_line("promote"),
+        abort=command_line("abort"),
+    )
     if expires[1]:
         out.print(expires[1])
