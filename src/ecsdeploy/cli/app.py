@@ -1,37 +1,25 @@
 """The ``ecsdeploy`` command line: the typer app, its global options and the entry point.
 
 Each command lives in its own module under ``ecsdeploy.cli.commands`` and is registered
-here; what they share (argument types, target lookup, error reporting) is in
+here, in ``COMMANDS``, by name: its module (and what that imports) is loaded only when the
+command runs, or when ``--help`` lists it, so that a command starts without importing the
+others. What the commands share (argument types, target lookup, error reporting) is in
 ``ecsdeploy.cli.shared``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
 from ecsdeploy import __version__
-from ecsdeploy.cli.commands import (
-    check,
-    down,
-    execute,
-    gc,
-    init,
-    logs,
-    ls,
-    operate,
-    paused,
-    plan,
-    promote,
-    releases,
-    status,
-    up,
-    wait,
-)
-from ecsdeploy.cli.commands.run import run as run_task
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
 from ecsdeploy.output.console import err
@@ -55,10 +43,78 @@ or a resource it does not own is in the way); 130 interrupted (re-run to continu
 
 VERBOSE = ("-v", "--verbose")
 
+# Every command, in the order `--help` lists them (the everyday workflow first): its name,
+# and "module:function" in ecsdeploy.cli.commands. One line per command.
+COMMANDS: dict[str, str] = {
+    "init": "init:init",
+    "validate": "check:validate",
+    "plan": "plan:plan",
+    "verify": "check:verify",
+    "up": "up:up",
+    "wait": "wait:wait",
+    "status": "status:status",
+    "ls": "ls:ls",
+    "history": "releases:history",
+    "rollback": "releases:rollback",
+    "promote": "promote:promote",
+    "abort": "paused:abort",
+    "logs": "logs:logs",
+    "exec": "execute:exec_",
+    "restart": "operate:restart",
+    "scale": "operate:scale",
+    "run": "run:run",
+    "down": "down:down",
+    "unlock": "down:unlock",
+    "gc": "gc:gc",
+    "schema": "check:schema",
+}
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The group's commands by name (``COMMANDS``); each is built, its module imported,
+    the first time it is looked up. Listing the names (typer's "did you mean") imports
+    nothing."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self._table = dict(table)
+        self._built: dict[str, Any] = {}  # typer's click commands
+
+    def __getitem__(self, name: str) -> Any:
+        found = self._built.get(name)
+        if found is None:
+            module, function = self._table[name].split(":")
+            loaded = importlib.import_module(f"ecsdeploy.cli.commands.{module}")
+            callback = getattr(loaded, function)
+            found = self._built[name] = get_command_from_info(
+                CommandInfo(name=name, callback=callback),
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=None,
+            )
+        return found
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._table.setdefault(name, "")
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._table[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
 
 class _Group(TyperGroup):
-    """The command group; ``-v`` works after the command too (``ecsdeploy up -v``): it is
-    moved before the command, except after ``--`` (``exec``'s command line)."""
+    """The command group: its commands are ``COMMANDS``, built when looked up; ``-v``
+    works after the command too (``ecsdeploy up -v``): it is moved before the command,
+    except after ``--`` (``exec``'s command line)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(COMMANDS)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
         return super().parse_args(ctx, verbose_first(args))
@@ -109,33 +165,6 @@ def main_options(
     STATE.profile = profile
     STATE.region = region
     STATE.verbose = verbose
-
-
-# In the order `--help` lists them: the everyday workflow first.
-for command in (
-    init.init,
-    check.validate,
-    plan.plan,
-    check.verify,
-    up.up,
-    wait.wait,
-    status.status,
-    ls.ls,
-    releases.history,
-    releases.rollback,
-    promote.promote,
-    paused.abort,
-    logs.logs,
-    execute.exec_,
-    operate.restart,
-    operate.scale,
-    run_task,
-    down.down,
-    down.unlock,
-    gc.gc,
-    check.schema,
-):
-    app.command(command.__name__.rstrip("_"))(command)
 
 
 def main() -> None:
