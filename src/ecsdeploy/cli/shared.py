@@ -150,7 +150,14 @@ def reach(target: Target) -> None:
     Aws.forget_early()
     aws = Aws(target.region, profile=target.profile, recorder=seams.recorder())
     name = target.owner.applied_record()
-    aws.early(name, lambda: aws.client("ssm").get_parameter(Name=name))
+    try:
+        # built here, not on the thread: there it would share the interpreter with the
+        # imports below, and the read would go out later
+        ssm = aws.client("ssm")
+    except Exception:  # e.g. a bad AWS_ENDPOINT_URL: met by the run's first read, as ever
+        aws.early(name, lambda: aws.client("ssm").get_parameter(Name=name))
+    else:
+        aws.early(name, lambda: ssm.get_parameter(Name=name))
     _REACHED.append(name)
 
 
