@@ -1,6 +1,6 @@
 """AWS clients for one region, built once up front and shared by all threads.
 
-boto3 sessions are not thread-safe but clients are, so every client is created here
+botocore sessions are not thread-safe but clients are, so every client is created here
 before the executor starts its threads. Clients use botocore's standard retry mode with
 bounded attempts, honour the standard credential chain and AWS_ENDPOINT_URL (how the demo
 and tests point ecsdeploy at an emulator), and raise the domain errors of ``aws.errors``.
@@ -20,11 +20,10 @@ from ecsdeploy.aws.recorder import CallRecorder
 
 MAX_ATTEMPTS = 8  # per call, the first try included
 
-# One boto3 session per profile for the whole process: it caches the parsed service
-# models, which take most of the time of creating a client (and boto3 must not register
-# its client customisations twice on one botocore session). Client creation goes through
+# One botocore session per profile for the whole process: it caches the parsed service
+# models, which take most of the time of creating a client. Client creation goes through
 # _SESSION_LOCK because sessions are not thread-safe.
-_SESSIONS: dict[str | None, Any] = {}
+_SESSIONS: dict[str | None, _Session] = {}
 _SESSION_LOCK = threading.Lock()
 # Reads sent at start-up (``Aws.early``), by (region, profile, key): taken once by the
 # run's clients, whichever ``Aws`` they belong to.
@@ -32,20 +31,34 @@ _EARLY: dict[tuple[str, str | None, str], tuple[float, Future[Any]]] = {}
 EARLY_FRESH = 10.0  # seconds an early answer is taken; older ones are read again
 
 
-def _session(profile: str | None) -> Any:
-    import boto3
+class _Session:
+    """A botocore session for one profile, with the two things of boto3's ``Session``
+    ecsdeploy uses (``client``, ``region_name``): boto3 itself (its resources, docs and
+    s3transfer) would add some 40 ms to every command's start."""
 
-    from ecsdeploy.aws.model_cache import botocore_session
+    def __init__(self, profile: str | None) -> None:
+        from ecsdeploy.aws.model_cache import botocore_session
 
+        self.botocore = botocore_session()
+        if profile is not None:
+            self.botocore.set_config_variable("profile", profile)
+
+    @property
+    def region_name(self) -> Any:
+        return self.botocore.get_config_variable("region")
+
+    def client(self, service: str, **options: Any) -> Any:
+        return self.botocore.create_client(service, **options)
+
+
+def _session(profile: str | None) -> _Session:
     found = _SESSIONS.get(profile)
     if found is None:
-        found = _SESSIONS[profile] = boto3.session.Session(
-            profile_name=profile, botocore_session=botocore_session()
-        )
+        found = _SESSIONS[profile] = _Session(profile)
     return found
 
 
-def _profile_session(profile: str | None) -> Any:
+def _profile_session(profile: str | None) -> _Session:
     """The shared session of ``profile``; an unknown profile is an AwsError saying so."""
     from botocore.exceptions import ProfileNotFound
 

@@ -96,7 +96,7 @@ class Stages:
         images = ImageServices(Registry(aws, registry_override()))
         ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing(), images=images)
         handlers = registry.handlers(ctx)
-        # Clients are built once, under the session lock (boto3 sessions are not
+        # Clients are built once, under the session lock (botocore sessions are not
         # thread-safe): those of the first calls first, the rest in the background.
         aws.prepare(
             ["sts", "ec2", "elbv2", "ssm", *(s for h in handlers.values() for s in h.services)]
