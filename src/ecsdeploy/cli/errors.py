@@ -14,9 +14,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
+from ecsdeploy.output.console import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Cancelled, Refused, report
 from ecsdeploy.cli.state import DEFAULT_CONFIG as DEFAULT_CONFIG
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, stdin_is_interactive
+from ecsdeploy.output.console import err, escape, stdin_is_interactive
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1,43 +1,77 @@
 """The consoles: what a command is for (the plan, the status table, the summary) on
 stdout (``out``), progress and diagnostics on stderr (``err``), machine output as plain
-JSON on stdout (``print_json``; then nothing else goes to stdout)."""
+JSON on stdout (``print_json``; then nothing else goes to stdout).
+
+rich is imported when a console is first used, not with this module: a command's first
+AWS call goes out before it prints anything (``err`` and ``out`` stand for the consoles
+until then; ``escape`` for rich's)."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console, ConsoleDimensions
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Without a terminal (a pipe, a file, CI logs) tables are drawn this wide rather than at
 # rich's 80 columns, unless COLUMNS says otherwise: `status > status.txt` keeps a row a line.
 WIDE = 200
 
 
-class _Console(Console):
-    """A rich console that is wide when it writes to no terminal (see ``WIDE``)."""
-
-    @property
-    def size(self) -> ConsoleDimensions:
-        found = super().size
-        if self._width is None and "COLUMNS" not in os.environ and not self.is_terminal:
-            return ConsoleDimensions(WIDE, found.height)
-        return found
-
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        self._width, self._height = new_size
-
-
 def _console(stderr: bool) -> Console:
+    from rich.console import Console, ConsoleDimensions
+
+    class _Console(Console):
+        """A rich console that is wide when it writes to no terminal (see ``WIDE``)."""
+
+        @property
+        def size(self) -> ConsoleDimensions:
+            found = super().size
+            if self._width is None and "COLUMNS" not in os.environ and not self.is_terminal:
+                return ConsoleDimensions(WIDE, found.height)
+            return found
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            self._width, self._height = new_size
+
     # emoji off: ":secret:" in a Secrets Manager ARN must print as written, not as an emoji
     return _Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
-err = _console(stderr=True)
-out = _console(stderr=False)
+class _Deferred:
+    """A console made on first use: every attribute is the console's."""
+
+    def __init__(self, stderr: bool) -> None:
+        object.__setattr__(self, "_stderr", stderr)
+        object.__setattr__(self, "_made", None)
+
+    def _console(self) -> Console:
+        made: Console | None = object.__getattribute__(self, "_made")
+        if made is None:
+            made = _console(object.__getattribute__(self, "_stderr"))
+            object.__setattr__(self, "_made", made)
+        return made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._console(), name, value)
+
+
+err = cast("Console", _Deferred(stderr=True))
+out = cast("Console", _Deferred(stderr=False))
+
+
+def escape(markup: str) -> str:
+    """rich's ``escape``: ``markup`` printed as written, not read as console markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
 
 
 def print_json(data: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ecsdeploy.cli.errors import EXIT_CHANGES, EXIT_FAILED
 from ecsdeploy.cli.shared import (
@@ -25,7 +24,7 @@ from ecsdeploy.cli.shared import (
     title,
     warn_mutable_images,
 )
-from ecsdeploy.output.console import out, print_json
+from ecsdeploy.output.console import escape, out, print_json
 
 
 def plan(

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from ecsdeploy.cli import seams
 from ecsdeploy.cli.errors import EXIT_FAILED
@@ -37,7 +36,7 @@ from ecsdeploy.cli.shared import (
     warn_mutable_images,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, out, print_json
+from ecsdeploy.output.console import err, escape, out, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
