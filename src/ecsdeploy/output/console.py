@@ -62,6 +62,13 @@ class _Deferred:
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._console(), name, value)
 
+    # looked up on the type, not through __getattr__: rich's Live holds ``with console:``
+    def __enter__(self) -> Console:
+        return self._console().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._console().__exit__(*exc)
+
 
 err = cast("Console", _Deferred(stderr=True))
 out = cast("Console", _Deferred(stderr=False))
