@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +47,59 @@ def test_help_loads_no_heavy_module() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def _loaded_by(argv: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with ``prefixes`` that ``ecsdeploy ARGV`` has imported when it
+    makes its first AWS call (the process stops there; AWS_ENDPOINT_URL points nowhere)."""
+    code = (
+        "import os, sys\n"
+        "def stop(event, args):\n"
+        "    if event == 'socket.connect':\n"
+        f"        found = sorted(m for m in sys.modules if m.startswith({prefixes!r}))\n"
+        "        sys.stdout.write(repr(found)); sys.stdout.flush(); os._exit(0)\n"
+        "sys.addaudithook(stop)\n"
+        # threads hand over at blocking I/O only: the main thread's imports that follow
+        # the first read do not race it to the socket
+        "sys.setswitchinterval(100)\n"
+        f"sys.argv = ['ecsdeploy', *{argv!r}]\n"
+        "from ecsdeploy.entry import main\n"
+        "main()\n"
+    )
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.startswith("["), done.stdout + done.stderr
+    found: list[str] = ast.literal_eval(done.stdout)
+    return found
+
+
+@pytest.mark.parametrize("command", ["plan", "up"])
+def test_first_call_goes_out_before_other_commands_and_rich_load(command: str) -> None:
+    """Before `plan`'s or `up`'s first AWS call, only that command's module is imported
+    (cli/app.py registers commands by name), and neither rich nor boto3 (the consoles are
+    made when first used; clients come from botocore directly)."""
+    spec = str(Path(__file__).resolve().parents[2] / "configs" / "example.yaml")
+    loaded = _loaded_by([command, spec], ("ecsdeploy.cli.commands.", "rich", "boto3"))
+    assert loaded == [f"ecsdeploy.cli.commands.{command}"]
+
+
+def test_every_command_module_is_registered() -> None:
+    """Each command function of cli/commands/ has its line in ``COMMANDS``, and each line
+    names a function that exists."""
+    import importlib
+
+    from ecsdeploy.cli.app import COMMANDS
+
+    for name, where in COMMANDS.items():
+        module, function = where.split(":")
+        loaded = importlib.import_module(f"ecsdeploy.cli.commands.{module}")
+        assert callable(getattr(loaded, function)), name
+    modules = {where.split(":")[0] for where in COMMANDS.values()}
+    folder = Path(__file__).resolve().parents[2] / "src" / "ecsdeploy" / "cli" / "commands"
+    assert modules == {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
