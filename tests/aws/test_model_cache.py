@@ -88,3 +88,12 @@ def test_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", "")
     monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
     assert cache_dir() == Path("/somewhere/ecsdeploy")
+
+
+def test_the_endpoints_table_is_cached_too(tmp_path: Path) -> None:
+    # botocore's endpoints.json (1.2 MB) is read by every session's first client
+    path = str(Path(botocore.__file__).parent / "data" / "endpoints")
+    cache = tmp_path / "cache"
+    loader = CachingFileLoader(cache, "1.0")
+    assert loader.load_file(path) == JSONFileLoader().load_file(path)
+    assert len(list((cache / "botocore-1.0").glob("*.marshal"))) == 1

@@ -12,8 +12,8 @@ its modification time, so an upgrade, a model of one's own on botocore's search 
 (``~/.aws/models``, ``AWS_DATA_PATH``) or any edit of a file is read afresh. Entries are
 written to a temporary file and renamed into place; an entry that cannot be read or
 written is ignored (the JSON is parsed as botocore would). Only the big files are cached
-(service models and endpoint rule sets); ``ECSDEPLOY_MODEL_CACHE=off`` turns it off, and
-``ECSDEPLOY_MODEL_CACHE=DIR`` moves it (default ``$XDG_CACHE_HOME/ecsdeploy`` or
+(service models, endpoint rule sets, the endpoints table); ``ECSDEPLOY_MODEL_CACHE=off``
+turns it off, and ``ECSDEPLOY_MODEL_CACHE=DIR`` moves it (default ``$XDG_CACHE_HOME/ecsdeploy`` or
 ``~/.cache/ecsdeploy``).
 """
 
@@ -29,7 +29,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHED = ("service-2", "endpoint-rule-set-1")  # the data files worth caching
+# the data files worth caching (endpoints: botocore's legacy endpoint table, 1.2 MB of
+# JSON, read by every session's first client)
+CACHED = ("service-2", "endpoint-rule-set-1", "endpoints")
 _OFF = {"off", "0", "false", "no"}
 
 
