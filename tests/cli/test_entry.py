@@ -85,7 +85,10 @@ def test_first_call_goes_out_before_other_commands_and_rich_load(command: str) -
     (cli/app.py registers commands by name), and neither rich nor boto3 (the consoles are
     made when first used; clients come from botocore directly)."""
     spec = str(Path(__file__).resolve().parents[2] / "configs" / "example.yaml")
-    loaded = _loaded_by([command, spec], ("ecsdeploy.cli.commands.", "rich", "boto3"))
+    # ops.gc (and through it the down use case and every resource kind): `up`'s --ttl
+    # check needs it only when --ttl is given
+    heavy = ("ecsdeploy.cli.commands.", "ecsdeploy.ops.gc", "rich", "boto3")
+    loaded = _loaded_by([command, spec], heavy)
     assert loaded == [f"ecsdeploy.cli.commands.{command}"]
 
 

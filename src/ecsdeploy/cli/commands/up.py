@@ -86,11 +86,12 @@ RolloutTimeoutOpt = Annotated[
 
 def checked_ttl(text: str | None) -> str | None:
     """Typer callback: a bad --ttl is a usage error (exit 2) before anything runs."""
+    if text is None:  # as typer calls it without --ttl too: ops.gc is not imported then
+        return None
     from ecsdeploy.ops.gc import parse_ttl
 
     try:
-        if text is not None:
-            parse_ttl(text)
+        parse_ttl(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     return text
