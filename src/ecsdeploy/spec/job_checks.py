@@ -6,10 +6,7 @@ from __future__ import annotations
 import re
 
 from ecsdeploy.spec.limits import (
-    ACTION_RE,
-    ARN_RE,
     FARGATE_SIZES,
-    SECRET_ARN_RE,
     Found,
     Path,
     describe_choices,
@@ -18,7 +15,7 @@ from ecsdeploy.spec.limits import (
 from ecsdeploy.spec.models import Job, Spec
 from ecsdeploy.spec.naming import MAX_SERVICE, name_problem
 from ecsdeploy.spec.schedule import ScheduleError, check_timezone, parse
-from ecsdeploy.spec.service_checks import _references
+from ecsdeploy.spec.service_checks import check_task_settings
 
 MAX_TIMEOUT_MINUTES = 7 * 24 * 60  # a week: longer is a service, not a job
 
@@ -78,30 +75,4 @@ def _job(spec: Spec, name: str, job: Job) -> Found:
             (*base, "timeout_minutes"),
             f"{job.timeout_minutes} minutes; choose 1 to {MAX_TIMEOUT_MINUTES}",
         )
-    for key, arn in job.secrets.items():
-        if key in job.env:
-            yield (*base, "secrets", key), f"{key} is set in both env and secrets; keep one"
-        if not SECRET_ARN_RE.match(arn):
-            yield (
-                (*base, "secrets", key),
-                f"'{arn}' is not an SSM parameter or Secrets Manager ARN "
-                "(arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "
-                "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
-            )
-    for i, perm in enumerate(job.permissions):
-        if not perm.actions:
-            yield (*base, "permissions", i, "actions"), "no actions; list at least one"
-        for j, action in enumerate(perm.actions):
-            if not ACTION_RE.match(action):
-                yield (
-                    (*base, "permissions", i, "actions", j),
-                    f"'{action}' is not an IAM action (service:Action, e.g. s3:PutObject)",
-                )
-        for j, res in enumerate(perm.resources):
-            if res != "*" and not ARN_RE.match(res):
-                yield (
-                    (*base, "permissions", i, "resources", j),
-                    f"'{res}' is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE) or *",
-                )
-    for key, value in job.env.items():
-        yield from _references(spec, (*base, "env", key), value)
+    yield from check_task_settings(spec, base, job)

@@ -23,7 +23,7 @@ from ecsdeploy.spec.limits import (
     describe_choices,
     fargate_memory_choices,
 )
-from ecsdeploy.spec.models import Service, Spec, Thresholds
+from ecsdeploy.spec.models import Job, Service, Spec, Thresholds
 
 
 def check_thresholds(base: Path, values: Thresholds) -> Found:
@@ -117,33 +117,7 @@ def check_service(
     yield from _service_alarms(base, svc)
     if svc.mode == "express":
         yield from _express(base, svc)
-    for key, arn in svc.secrets.items():
-        if key in svc.env:
-            yield (*base, "secrets", key), f"{key} is set in both env and secrets; keep one"
-        if not SECRET_ARN_RE.match(arn):
-            yield (
-                (*base, "secrets", key),
-                f"'{arn}' is not an SSM parameter or Secrets Manager ARN "
-                "(arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "
-                "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
-            )
-    for i, perm in enumerate(svc.permissions):
-        if not perm.actions:
-            yield (*base, "permissions", i, "actions"), "no actions; list at least one"
-        for j, action in enumerate(perm.actions):
-            if not ACTION_RE.match(action):
-                yield (
-                    (*base, "permissions", i, "actions", j),
-                    f"'{action}' is not an IAM action (service:Action, e.g. s3:GetObject)",
-                )
-        for j, res in enumerate(perm.resources):
-            if res != "*" and not ARN_RE.match(res):
-                yield (
-                    (*base, "permissions", i, "resources", j),
-                    f"'{res}' is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE) or *",
-                )
-    for key, value in svc.env.items():
-        yield from _references(spec, (*base, "env", key), value)
+    yield from check_task_settings(spec, base, svc)
 
 
 def _health(base: Path, svc: Service) -> Found:
@@ -302,3 +276,35 @@ def _references(spec: Spec, path: Path, value: str) -> Found:
 def suggest(word: str, choices: list[str], fallback: str) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f"did you mean '{close[0]}'?" if close else f"choose from {fallback}"
+
+
+def check_task_settings(spec: Spec, base: Path, task: Service | Job) -> Found:
+    """What a service and a job both give their tasks: secrets (not also in env), the task
+    role's permissions, and the env's references."""
+    for key, arn in task.secrets.items():
+        if key in task.env:
+            yield (*base, "secrets", key), f"{key} is set in both env and secrets; keep one"
+        if not SECRET_ARN_RE.match(arn):
+            yield (
+                (*base, "secrets", key),
+                f"'{arn}' is not an SSM parameter or Secrets Manager ARN "
+                "(arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "
+                "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+            )
+    for i, perm in enumerate(task.permissions):
+        if not perm.actions:
+            yield (*base, "permissions", i, "actions"), "no actions; list at least one"
+        for j, action in enumerate(perm.actions):
+            if not ACTION_RE.match(action):
+                yield (
+                    (*base, "permissions", i, "actions", j),
+                    f"'{action}' is not an IAM action (service:Action, e.g. s3:GetObject)",
+                )
+        for j, res in enumerate(perm.resources):
+            if res != "*" and not ARN_RE.match(res):
+                yield (
+                    (*base, "permissions", i, "resources", j),
+                    f"'{res}' is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE) or *",
+                )
+    for key, value in task.env.items():
+        yield from _references(spec, (*base, "env", key), value)
