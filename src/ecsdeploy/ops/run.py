@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ecsdeploy.aws.clients import Client
@@ -167,27 +167,21 @@ def start_task(
         request["launchType"] = described.get("launchType") or "FARGATE"
     if described.get("platformVersion"):
         request["platformVersion"] = described["platformVersion"]
-    began = now()
-    answer = ecs.run_task(**request)
-    tasks = answer.get("tasks", [])
-    if not tasks:
-        reasons = "; ".join(
-            f"{f.get('reason', 'unknown')}" + (f" ({f['detail']})" if f.get("detail") else "")
-            for f in answer.get("failures", [])
-        )
-        raise RunError(
-            f"ECS did not start a task of {service} in cluster {cluster}: "
-            f"{reasons or 'no reason given'}; fix that and run the command again"
-        )
-    return Started(
-        arn=str(tasks[0]["taskArn"]),
-        cluster=cluster,
-        service=service,
-        container=container,
-        task_definition=str(described["taskDefinition"]),
-        log_group=log_group,
-        stream_prefix=prefix,
-        started=began,
+    return run_one_task(
+        ecs,
+        request,
+        now,
+        f"{service}",
+        Started(
+            arn="",
+            cluster=cluster,
+            service=service,
+            container=container,
+            task_definition=str(described["taskDefinition"]),
+            log_group=log_group,
+            stream_prefix=prefix,
+            started=0.0,
+        ),
     )
 
 
@@ -346,3 +340,23 @@ class _TaskWatch:
             reason,
             str(described.get("stopCode", "")),
         )
+
+
+def run_one_task(
+    ecs: Any, request: dict[str, Any], now: Callable[[], float], what: str, task: Started
+) -> Started:
+    """RunTask ``request``: ``task`` with the started task's ARN and time, or RunError with
+    ECS's failures when it started none (``what`` names it: "api", "job train")."""
+    began = now()
+    answer = ecs.run_task(**request)
+    tasks = answer.get("tasks", [])
+    if not tasks:
+        reasons = "; ".join(
+            f"{f.get('reason', 'unknown')}" + (f" ({f['detail']})" if f.get("detail") else "")
+            for f in answer.get("failures", [])
+        )
+        raise RunError(
+            f"ECS did not start a task of {what} in cluster {task.cluster}: "
+            f"{reasons or 'no reason given'}; fix that and run the command again"
+        )
+    return replace(task, arn=str(tasks[0]["taskArn"]), started=began)

@@ -22,6 +22,7 @@ from ecsdeploy.ops.run import (
     _container,
     _overrides,
     check_size,
+    run_one_task,
 )
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.resources.scheduler_schedule import task_group
@@ -81,25 +82,19 @@ def start_job_task(
         }
     if params.get("PlatformVersion"):
         request["platformVersion"] = params["PlatformVersion"]
-    began = now()
-    answer = ecs.run_task(**request)
-    tasks = answer.get("tasks", [])
-    if not tasks:
-        reasons = "; ".join(
-            f"{f.get('reason', 'unknown')}" + (f" ({f['detail']})" if f.get("detail") else "")
-            for f in answer.get("failures", [])
-        )
-        raise RunError(
-            f"ECS did not start a task of job {job} in cluster {cluster}: "
-            f"{reasons or 'no reason given'}; fix that and run the command again"
-        )
-    return Started(
-        arn=str(tasks[0]["taskArn"]),
-        cluster=cluster,
-        service=job,
-        container=container,
-        task_definition=task_definition,
-        log_group=log_group,
-        stream_prefix=prefix,
-        started=began,
+    return run_one_task(
+        ecs,
+        request,
+        now,
+        f"job {job}",
+        Started(
+            arn="",
+            cluster=cluster,
+            service=job,
+            container=container,
+            task_definition=task_definition,
+            log_group=log_group,
+            stream_prefix=prefix,
+            started=0.0,
+        ),
     )
