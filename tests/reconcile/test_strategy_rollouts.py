@@ -265,3 +265,26 @@ def test_back_to_rolling_keeps_the_traffic_on_the_group_with_the_tasks(
     fake.check_traffic()
     assert fake.outages == []
     harness.assert_up_changes_nothing(v3)
+
+
+def test_back_to_blue_green_from_the_alternate_group_keeps_the_traffic(
+    harness: Harness, fake: DeployFake
+) -> None:
+    """A service that went back to rolling on its alternate group (above) and then shifts
+    traffic again: the production rule forwards to both groups, with all the traffic left
+    on the group that has the tasks, never on the empty one."""
+    quick = "deploy:\n  strategy: blue_green\n  bake_minutes: 0\n"
+    v2 = spec_text().replace("api:v1", "api:v2")
+    harness.up(spec_text() + quick)
+    harness.up(v2 + quick)
+    fake.advance(12)
+    harness.up(v2)  # rolling, on the alternate group
+    fake.advance(3)
+    api_rule = next(r for r in _rules().values() if set(_groups(r)) == {"mlapp-dev-api-alt"})
+    harness.up(v2 + quick)  # blue/green again
+    fake.advance(1)
+    fake.check_traffic()
+    assert fake.outages == []
+    rule = next(r for r in _rules().values() if r["RuleArn"] == api_rule["RuleArn"])
+    assert _groups(rule) == {"mlapp-dev-api": 0, "mlapp-dev-api-alt": 100}
+    assert fake.rejected == []

@@ -11,7 +11,9 @@ healthy target. So while the production rule sends the traffic to the alternate 
 service switched back to rolling stays there: the rule forwards there only, the service
 is registered there, and the alternate group is kept (not deleted); only the test rule and
 the role ECS assumed go. (A service that still shifts traffic needs nothing: the plan
-calls its two groups the other way round no change.)
+calls its two groups the other way round no change. One that shifts traffic again from
+the alternate group gets a rule forwarding to both with the traffic left where it is:
+``resources.listener_rule``.)
 """
 
 from __future__ import annotations

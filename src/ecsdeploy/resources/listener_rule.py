@@ -221,6 +221,13 @@ class ListenerRuleHandler(Elbv2Handler[ListenerRuleProps]):
             pair = {str(props.target_group), str(props.alternate)}
             if props.alternate is not None and {a for a, _ in kept} == pair:
                 action = weighted(kept)  # the weights are ECS's: left as they are
+            elif props.alternate is not None and kept:
+                # shifting traffic again from one group: the traffic stays where it is,
+                # on the group that has the tasks (a service that went back to rolling on
+                # its alternate group), never moved to the empty one
+                live = max(kept, key=lambda w: w[1])[0]
+                if live in pair:
+                    action = weighted([(live, 100), *((g, 0) for g in sorted(pair - {live}))])
             elbv2.modify_rule(RuleArn=have.id, Conditions=conditions(props), Actions=[action])
         for change in changes:
             if change.field not in self.replace_on:
