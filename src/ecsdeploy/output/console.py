@@ -2,16 +2,14 @@
 stdout (``out``), progress and diagnostics on stderr (``err``), machine output as plain
 JSON on stdout (``print_json``; then nothing else goes to stdout).
 
-rich is imported when a console is first used, not with this module: a command's first
-AWS call goes out before it prints anything (``err`` and ``out`` stand for the consoles
-until then; ``escape`` for rich's)."""
+``escape`` imports rich's when called, for modules that need no console."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -42,36 +40,10 @@ def _console(stderr: bool) -> Console:
     return _Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
-class _Deferred:
-    """A console made on first use: every attribute is the console's."""
-
-    def __init__(self, stderr: bool) -> None:
-        object.__setattr__(self, "_stderr", stderr)
-        object.__setattr__(self, "_made", None)
-
-    def _console(self) -> Console:
-        made: Console | None = object.__getattribute__(self, "_made")
-        if made is None:
-            made = _console(object.__getattribute__(self, "_stderr"))
-            object.__setattr__(self, "_made", made)
-        return made
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._console(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._console(), name, value)
-
-    # looked up on the type, not through __getattr__: rich's Live holds ``with console:``
-    def __enter__(self) -> Console:
-        return self._console().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._console().__exit__(*exc)
-
-
-err = cast("Console", _Deferred(stderr=True))
-out = cast("Console", _Deferred(stderr=False))
+# Made at import: tests and callers swap and patch these as rich consoles (a stand-in made
+# on first use broke that), so rich loads with this module.
+err = _console(stderr=True)
+out = _console(stderr=False)
 
 
 def escape(markup: str) -> str:
