@@ -288,3 +288,47 @@ def test_back_to_blue_green_from_the_alternate_group_keeps_the_traffic(
     rule = next(r for r in _rules().values() if r["RuleArn"] == api_rule["RuleArn"])
     assert _groups(rule) == {"mlapp-dev-api": 0, "mlapp-dev-api-alt": 100}
     assert fake.rejected == []
+
+
+def _watched_groups(alarm_name: str) -> set[str]:
+    """The target groups an alarm reads (its own dimension, or its metric-math queries)."""
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]
+    dims = list(alarm.get("Dimensions") or [])
+    for query in alarm.get("Metrics") or []:
+        dims += query.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+    return {d["Value"].split("/")[1] for d in dims if d["Name"] == "TargetGroup"}
+
+
+def test_the_alarms_ecs_rolls_back_on_watch_the_group_with_the_traffic(
+    harness: Harness, fake: DeployFake
+) -> None:
+    """Each blue/green deployment moves the traffic to the group the previous one did not
+    use: a service's latency and unhealthy-target alarms read both groups (the worse of
+    the two), or ECS would watch an empty group after every other release."""
+    quick = "deploy:\n  strategy: blue_green\n  bake_minutes: 0\n"
+    v2 = spec_text().replace("api:v1", "api:v2")
+    harness.up(spec_text() + quick)
+    both = {"mlapp-dev-api", "mlapp-dev-api-alt"}
+    assert _watched_groups("mlapp-dev-api-p95-latency") == both
+    assert _watched_groups("mlapp-dev-api-unhealthy-targets") == both
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    p95 = cloudwatch.describe_alarms(AlarmNames=["mlapp-dev-api-p95-latency"])["MetricAlarms"][0]
+    stats = {q["MetricStat"]["Stat"] for q in p95["Metrics"] if "MetricStat" in q}
+    assert stats == {"p95"}
+    assert [q["Expression"] for q in p95["Metrics"] if q.get("ReturnData")] == [
+        "MAX([FILL(own, 0), FILL(alternate, 0)])"
+    ]
+    assert _request(fake, "CreateService", "api")["deploymentConfiguration"]["alarms"][
+        "alarmNames"
+    ] == ["mlapp-dev-api-p95-latency", "mlapp-dev-lb-5xx-rate"]
+    harness.up(v2 + quick)
+    fake.advance(12)  # the traffic is on the alternate group now
+    harness.assert_up_changes_nothing(v2 + quick)
+
+    harness.up(v2)  # rolling again, kept on the alternate group, still watched there
+    assert "mlapp-dev-api-alt" in _watched_groups("mlapp-dev-api-p95-latency")
+    harness.assert_up_changes_nothing(v2)
+    # ui was never redeployed: its traffic is on its own group, its alternate is gone and
+    # its alarms watch the one group again
+    assert _watched_groups("mlapp-dev-ui-p95-latency") == {"mlapp-dev-ui"}

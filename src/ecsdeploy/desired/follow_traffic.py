@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ecsdeploy.desired.monitoring import on_both_groups
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Observed, Ref
 from ecsdeploy.resources.ecs_service import ServiceProps
@@ -85,7 +86,7 @@ def _kept_on_alternate(out: list[Desired], name: str, have: dict[str, Observed])
         out[out.index(rule)] = replace(rule, props=kept)
     else:  # the default service's catch-all rule: kept, forwarding to the group
         out += _kept_rule(name, have, alt_ref)
-    return out
+    return on_both_groups(out, name)  # its alarms must watch the group with the traffic
 
 
 def _kept_rule(name: str, have: dict[str, Observed], alt_ref: Ref) -> list[Desired]:

@@ -5,7 +5,8 @@ Alarms (each unless ``alarms: false``, per service unless ``services.X.alarms: f
 * per app, when there is a load balancer: 5xx responses (load balancer's own plus the
   targets') as a percent of requests, by metric math, ignored below ``MIN_REQUESTS`` a
   minute so that one failed request of two at night does not page anyone;
-* per routed service (its target group): p95 target response time; unhealthy targets > 0
+* per routed service (its target group; both groups, by metric math, for a service with
+  an alternate group: ``on_both_groups``): p95 target response time; unhealthy targets > 0
   for ``unhealthy_minutes``;
 * per ECS service: average CPU and memory utilisation (AWS/ECS); running tasks below
   desired for ``TASKS_SHORT_MINUTES``, from Container Insights' RunningTaskCount and
@@ -197,6 +198,46 @@ def _target_alarms(
             DatapointsToAlarm=minutes,
         ),
     ]
+
+
+def on_both_groups(desired: Sequence[Desired], name: str) -> list[Desired]:
+    """``desired`` with service ``name``'s target-group alarms (p95 latency, unhealthy
+    targets) reading both of its groups, for a service with an alternate target group.
+
+    A blue/green, canary or linear deployment leaves the new revision, and all production
+    traffic, on whichever group the previous one did not use (ECS developer guide,
+    deployment-type-blue-green: the groups swap roles at each deployment). An alarm on one
+    group would watch an empty group after every other deployment, and ECS, which rolls the
+    service back on it, would not see a slow release. Metric math takes the larger of the
+    two groups' values minute by minute (CloudWatch user guide, using-metric-math: MAX of
+    an array of time series is a time series); a group without requests has no data point,
+    filled with 0."""
+    out = list(desired)
+    own = Ref(keys.target_group(name), "full_name")
+    alternate = Ref(keys.alternate_target_group(name), "full_name")
+    for check in ("p95", "unhealthy"):
+        key = keys.service_alarm(name, check)
+        found = next((d for d in out if d.key == key), None)
+        if found is None or not isinstance(found.props, AlarmProps) or found.props.Metrics:
+            continue
+        props = found.props
+        assert props.Namespace is not None and props.MetricName is not None
+        stat = props.ExtendedStatistic or props.Statistic
+        assert stat is not None
+        dims = {str(d["Name"]): d["Value"] for d in props.Dimensions}
+        metrics = [
+            _query(qid, props.Namespace, props.MetricName, {**dims, "TargetGroup": group}, stat)
+            for qid, group in (("own", own), ("alternate", alternate))
+        ]
+        metrics.append(
+            _expression("worst", "MAX([FILL(own, 0), FILL(alternate, 0)])", f"{stat}, worse group")
+        )
+        watched = dataclasses.replace(
+            props, Namespace=None, MetricName=None, Dimensions=[], Statistic=None,
+            ExtendedStatistic=None, Period=None, Metrics=metrics,
+        )  # fmt: skip
+        out[out.index(found)] = dataclasses.replace(found, props=watched)
+    return out
 
 
 def _service_alarms(

@@ -20,6 +20,7 @@ from dataclasses import replace
 from ecsdeploy.desired.common import default_service
 from ecsdeploy.desired.iam import managed_policy
 from ecsdeploy.desired.load_balancer import main_listener, service_url
+from ecsdeploy.desired.monitoring import on_both_groups
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Joined, Ref
 from ecsdeploy.resources.ecs_service import ServiceProps
@@ -66,6 +67,7 @@ def with_strategies(spec: Spec, owner: Owner, desired: list[Desired]) -> list[De
                 out[out.index(by_key[made.key])] = made
             else:
                 out.append(made)
+        out = on_both_groups(out, name)  # the traffic moves between the two groups
     for name, found in plans.items():
         key = keys.ecs_service(name)
         if key not in by_key:
