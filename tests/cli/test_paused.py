@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -90,6 +91,31 @@ def test_abort_rolls_the_paused_release_back(fake: DeployFake, tmp_path: Path) -
     latest = history(spec)[0]
     assert latest["outcome"] == "rolled back"
     assert latest["reason"] == "aborted before production traffic"
+
+
+def test_a_pause_ecs_ended_on_its_own_is_settled_by_history(
+    fake: DeployFake, tmp_path: Path
+) -> None:
+    """Nobody promoted the paused release before the PAUSE hook timed out and ECS rolled
+    it back: `history` says so (and writes it down once), and `rollback` and `promote`
+    no longer take it for paused."""
+    assert runner.invoke(cli.app, ["up", str(version(tmp_path, 1)), "--yes"]).exit_code == 0
+    spec = version(tmp_path, 2)
+    assert runner.invoke(cli.app, ["up", str(spec), "--yes"]).exit_code == 0
+    assert history(spec)[0]["outcome"] == "paused"  # ECS still waits: nothing settled
+    fake.time_out_pauses()
+
+    latest = history(spec)[0]
+    assert latest["outcome"] == "rolled back"
+    assert latest["reason"] == "api: ended by ECS while paused (The lifecycle hook timed out.)"
+    assert latest["services"]["api"]["outcome"] == "rolled back"
+    ssm = boto3.client("ssm", region_name="us-west-2")
+    name = f"/ecsdeploy/mlapp/dev/releases/{latest['number']:06d}"
+    version_after = ssm.get_parameter(Name=name)["Parameter"]["Version"]
+    assert history(spec)[0]["outcome"] == "rolled back"
+    assert ssm.get_parameter(Name=name)["Parameter"]["Version"] == version_after  # written once
+    again = runner.invoke(cli.app, ["promote", str(spec)])
+    assert again.exit_code == 3, again.stderr
 
 
 def test_a_canary_release_is_watched_to_its_end(fake: DeployFake, tmp_path: Path) -> None:

@@ -158,6 +158,15 @@ class DeployFake(ModelChecked):
         for _ in range(ticks):
             self._tick()
 
+    def time_out_pauses(self) -> None:
+        """What ECS does to a deployment nobody continues before its PAUSE hook times out
+        (ECS developer guide, deployment-lifecycle-hooks): it rolls the deployment back."""
+        for svc in self.services.values():
+            for dep in svc.deployments:
+                if dep.hook is not None and dep.status == "IN_PROGRESS":
+                    dep.hook = None
+                    self._roll_back(dep, "The lifecycle hook timed out.")
+
     def deployment_of(self, service_name: str) -> _Deployment | None:
         for svc in self.services.values():
             if svc.arn.endswith(f"/{service_name}") and svc.deployments:

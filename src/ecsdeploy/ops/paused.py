@@ -230,3 +230,56 @@ def _settle(stages: Stages, run: PausedRun) -> None:
             f"could not write the outcome into {releases.path(owner)} ({exc.message}); "
             "`history` still shows the release as paused"
         )
+
+
+def settle_ended(stages: Stages, known: list[Release]) -> list[Release]:
+    """``known`` (oldest first) with its newest release settled, when it is recorded as
+    paused and ECS has since ended each of its paused deployments without ecsdeploy: ECS
+    rolls a deployment back when nobody continues it before the PAUSE hook times out (ECS
+    developer guide, deployment-lifecycle-hooks), and one can be continued or stopped from
+    the console. Otherwise the ledger would call the release paused for ever.
+
+    Reads the newest deployment of each paused service (a List and a Describe each) only
+    while the newest release is paused; writes the settled record once (one PutParameter,
+    as `promote` and `abort` do). A read or write that fails leaves ``known`` as it is."""
+    if not known or known[-1].outcome != releases.PAUSED:
+        return known
+    paused = known[-1]
+    names = sorted(n for n, s in paused.services.items() if s.outcome == releases.PAUSED)
+    cluster = cluster_name(stages.target.owner)
+    ended: dict[str, ServiceDeployment] = {}
+    try:
+        for name in names:
+            found = newest(stages.aws, cluster, name)
+            if found is None or not found.finished:
+                return known  # still paused (or no deployment to judge by): as recorded
+            ended[name] = found
+    except AwsError:
+        return known
+    each = {
+        name: releases.ROLLED_OUT
+        if found.status == DONE
+        else releases.ROLLED_BACK
+        if found.status in ROLLED_BACK
+        else releases.FAILED
+        for name, found in ended.items()
+    }
+    worst = next(
+        (o for o in (releases.FAILED, releases.ROLLED_BACK) if o in each.values()),
+        releases.ROLLED_OUT,
+    )
+    reason = "; ".join(
+        f"{name}: ended by ECS while paused ({found.reason or found.status})"
+        for name, found in ended.items()
+        if found.status != DONE
+    )
+    services = {
+        name: replace(svc, outcome=each.get(name, svc.outcome))
+        for name, svc in paused.services.items()
+    }
+    settled = replace(paused, outcome=worst, reason=reason, services=services)
+    try:
+        releases.settle(stages.aws, stages.target.owner, settled)
+    except AwsError:
+        return known
+    return [*known[:-1], settled]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.ops.paused import settle_ended
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.reconcile.ecs_rollbacks import rolled_back_by_ecs
 from ecsdeploy.reconcile.executor import Result
@@ -161,5 +162,6 @@ def record(stages: Stages, release: Release, known: Sequence[Release] | None = N
 
 
 def history(stages: Stages) -> list[Release]:
-    """The releases kept, oldest first."""
-    return releases.read_all(stages.aws, stages.target.owner)
+    """The releases kept, oldest first; a paused newest one that ECS has since ended is
+    settled first (``ops.paused.settle_ended``)."""
+    return settle_ended(stages, releases.read_all(stages.aws, stages.target.owner))
