@@ -98,7 +98,9 @@ def test_a_pause_ecs_ended_on_its_own_is_settled_by_history(
 ) -> None:
     """Nobody promoted the paused release before the PAUSE hook timed out and ECS rolled
     it back: `history` says so (and writes it down once), and `rollback` and `promote`
-    no longer take it for paused."""
+    no longer take it for paused. (ECS lists the deployments oldest first here: the
+    order is not documented.)"""
+    fake.oldest_first = True
     assert runner.invoke(cli.app, ["up", str(version(tmp_path, 1)), "--yes"]).exit_code == 0
     spec = version(tmp_path, 2)
     assert runner.invoke(cli.app, ["up", str(spec), "--yes"]).exit_code == 0

@@ -131,6 +131,9 @@ class DeployFake(ModelChecked):
         self.shifts: list[tuple[str, list[tuple[str, int]]]] = []  # (rule, weights) set
         self.ticks = 0
         self.outages: list[str] = []  # traffic sent to a group without healthy targets
+        # ListServiceDeployments documents no order and pages by 20 (maxResults): the
+        # fake lists newest first unless told otherwise, a page at a time
+        self.oldest_first = False
         self._ids = itertools.count(1)
         self._ecs = boto3.client("ecs", region_name=region)
         self._elbv2 = boto3.client("elbv2", region_name=region)
@@ -235,10 +238,15 @@ class DeployFake(ModelChecked):
                 "targetServiceRevisionArn": f"{d.service_arn}/revision/{d.tick}",
                 "createdAt": EPOCH + timedelta(seconds=d.tick),
             }
-            for d in reversed(svc.deployments)
+            for d in (svc.deployments if self.oldest_first else reversed(svc.deployments))
             if not wanted or d.status in wanted
         ]
-        return {"serviceDeployments": briefs}
+        start = int(p.get("nextToken") or 0)
+        end = start + int(p.get("maxResults") or 20)
+        page: dict[str, Any] = {"serviceDeployments": briefs[start:end]}
+        if end < len(briefs):
+            page["nextToken"] = str(end)
+        return page
 
     def _describe_deployments(self, p: dict[str, Any]) -> dict[str, Any]:
         self._tick()

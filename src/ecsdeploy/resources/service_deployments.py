@@ -10,6 +10,7 @@ with ROLLBACK).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ecsdeploy.aws.clients import Aws
@@ -19,6 +20,8 @@ ROLLED_BACK = ("ROLLBACK_SUCCESSFUL", "STOPPED")
 FAILED = ("ROLLBACK_FAILED",)
 # what a rollout outcome notes of a deployment waiting at its pause
 PAUSED_NOTE = "paused before production traffic"
+MAX_PAGES = 10  # of ListServiceDeployments (20 a page): ECS's recent deployments
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,27 @@ class ServiceDeployment:
 
 
 def newest(aws: Aws, cluster: str, service: str) -> ServiceDeployment | None:
-    """The service's newest deployment (one List and one Describe), None without one."""
+    """The service's newest deployment (a List, one page of up to 20 for most services, and
+    one Describe), None without one.
+
+    ListServiceDeployments documents no order (API reference; botocore's model has no
+    paginator for it either), so the newest is the one created last among every page,
+    whatever order AWS lists them in, up to ``MAX_PAGES``."""
     ecs = aws.client("ecs")
-    briefs = ecs.list_service_deployments(cluster=cluster, service=service, maxResults=1)
-    found = briefs.get("serviceDeployments") or []
+    found: list[dict[str, Any]] = []
+    token = None
+    for _ in range(MAX_PAGES):
+        page = ecs.list_service_deployments(
+            cluster=cluster, service=service, **({"nextToken": token} if token else {})
+        )
+        found += page.get("serviceDeployments") or []
+        token = page.get("nextToken")
+        if not token:
+            break
     if not found:
         return None
-    arn = str(found[0]["serviceDeploymentArn"])
+    last = max(found, key=lambda b: b.get("createdAt") or b.get("startedAt") or _EPOCH)
+    arn = str(last["serviceDeploymentArn"])
     described = ecs.describe_service_deployments(serviceDeploymentArns=[arn])
     deployments: list[dict[str, Any]] = described.get("serviceDeployments") or []
     return _of(deployments[0]) if deployments else None
