@@ -4,8 +4,11 @@
 ``python -m bench.startup [--repeat N] [--importtime]`` starts the moto server behind the
 benchmark's proxy (no added latency) and runs the CLI as a subprocess, as a user would.
 "Process start" is the moment the subprocess is spawned (``time.monotonic()`` just before
-``Popen``, so interpreter start-up counts); "first AWS call" is the moment the proxy
-receives the first request of that process (its call log, same clock); the process's CPU
+``Popen``, so interpreter start-up counts); "first AWS call" is measured twice: when the
+process calls ``connect()`` for its first request (the CLI runs as its console script
+does, under a wrapper that writes that moment down: ``CONNECT_WRAPPER``), and when the
+proxy has read that request (its call log, same clock: this adds the proxy's own accept
+and parsing, in the benchmark's process); the process's CPU
 time (user + system, from ``/proc``) when the proxy has logged that call is printed too,
 a figure that depends little on the machine's load. Each command runs
 ``--repeat`` times (default 5) and the median is printed. ``--importtime`` also writes
@@ -53,15 +56,37 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_call(proxy: Proxy, argv: list[str], log: Path) -> tuple[float, float, float]:
-    """(seconds to the first AWS call, CPU seconds the process had used by then, total
-    wall) of one run of ``argv``. The CPU figure hardly depends on the machine's load,
-    the wall figures do."""
+# The CLI as its console script runs it, with the moment of its first connect() written
+# to BENCH_CONNECT_LOG (time.monotonic(): CLOCK_MONOTONIC, one clock for every process).
+CONNECT_WRAPPER = """
+import os, socket, sys, time
+_connect, _log = socket.socket.connect, os.environ["BENCH_CONNECT_LOG"]
+def connect(self, address):
+    if not os.path.exists(_log):
+        with open(_log, "w") as f:
+            f.write(repr(time.monotonic()))
+    return _connect(self, address)
+socket.socket.connect = connect
+sys.argv = ["ecsdeploy", *sys.argv[1:]]
+from ecsdeploy.entry import main
+main()
+"""
+
+
+def first_call(proxy: Proxy, args: list[str], log: Path) -> tuple[float, float, float, float]:
+    """(seconds to the first AWS call at the proxy, seconds to the process's first
+    connect(), CPU seconds the process had used by the proxy's call, total wall) of one run
+    of ``ecsdeploy ARGS``. The CPU figure hardly depends on the machine's load, the wall
+    figures do."""
     mark = proxy.log.mark()
     cpu = -1.0
+    connected = log.with_suffix(".connect")
+    connected.unlink(missing_ok=True)
+    env = {**_env(proxy), "BENCH_CONNECT_LOG": str(connected)}
+    argv = [sys.executable, "-c", CONNECT_WRAPPER, *args]
     with log.open("w") as out:
         start = time.monotonic()
-        process = subprocess.Popen(argv, env=_env(proxy), stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         while process.poll() is None and proxy.log.mark() == mark:
             time.sleep(0.002)
         if process.poll() is None:
@@ -74,7 +99,8 @@ def first_call(proxy: Proxy, argv: list[str], log: Path) -> tuple[float, float, 
     calls = proxy.log.since(mark)
     if returncode not in (0, 2) or not calls:  # plan exits 2 when there are changes
         raise RuntimeError(f"{' '.join(argv)} exited {returncode}; see {log}")
-    return min(c.start for c in calls) - start, cpu, wall
+    first_connect = float(connected.read_text()) - start
+    return min(c.start for c in calls) - start, first_connect, cpu, wall
 
 
 def help_wall(repeat: int) -> float:
@@ -122,16 +148,18 @@ def main(argv: list[str]) -> int:
         try:
             print(f"ecsdeploy --help: {help_wall(args.repeat):.3f} s wall (median)")
             for name, command in commands.items():
-                firsts, cpus, walls = [], [], []
+                firsts, connects, cpus, walls = [], [], [], []
                 for index in range(args.repeat):
                     log = work / f"{name}-{index}.log"
-                    first, cpu, wall = first_call(proxy, [str(ECSDEPLOY), *command], log)
+                    first, connect, cpu, wall = first_call(proxy, command, log)
                     firsts.append(first)
+                    connects.append(connect)
                     cpus.append(cpu)
                     walls.append(wall)
                 print(
                     f"{name:7} first AWS call {statistics.median(firsts):.3f} s after process "
-                    f"start (median of {args.repeat}; min {min(firsts):.3f}, max "
+                    f"start at the proxy, {statistics.median(connects):.3f} s at its connect() "
+                    f"(medians of {args.repeat}; proxy min {min(firsts):.3f}, max "
                     f"{max(firsts):.3f}); CPU by then {statistics.median(cpus):.2f} s; wall "
                     f"{statistics.median(walls):.2f} s"
                 )

@@ -97,3 +97,41 @@ def test_the_endpoints_table_is_cached_too(tmp_path: Path) -> None:
     loader = CachingFileLoader(cache, "1.0")
     assert loader.load_file(path) == JSONFileLoader().load_file(path)
     assert len(list((cache / "botocore-1.0").glob("*.marshal"))) == 1
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_the_service_check_answers_as_botocore_s_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
+) -> None:
+    """The session's loader says whether a service exists without listing all of them;
+    the answer is botocore's for every service it has, for a model of one's own on
+    AWS_DATA_PATH, and for names it has not."""
+    from botocore.exceptions import UnknownServiceError
+    from botocore.loaders import Loader
+
+    _model(tmp_path, "own")  # data/demo/2020-01-01/service-2.json.gz
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path / "data"))
+    monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", str(tmp_path / "cache") if cache == "on" else "off")
+    listings: list[str] = []
+    whole = Loader.list_available_services
+    monkeypatch.setattr(
+        Loader,
+        "list_available_services",
+        lambda self, type_name: listings.append(type_name) or whole(self, type_name),
+    )
+    session = botocore_session()
+    # a client is made without listing every service folder
+    assert session.create_client("ssm", region_name="us-west-2").meta.service_model
+    assert listings == []
+    names = session.get_component("data_loader").list_available_services("service-2")
+    listed = Loader(extra_search_paths=[str(tmp_path / "data")]).list_available_services(
+        "service-2"
+    )
+    assert "demo" in listed and "ecs" in listed
+    assert all(name in names for name in listed)
+    for unknown in ("nope", "ecs2", "", "ecs/2014-11-13", "../botocore"):
+        assert unknown not in names
+    assert list(names) == listed and len(names) == len(listed)  # the whole list on demand
+    assert session.create_client("ecs", region_name="us-west-2").meta.service_model
+    with pytest.raises(UnknownServiceError, match=r"Valid service names are: .*ecs"):
+        session.create_client("nope", region_name="us-west-2")

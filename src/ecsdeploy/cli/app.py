@@ -22,7 +22,7 @@ from typer.models import CommandInfo
 from ecsdeploy import __version__
 from ecsdeploy.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err
+from ecsdeploy.output import console as consoles
 
 HELP = """\
 Deploy a containerized app to AWS ECS Fargate from one YAML file.
@@ -172,7 +172,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("Interrupted.")
+        consoles.err.print("Interrupted.")
         sys.exit(EXIT_INTERRUPTED)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err
+from ecsdeploy.output import console as consoles
 
 if TYPE_CHECKING:
     from ecsdeploy.aws.recorder import CallRecorder
@@ -24,7 +24,7 @@ def recorder() -> CallRecorder:
 
     calls = CallRecorder()
     if STATE.verbose:
-        calls.listeners.append(lambda call: err.print(f"[dim]aws {call}[/]"))
+        calls.listeners.append(lambda call: consoles.err.print(f"[dim]aws {call}[/]"))
     return calls
 
 

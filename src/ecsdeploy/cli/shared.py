@@ -17,7 +17,8 @@ import typer
 from ecsdeploy.cli.errors import EXIT_INTERRUPTED, Cancelled, Refused, report
 from ecsdeploy.cli.state import DEFAULT_CONFIG as DEFAULT_CONFIG
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, escape, stdin_is_interactive
+from ecsdeploy.output import console as consoles
+from ecsdeploy.output.console import escape, stdin_is_interactive
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,7 +80,7 @@ def fail(exc: BaseException, code: int | None = None) -> NoReturn:
     """Report ``exc``; exit with its code, or ``code`` when a command fixes its own."""
     from ecsdeploy.cli.hints import with_options
 
-    reported = report(err, exc, STATE.verbose, with_options)
+    reported = report(consoles.err, exc, STATE.verbose, with_options)
     raise typer.Exit(code if code is not None else reported)
 
 
@@ -189,7 +190,7 @@ def warn_mutable_images(image_refs: Mapping[str, ImageRef]) -> None:
 
     for ref in image_refs.values():
         if not ref.built and mutable_tag(ref.uri):
-            err.print(
+            consoles.err.print(
                 f"[yellow]warning:[/] service {ref.service} runs {ref.uri}, a tag that can "
                 "change under the same name; pin a version or a digest (@sha256:...)"
             )
@@ -212,7 +213,7 @@ def interrupted(command: str, detail: str = "") -> NoReturn:
     from ecsdeploy.cli.hints import command_line, with_options
 
     again = command_line(command)
-    err.print(
+    consoles.err.print(
         f"[bold yellow]Interrupted.[/] {escape(with_options(detail))} Run `{escape(again)}` "
         "again to continue."
     )
@@ -222,12 +223,12 @@ def interrupted(command: str, detail: str = "") -> NoReturn:
 def report_failures(result: Result, command: str) -> None:
     """Each failed step with its error, and what was not started because of it."""
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        consoles.err.print(f"[yellow]warning:[/] {escape(warning)}")
     for step, exc in result.failed:
-        err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
-        report(err, exc, STATE.verbose)
+        consoles.err.print(f"[bold red]failed:[/] {step.kind} {step.name}")
+        report(consoles.err, exc, STATE.verbose)
     if result.not_started and not result.interrupted:
-        err.print(
+        consoles.err.print(
             f"{len(result.not_started)} step(s) not started. Fix the cause and run "
             f"`ecsdeploy {command}` again: it picks up where this run stopped."
         )

@@ -2,13 +2,20 @@
 stdout (``out``), progress and diagnostics on stderr (``err``), machine output as plain
 JSON on stdout (``print_json``; then nothing else goes to stdout).
 
-``escape`` imports rich's when called, for modules that need no console."""
+rich is imported when a console is first used, not with this module: `plan`'s and
+`up`'s first AWS call goes out before they print anything. ``err`` and ``out`` are made on
+first access (the module's ``__getattr__``) as real rich consoles and kept as the module's
+own attributes from then on, so ``from ecsdeploy.output.console import err`` gives a rich
+console as ever; the modules on a command's way to its first call write
+``consoles.err`` (``from ecsdeploy.output import console as consoles``) instead, which
+defers it. ``escape`` imports rich's when called."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,10 +47,20 @@ def _console(stderr: bool) -> Console:
     return _Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
-# Made at import: tests and callers swap and patch these as rich consoles (a stand-in made
-# on first use broke that), so rich loads with this module.
-err = _console(stderr=True)
-out = _console(stderr=False)
+_making = threading.Lock()
+err: Console  # progress and diagnostics (stderr), made on first access
+out: Console  # what the command is for (stdout), made on first access
+
+
+def __getattr__(name: str) -> Any:
+    """``err`` and ``out``, made when first asked for (PEP 562)."""
+    if name not in ("err", "out"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _making:  # one console each, whichever thread asks first
+        made = globals().get(name)
+        if made is None:
+            made = globals()[name] = _console(stderr=name == "err")
+    return made
 
 
 def escape(markup: str) -> str:

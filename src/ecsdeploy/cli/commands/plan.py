@@ -24,7 +24,8 @@ from ecsdeploy.cli.shared import (
     title,
     warn_mutable_images,
 )
-from ecsdeploy.output.console import escape, out, print_json
+from ecsdeploy.output import console as consoles
+from ecsdeploy.output.console import escape, print_json
 
 
 def plan(
@@ -72,10 +73,10 @@ def plan(
     else:
         from ecsdeploy.output.plan_view import show_plan
 
-        show_overrides(out, sets)
-        show_plan(out, the_plan, f"Plan for {title(target)}")
-        show_cost(out, before, after)
+        show_overrides(consoles.out, sets)
+        show_plan(consoles.out, the_plan, f"Plan for {title(target)}")
+        show_cost(consoles.out, before, after)
         for line in found.advice:
-            out.print(f"[yellow]sizing:[/] {escape(line)}")
+            consoles.out.print(f"[yellow]sizing:[/] {escape(line)}")
     if detailed_exitcode and not the_plan.settled:
         raise typer.Exit(EXIT_CHANGES)

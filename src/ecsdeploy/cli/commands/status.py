@@ -19,7 +19,8 @@ from ecsdeploy.cli.shared import (
     target_of,
     title,
 )
-from ecsdeploy.output.console import out, print_json
+from ecsdeploy.output import console as consoles
+from ecsdeploy.output.console import print_json
 
 
 def status(
@@ -65,7 +66,7 @@ def status(
 
     every = command_line("status", "--all")
     show_status(
-        out,
+        consoles.out,
         title(target),
         found,
         layers(),
@@ -75,4 +76,4 @@ def status(
         abort=command_line("abort"),
     )
     if expires[1]:
-        out.print(expires[1])
+        consoles.out.print(expires[1])

@@ -36,7 +36,8 @@ from ecsdeploy.cli.shared import (
     warn_mutable_images,
 )
 from ecsdeploy.cli.state import STATE
-from ecsdeploy.output.console import err, escape, out, print_json
+from ecsdeploy.output import console as consoles
+from ecsdeploy.output.console import escape, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -113,12 +114,12 @@ def _expire(stages: Stages, ttl: str) -> None:
 
     expires = mark_expiry(stages, ttl)
     where = title(stages.target)
-    err.print(f"{where} expires at {expires}" if expires else f"{where} no longer expires")
+    consoles.err.print(f"{where} expires at {expires}" if expires else f"{where} no longer expires")
 
 
 def _main(output: Output) -> Console:
     """Where up's plan, outcomes and summary go: stdout, unless it carries JSON."""
-    return out if output is Output.text else err
+    return consoles.out if output is Output.text else consoles.err
 
 
 class _Screen:
@@ -139,7 +140,7 @@ class _Screen:
     def checked(self, checks: Sequence[Check]) -> None:
         from ecsdeploy.output.preflight_view import show_checks
 
-        show_checks(err, checks)
+        show_checks(consoles.err, checks)
 
     def planned(self, planned: Planned) -> None:
         from ecsdeploy.output.cost_view import show_cost
@@ -150,7 +151,9 @@ class _Screen:
             show_cost(self.main, *planned.cost)
         warn_mutable_images(planned.image_refs)
         for ref in planned.in_registry:
-            err.print(f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build")
+            consoles.err.print(
+                f"image {ref.service}: {ref.tag} is already in {ref.registry}; no build"
+            )
 
     def confirm(self, plan: Plan) -> None:
         confirm(f"{len(plan.destructive)} resource(s) will be deleted or replaced.")
@@ -163,26 +166,28 @@ class _Screen:
         )
 
     def building(self, refs: Sequence[ImageRef]) -> None:
-        err.print(f"Building {len(refs)} image(s) before changing anything in AWS")
+        consoles.err.print(f"Building {len(refs)} image(s) before changing anything in AWS")
 
     def changed_meanwhile(self, plan: Plan | None) -> None:
         from ecsdeploy.output.plan_view import show_plan
 
         if plan is None:
-            err.print("No changes left: another run made them meanwhile.")
+            consoles.err.print("No changes left: another run made them meanwhile.")
         else:
             show_plan(self.main, plan, f"Plan for {title(self.target)}, changed meanwhile")
 
     def not_waiting(self, services: Sequence[str]) -> None:
         names = ", ".join(services)
         wait, status = escape(command_line("wait")), escape(command_line("status"))
-        err.print(
+        consoles.err.print(
             f"Not waiting for the rollout of {escape(names)}; `{wait}` waits for it, "
             f"`{status}` shows it."
         )
 
     def waiting(self, watches: Sequence[Watch]) -> None:
-        err.print(f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)...")
+        consoles.err.print(
+            f"Waiting up to {self.timeout} for the rollout of {len(watches)} service(s)..."
+        )
 
 
 def _summary(run: UpRun, console: Console) -> None:
@@ -272,7 +277,7 @@ def up(
         from ecsdeploy.output.progress import display
 
         run = UpRun(target)
-        screen = _Screen(target, display(err, STATE.verbose), timeout, _main(output))
+        screen = _Screen(target, display(consoles.err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)
         stages = connect(target)
         if ttl is not None:  # a preview env: `ecsdeploy gc` removes it once expired
@@ -299,7 +304,7 @@ def up(
         fail(exc)
     assert run is not None
     if run.checks_failed:
-        err.print(
+        consoles.err.print(
             "[bold red]error:[/] checks failed (above); nothing was changed. "
             "Fix them, or pass --skip-verify to deploy anyway."
         )
@@ -311,7 +316,7 @@ def up(
         if output is Output.json:
             print_json(_json(run))
         if not run.ok:
-            err.print(f"Fix the service and run `{escape(command_line('up'))}` again.")
+            consoles.err.print(f"Fix the service and run `{escape(command_line('up'))}` again.")
             raise typer.Exit(EXIT_FAILED)
         return
     _end(run, output)
@@ -319,7 +324,7 @@ def up(
         interrupted("up")
     if not run.ok:
         if run.result.ok:
-            err.print(
+            consoles.err.print(
                 "The infrastructure is in place; fix the service and run "
                 f"`{escape(command_line('up'))}` again."
             )
@@ -337,9 +342,9 @@ def _end(run: UpRun, output: Output, extra: dict[str, Any] | None = None) -> Non
     if run.recorded is not None:
         from ecsdeploy.output.releases_view import show_recorded
 
-        show_recorded(err, run.recorded.release, run.recorded.warnings)
+        show_recorded(consoles.err, run.recorded.release, run.recorded.warnings)
     if any(o.ok and o.note.startswith(PAUSED_NOTE) for o in run.outcomes):
         promote, abort = escape(command_line("promote")), escape(command_line("abort"))
-        err.print(f"`{promote}` sends it production traffic; `{abort}` rolls it back.")
+        consoles.err.print(f"`{promote}` sends it production traffic; `{abort}` rolls it back.")
     if output is Output.json:
         print_json({**_json(run), **(extra or {})})
