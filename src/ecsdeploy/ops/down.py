@@ -20,7 +20,10 @@ from ecsdeploy.reconcile.executor import Event, Result
 from ecsdeploy.reconcile.lock import Holder, Lock
 from ecsdeploy.reconcile.lock import unlock as remove_lock
 from ecsdeploy.reconcile.report import Phases, StepLog
-from ecsdeploy.resources import expiry, releases
+from ecsdeploy.resources import expiry, image_users, releases
+from ecsdeploy.resources.ecr_repository import RepositoryHandler
+
+REPOSITORY = RepositoryHandler.kind
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def down(stages: Stages, run: DownRun, options: DownOptions, view: DownView) -> 
     for step, why in set_aside_kept(plan, flags):
         if why.note:
             view.keeping(step, why.note)
+    for step, note in _repositories_in_use(stages, plan):
+        view.keeping(step, note)
     run.plan = plan
     if plan.empty:
         return run
@@ -100,6 +105,17 @@ def down(stages: Stages, run: DownRun, options: DownOptions, view: DownView) -> 
                     f"({exc.message}); delete its parameters by hand"
                 )
     return run
+
+
+def _repositories_in_use(stages: Stages, plan: Plan) -> list[tuple[Step, str]]:
+    """Take out of a ``down`` plan the ECR repositories whose images other environments
+    still run (``resources.image_users``); return those steps, with what to say."""
+    steps = {s.have.name: s for s in plan.steps if s.kind == REPOSITORY and s.have is not None}
+    users = image_users.running_elsewhere(stages.aws, stages.target.owner, list(steps))
+    kept = [(steps[name], image_users.note(users, name)) for name in sorted(users)]
+    aside = {id(step) for step, _ in kept}
+    plan.steps = [s for s in plan.steps if id(s) not in aside]
+    return kept
 
 
 def forget_releases(stages: Stages) -> None:
