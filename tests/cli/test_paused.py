@@ -6,6 +6,7 @@ plus the deployment fake (tests/support/deploy_fake.py)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,11 @@ def test_a_pause_ecs_ended_on_its_own_is_settled_by_history(
     assert runner.invoke(cli.app, ["up", str(spec), "--yes"]).exit_code == 0
     assert history(spec)[0]["outcome"] == "paused"  # ECS still waits: nothing settled
     fake.time_out_pauses()
+    # a later deployment (forced from the console, say) is not the paused release's
+    fake.created_at = datetime.now(UTC) + timedelta(hours=1)
+    fake.handlers()["UpdateService"](
+        {"cluster": "mlapp-dev", "service": "api", "forceNewDeployment": True}
+    )
 
     latest = history(spec)[0]
     assert latest["outcome"] == "rolled back"

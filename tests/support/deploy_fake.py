@@ -105,6 +105,11 @@ class _Deployment:
     reason: str = ""
     green: str | None = None  # the target group the new revision's tasks are in
     scaled: bool = False  # the new revision's tasks run (after SCALE_UP)
+    created: datetime | None = None  # createdAt, when set apart from the fake's ticks
+
+    @property
+    def created_at(self) -> datetime:
+        return self.created or EPOCH + timedelta(seconds=self.tick)
 
 
 @dataclass
@@ -134,6 +139,7 @@ class DeployFake(ModelChecked):
         # ListServiceDeployments documents no order and pages by 20 (maxResults): the
         # fake lists newest first unless told otherwise, a page at a time
         self.oldest_first = False
+        self.created_at: datetime | None = None  # the next deployments' createdAt, if set
         self._ids = itertools.count(1)
         self._ecs = boto3.client("ecs", region_name=region)
         self._elbv2 = boto3.client("elbv2", region_name=region)
@@ -236,7 +242,7 @@ class DeployFake(ModelChecked):
                 "clusterArn": d.cluster_arn,
                 "status": d.status,
                 "targetServiceRevisionArn": f"{d.service_arn}/revision/{d.tick}",
-                "createdAt": EPOCH + timedelta(seconds=d.tick),
+                "createdAt": d.created_at,
             }
             for d in (svc.deployments if self.oldest_first else reversed(svc.deployments))
             if not wanted or d.status in wanted
@@ -326,6 +332,7 @@ class DeployFake(ModelChecked):
             source=source,
             config=copy.deepcopy(svc.config),
             tick=self.ticks,
+            created=self.created_at,
         )
         svc.deployments.append(dep)
         return dep
@@ -478,7 +485,7 @@ class DeployFake(ModelChecked):
             "serviceArn": dep.service_arn,
             "clusterArn": dep.cluster_arn,
             "status": dep.status,
-            "createdAt": EPOCH + timedelta(seconds=dep.tick),
+            "createdAt": dep.created_at,
             "targetServiceRevision": {"arn": f"{dep.service_arn}/revision/{dep.target}"},
         }
         adv = self._advanced(dep)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.aws.errors import AwsError
@@ -246,24 +247,22 @@ def settle_ended(stages: Stages, known: list[Release]) -> list[Release]:
         return known
     paused = known[-1]
     names = sorted(n for n, s in paused.services.items() if s.outcome == releases.PAUSED)
+    if not names:
+        return known
     cluster = cluster_name(stages.target.owner)
+    # the release is written once its deployments wait at the pause: each paused one is
+    # the newest created by then (a later one, from the console, is not this release's)
+    at = datetime.fromisoformat(paused.at.replace("Z", "+00:00"))
     ended: dict[str, ServiceDeployment] = {}
     try:
         for name in names:
-            found = newest(stages.aws, cluster, name)
+            found = newest(stages.aws, cluster, name, before=at)
             if found is None or not found.finished:
                 return known  # still paused (or no deployment to judge by): as recorded
             ended[name] = found
     except AwsError:
         return known
-    each = {
-        name: releases.ROLLED_OUT
-        if found.status == DONE
-        else releases.ROLLED_BACK
-        if found.status in ROLLED_BACK
-        else releases.FAILED
-        for name, found in ended.items()
-    }
+    each = {name: _ledger_outcome(found) for name, found in ended.items()}
     worst = next(
         (o for o in (releases.FAILED, releases.ROLLED_BACK) if o in each.values()),
         releases.ROLLED_OUT,
@@ -283,3 +282,10 @@ def settle_ended(stages: Stages, known: list[Release]) -> list[Release]:
     except AwsError:
         return known
     return [*known[:-1], settled]
+
+
+def _ledger_outcome(found: ServiceDeployment) -> str:
+    """What the ledger calls a finished deployment's end."""
+    if found.status == DONE:
+        return releases.ROLLED_OUT
+    return releases.ROLLED_BACK if found.status in ROLLED_BACK else releases.FAILED

@@ -46,9 +46,11 @@ class ServiceDeployment:
         return self.status == DONE or self.status in ROLLED_BACK or self.status in FAILED
 
 
-def newest(aws: Aws, cluster: str, service: str) -> ServiceDeployment | None:
+def newest(
+    aws: Aws, cluster: str, service: str, before: datetime | None = None
+) -> ServiceDeployment | None:
     """The service's newest deployment (a List, one page of up to 20 for most services, and
-    one Describe), None without one.
+    one Describe), None without one; with ``before``, the newest created by then.
 
     ListServiceDeployments documents no order (API reference; botocore's model has no
     paginator for it either), so the newest is the one created last among every page,
@@ -64,9 +66,16 @@ def newest(aws: Aws, cluster: str, service: str) -> ServiceDeployment | None:
         token = page.get("nextToken")
         if not token:
             break
+
+    def created(brief: dict[str, Any]) -> datetime:
+        at = brief.get("createdAt") or brief.get("startedAt")
+        return at if isinstance(at, datetime) else _EPOCH
+
+    if before is not None:
+        found = [b for b in found if created(b) <= before]
     if not found:
         return None
-    last = max(found, key=lambda b: b.get("createdAt") or b.get("startedAt") or _EPOCH)
+    last = max(found, key=created)
     arn = str(last["serviceDeploymentArn"])
     described = ecs.describe_service_deployments(serviceDeploymentArns=[arn])
     deployments: list[dict[str, Any]] = described.get("serviceDeployments") or []
