@@ -113,8 +113,7 @@ def _repositories_in_use(stages: Stages, plan: Plan) -> list[tuple[Step, str]]:
     steps = {s.have.name: s for s in plan.steps if s.kind == REPOSITORY and s.have is not None}
     users = image_users.running_elsewhere(stages.aws, stages.target.owner, list(steps))
     kept = [(steps[name], image_users.note(users, name)) for name in sorted(users)]
-    aside = {id(step) for step, _ in kept}
-    plan.steps = [s for s in plan.steps if id(s) not in aside]
+    plan.set_aside(step for step, _ in kept)
     return kept
 
 

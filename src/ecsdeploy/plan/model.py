@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -125,6 +126,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    def set_aside(self, steps: Iterable[Step]) -> None:
+        """Take ``steps`` out of the plan (what ``down`` keeps)."""
+        aside = {id(step) for step in steps}
+        self.steps = [s for s in self.steps if id(s) not in aside]
 
     @property
     def settled(self) -> bool:

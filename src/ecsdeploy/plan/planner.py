@@ -213,8 +213,7 @@ def set_aside_kept(plan: Plan, flags: Collection[str]) -> list[tuple[Step, DownK
         why = kind.down_keeps(step.have) if kind is not None and step.have is not None else None
         if why is not None and why.keeps(flags):
             kept.append((step, why))
-    aside = {id(step) for step, _ in kept}
-    plan.steps = [s for s in plan.steps if id(s) not in aside]
+    plan.set_aside(step for step, _ in kept)
     return kept
 
 

@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping
 
 from ecsdeploy.aws.clients import Aws
 from ecsdeploy.resources.reads import read_each
+from ecsdeploy.resources.release_images import in_app_repository
 from ecsdeploy.spec.naming import Owner, tags_to_dict
 
 
@@ -68,24 +69,13 @@ def running_elsewhere(
         task = answer["taskDefinition"]
         revision = f"{task['family']}:{task['revision']}"
         for container in task.get("containerDefinitions") or []:
-            repository = _repository_of(str(container.get("image", "")))
+            found = in_app_repository(owner, str(container.get("image", "")))
+            repository = found[0] if found else None
             if repository is None or repository not in repositories:
                 continue
             if revision not in users.get(repository, []):
                 users.setdefault(repository, []).append(revision)
     return users
-
-
-def _repository_of(image: str) -> str | None:
-    """The ECR repository name of an image reference in ECR (``HOST/NAME@sha256:...`` or
-    ``HOST/NAME:TAG``), None for an image elsewhere."""
-    host, _, rest = image.partition("/")
-    if ".dkr.ecr." not in host or not rest:
-        return None
-    if "@" in rest:
-        return rest.partition("@")[0]
-    name, _, _tag = rest.rpartition(":")
-    return name or rest
 
 
 def note(users: Mapping[str, list[str]], repository: str) -> str:
