@@ -167,6 +167,13 @@ class SlowAws:
         return rewritten
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of new connections (a client's
+    # pool opening 8-32 at once) overflows it, and each dropped SYN is sent again by the
+    # client's TCP 1 s later, a delay no AWS endpoint adds
+    request_queue_size = 256
+
+
 class Proxy:
     """Runs in a thread of the bench; ``endpoint`` is what AWS_ENDPOINT_URL points at."""
 
@@ -184,7 +191,7 @@ class Proxy:
         self.throttle = throttle
         self.log = CallLog()
         self._local = threading.local()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -43,8 +43,9 @@ def services_spec(count: int, env: str, redeployed: str | None = None) -> dict[s
 
 
 def example_spec(example: Path, env: str, redeployed: str | None = None) -> dict[str, Any]:
-    """configs/example.yaml with prebuilt images instead of builds, and no secrets (the
-    SSM parameter it names exists only in the account the example was written for)."""
+    """configs/example.yaml with prebuilt images instead of builds (the services' and the
+    jobs'), and no secrets (the SSM parameter it names exists only in the account the
+    example was written for)."""
     spec: dict[str, Any] = yaml.safe_load(example.read_text())
     spec["env"] = env
     for name, service in spec["services"].items():
@@ -52,6 +53,9 @@ def example_spec(example: Path, env: str, redeployed: str | None = None) -> dict
         service.pop("secrets", None)
         tag = NEXT_TAG if name == redeployed else FIRST_TAG
         service["image"] = f"{IMAGE}:{tag}"
+    for job in spec.get("jobs", {}).values():  # a job built from a service's context
+        job.pop("build", None)
+        job["image"] = f"{IMAGE}:{FIRST_TAG}"
     return spec
 
 

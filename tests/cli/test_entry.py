@@ -79,15 +79,22 @@ def _loaded_by(argv: list[str], prefixes: tuple[str, ...]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("command", ["plan", "up"])
+@pytest.mark.parametrize("command", ["plan", "up", "status"])
 def test_first_call_goes_out_before_other_commands_and_rich_load(command: str) -> None:
-    """Before `plan`'s or `up`'s first AWS call, only that command's module is imported
-    (cli/app.py registers commands by name), and neither rich nor boto3 (the consoles are
+    """Before `plan`'s, `up`'s or `status`'s first AWS call, only that command's module
+    is imported (cli/app.py registers commands by name), neither the resource kinds (the
+    first read goes out before them: cli.shared.reach), rich nor boto3 (the consoles are
     made on first access; clients come from botocore directly)."""
     spec = str(Path(__file__).resolve().parents[2] / "configs" / "example.yaml")
     # ops.gc (and through it the down use case and every resource kind): `up`'s --ttl
     # check needs it only when --ttl is given
-    heavy = ("ecsdeploy.cli.commands.", "ecsdeploy.ops.gc", "rich", "boto3")
+    heavy = (
+        "ecsdeploy.cli.commands.",
+        "ecsdeploy.ops.gc",
+        "ecsdeploy.resources.registry",
+        "rich",
+        "boto3",
+    )
     loaded = _loaded_by([command, spec], heavy)
     assert loaded == [f"ecsdeploy.cli.commands.{command}"]
 

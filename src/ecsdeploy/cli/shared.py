@@ -139,17 +139,18 @@ def target_of(
     return resolve(config, app_name, env, STATE.region, STATE.profile, sets)
 
 
-def reach(target: Target) -> None:
-    """Send the run's first read now: the applied record, which ``plan`` and ``up`` read
-    first. Called before the rest of ecsdeploy is imported (the desired state, the
-    resource kinds, the planner: about 0.2 s), so that the round trip overlaps that work;
-    the run's clients take the answer (``Aws.take_early``)."""
+def reach(target: Target, parameter: str | None = None) -> None:
+    """Send a read the run makes now: the SSM parameter ``parameter``, by default the
+    applied record, which ``plan`` and ``up`` read first (``status`` sends the env's
+    expiry, which it reads last). Called before the rest of ecsdeploy is imported (the
+    desired state, the resource kinds, the planner: about 0.2 s), so that the round trip
+    overlaps that work; the run's clients take the answer (``Aws.take_early``)."""
     from ecsdeploy.aws.clients import Aws
     from ecsdeploy.cli import seams
 
     Aws.forget_early()
     aws = Aws(target.region, profile=target.profile, recorder=seams.recorder())
-    name = target.owner.applied_record()
+    name = parameter or target.owner.applied_record()
     try:
         # built here, not on the thread: there it would share the interpreter with the
         # imports below, and the read would go out later
@@ -169,7 +170,7 @@ def connect(target: Target) -> Stages:
     from ecsdeploy.cli import seams
     from ecsdeploy.ops.stages import Stages
 
-    if target.owner.applied_record() not in _REACHED:
+    if not {target.owner.applied_record(), target.owner.expiry_parameter()} & set(_REACHED):
         Aws.forget_early()  # not sent for this command: left by one that failed early
     _REACHED.clear()
     return Stages.connect(target, recorder=seams.recorder())

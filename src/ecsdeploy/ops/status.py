@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
+from ecsdeploy.aws.clients import Client
 from ecsdeploy.ops.deployment_status import deployments
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.reconcile import applied
@@ -9,13 +13,34 @@ from ecsdeploy.reconcile.job_runs import job_statuses
 from ecsdeploy.reconcile.status import ServiceStatus, Status, alarm_statuses, load_balancer_url
 from ecsdeploy.resources import keys, registry
 from ecsdeploy.resources.base import Observed
+from ecsdeploy.resources.reads import read_each
 
 
 def status(stages: Stages) -> Status:
-    """What runs: per service counts, revision, rollout, target health; and the URL."""
+    """What runs: per service counts, revision, rollout, target health; and the URL.
+
+    After the observe, the reads that remain (each service's target health, the
+    deployments shifting traffic, the jobs' last runs) depend on it only, not on each
+    other: they run side by side, one round trip for all instead of one each."""
     found = inventory(stages)
     by_key = {o.key: o for o in found}
     url = load_balancer_url(by_key)
+    classic = [o for o in found if o.kind == "ecs.service"]
+    groups = [by_key.get(keys.target_group(o.name)) for o in classic]
+    elbv2 = stages.aws.client("elbv2")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecsdeploy-status") as pool:
+        moving = pool.submit(contextvars.copy_context().run, deployments, stages, found)
+        jobs = pool.submit(
+            contextvars.copy_context().run,
+            job_statuses,
+            stages.aws.client("ecs"),
+            stages.target.owner,
+            found,
+        )
+        health = read_each(
+            lambda tg: _target_health(elbv2, tg), [tg for tg in groups if tg is not None]
+        )
+    healthy_of = dict(zip([tg.key for tg in groups if tg is not None], health, strict=True))
     services = []
     for item in found:
         if item.kind == "ecs.express_service":
@@ -37,14 +62,7 @@ def status(stages: Stages) -> Status:
         if item.kind != "ecs.service":
             continue
         task = str(item.props.get("task_definition") or "")
-        healthy = total = 0
-        tg = by_key.get(keys.target_group(item.name))
-        if tg is not None:
-            health = stages.aws.client("elbv2").describe_target_health(
-                TargetGroupArn=tg.attr("arn")
-            )["TargetHealthDescriptions"]
-            total = len(health)
-            healthy = sum(1 for h in health if h["TargetHealth"]["State"] == "healthy")
+        healthy, total = healthy_of.get(keys.target_group(item.name), (0, 0))
         services.append(
             ServiceStatus(
                 name=item.name,
@@ -61,11 +79,18 @@ def status(stages: Stages) -> Status:
     dashboard = next(
         (str(o.attrs.get("url", "")) for o in found if o.kind == "cloudwatch.dashboard"), ""
     )
-    moving = deployments(stages, found)
+    shifting = moving.result()
     for svc in services:
-        svc.deployment = moving.get(svc.name)
-    jobs = job_statuses(stages.aws.client("ecs"), stages.target.owner, found)
-    return Status(url, services, found, alarm_statuses(found), dashboard, jobs)
+        svc.deployment = shifting.get(svc.name)
+    return Status(url, services, found, alarm_statuses(found), dashboard, jobs.result())
+
+
+def _target_health(elbv2: Client, group: Observed) -> tuple[int, int]:
+    """(healthy targets, targets) of a target group."""
+    health = elbv2.describe_target_health(TargetGroupArn=group.attr("arn"))[
+        "TargetHealthDescriptions"
+    ]
+    return sum(1 for h in health if h["TargetHealth"]["State"] == "healthy"), len(health)
 
 
 def inventory(stages: Stages) -> list[Observed]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ecsdeploy.aws.clients import Client
 from ecsdeploy.resources.base import Observed
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import Owner
 from ecsdeploy.spec.schedule import ScheduleError, next_run, parse
 
@@ -100,11 +101,16 @@ def runs_of(ecs: Client, owner: Owner, job: str, group: str) -> list[JobRun]:
     """The job's last runs ECS still knows, newest first."""
     cluster = owner.prefix
     family = owner.name(job)
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        arns += ecs.pages(
-            "ListTasks", "taskArns", cluster=cluster, family=family, desiredStatus=desired
-        )
+    # ListTasks takes one desired status a call: both at once, one round trip
+    listed = read_each(
+        lambda desired: list(
+            ecs.pages(
+                "ListTasks", "taskArns", cluster=cluster, family=family, desiredStatus=desired
+            )
+        ),
+        ["RUNNING", "STOPPED"],
+    )
+    arns = [arn for found in listed for arn in found]
     tasks: list[dict[str, Any]] = []
     for i in range(0, len(arns), DESCRIBE_LIMIT):
         tasks += ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + DESCRIBE_LIMIT]).get(

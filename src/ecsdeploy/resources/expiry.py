@@ -22,7 +22,7 @@ from ecsdeploy.spec.naming import Owner, dict_to_tags
 
 
 def parameter_name(owner: Owner) -> str:
-    return f"/ecsdeploy/{owner.app}/{owner.env}/expires"
+    return owner.expiry_parameter()
 
 
 def write(aws: Aws, owner: Owner, expires: str) -> None:
@@ -44,9 +44,14 @@ def write(aws: Aws, owner: Owner, expires: str) -> None:
 
 
 def read(aws: Aws, owner: Owner) -> str:
-    """The env's expiry, or "" when it has none."""
+    """The env's expiry, or "" when it has none; from the read ``cli.shared.reach`` sent
+    at start-up, when it did (``status``)."""
+    name = parameter_name(owner)
+    early = aws.take_early(name)
     try:
-        found = aws.client("ssm").get_parameter(Name=parameter_name(owner))
+        found = early.result() if early is not None else None
+        if found is None:
+            found = aws.client("ssm").get_parameter(Name=name)
     except NotFound:
         return ""
     return str(found.get("Parameter", {}).get("Value", ""))

@@ -4,6 +4,7 @@
   target group's attributes, a task definition family's latest revision). Made one after
   the other they add a round trip per resource, so an observe grows with the number of
   services; made concurrently they cost about one round trip together.
+* ``both``: two independent reads (or chains of reads) side by side.
 * ``SharedReads``: during one observe several kinds need the same read (every ELBv2 kind
   lists the load balancers with their tags; the classic and Express service kinds both
   describe the cluster's services). The first kind to ask makes the call; the others wait
@@ -35,6 +36,15 @@ def read_each(read: Callable[[T], R], items: Iterable[T]) -> list[R]:
         # each read runs in a copy of the caller's context (context variables follow it)
         futures = [pool.submit(contextvars.copy_context().run, read, item) for item in todo]
         return [f.result() for f in futures]
+
+
+def both(first: Callable[[], T], second: Callable[[], R]) -> tuple[T, R]:
+    """``first()`` and ``second()`` at once (``second`` on a thread of its own, in a copy of
+    the caller's context); an error from either is raised once both have finished."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(contextvars.copy_context().run, second)
+        mine = first()  # should it fail, leaving the pool waits for ``second``
+        return mine, other.result()
 
 
 class SharedReads:

@@ -22,7 +22,7 @@ from ecsdeploy.aws.errors import NotFound
 from ecsdeploy.resources import keys
 from ecsdeploy.resources.base import Desired, Handler, Observed, Props, Ref, ids
 from ecsdeploy.resources.describe import Line, Names, value
-from ecsdeploy.resources.reads import read_each
+from ecsdeploy.resources.reads import both, read_each
 from ecsdeploy.resources.scheduler_group import schedule_group
 
 # Scheduler retries a failed invocation (RunTask refused, e.g. no Fargate capacity); a
@@ -69,17 +69,23 @@ class ScheduleHandler(Handler[ScheduleProps]):
 
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         scheduler = self.client("scheduler")
-        group = schedule_group(scheduler, self.ctx.owner, self.ctx.reads)
+        name = self.ctx.owner.prefix
+
+        def schedules_listed() -> list[str]:
+            try:
+                found = scheduler.pages("ListSchedules", "Schedules", GroupName=name)
+                return [s["Name"] for s in found]
+            except NotFound:  # no such group
+                return []
+
+        # the group's name is the app's: its schedules are listed while the group and its
+        # tags are read (two round trips fewer), and kept only if the group is this app's
+        group, names = both(
+            lambda: schedule_group(scheduler, self.ctx.owner, self.ctx.reads), schedules_listed
+        )
         if group is None or group[0] is None:  # no group, or not this app's
             return []
-        name = self.ctx.owner.prefix
-        try:
-            listed = [
-                s["Name"] for s in scheduler.pages("ListSchedules", "Schedules", GroupName=name)
-            ]
-        except NotFound:  # the group went meanwhile
-            return []
-        schedules = read_each(self._get, listed)
+        schedules = read_each(self._get, names)
         return [self._observed(s) for s in schedules if s is not None]
 
     def _get(self, name: str) -> dict[str, Any] | None:

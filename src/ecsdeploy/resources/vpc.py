@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -11,6 +12,7 @@ from ecsdeploy.aws.errors import DependencyViolation
 from ecsdeploy.resources.base import Change, Desired, Observed, Props
 from ecsdeploy.resources.describe import Line, Names
 from ecsdeploy.resources.ec2_common import Ec2Handler, tag_spec
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.spec.naming import TAG_APP, tags_to_dict
 
 
@@ -37,6 +39,10 @@ class VpcHandler(Ec2Handler[VpcProps]):
         found = []
         for key, vpc, tags in self.owned_items("DescribeVpcs", "Vpcs"):
             vpc_id = vpc["VpcId"]
+            # DescribeVpcAttribute takes one attribute a call: both at once, one round trip
+            support, hostnames = read_each(
+                functools.partial(self._attr, vpc_id), ["enableDnsSupport", "enableDnsHostnames"]
+            )
             found.append(
                 Observed(
                     kind=self.kind,
@@ -45,8 +51,8 @@ class VpcHandler(Ec2Handler[VpcProps]):
                     name=tags.get("Name", vpc_id),
                     props={
                         "cidr": vpc["CidrBlock"],
-                        "dns_support": self._attr(vpc_id, "enableDnsSupport"),
-                        "dns_hostnames": self._attr(vpc_id, "enableDnsHostnames"),
+                        "dns_support": support,
+                        "dns_hostnames": hostnames,
                     },
                     tags=tags,
                     state=vpc.get("State", ""),

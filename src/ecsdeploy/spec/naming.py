@@ -93,6 +93,10 @@ class Owner:
         """The SSM parameter of the applied record (reconcile/applied.py)."""
         return f"/ecsdeploy/{self.app}/{self.env}/applied"
 
+    def expiry_parameter(self) -> str:
+        """The SSM parameter of the env's `up --ttl` expiry (resources/expiry.py)."""
+        return f"/ecsdeploy/{self.app}/{self.env}/expires"
+
     def log_group_prefix(self) -> str:
         return f"/ecsdeploy/{self.app}/{self.env}/"
 

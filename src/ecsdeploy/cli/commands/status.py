@@ -16,6 +16,7 @@ from ecsdeploy.cli.shared import (
     RegionOpt,
     connect,
     fail,
+    reach,
     target_of,
     title,
 )
@@ -39,10 +40,12 @@ def status(
 
     Example: ecsdeploy status configs/example.yaml
     """
-    from ecsdeploy.ops.status import layers, status
-
     try:
         target = target_of(config, app_name, env, region, profile)
+        # the expiry, read last, goes out first: its round trip overlaps the imports
+        reach(target, target.owner.expiry_parameter())
+        from ecsdeploy.ops.status import layers, status
+
         stages = connect(target)
         found = status(stages)
     except Exception as exc:
