@@ -33,7 +33,7 @@ def test_the_cache_answers_what_the_json_holds_and_rereads_a_changed_file(tmp_pa
     entries = list((cache / "botocore-1.0").glob("*.marshal"))
     assert len(entries) == 1
     # a second loader reads the entry, not the JSON
-    entries[0].write_bytes(marshal.dumps({"from": "cache"}))
+    entries[0].write_bytes(marshal.dumps(({"from": "cache"}, {})))
     assert CachingFileLoader(cache, "1.0").load_file(path) == {"from": "cache"}
     # another botocore version, or the file changed: parsed afresh
     assert CachingFileLoader(cache, "2.0").load_file(path)["metadata"]["doc"] == "first"
@@ -53,7 +53,7 @@ def test_another_python_does_not_read_this_ones_entries(
     cache = tmp_path / "cache"
     CachingFileLoader(cache, "1.0").load_file(path)
     for entry in (cache / "botocore-1.0").glob("*.marshal"):
-        entry.write_bytes(marshal.dumps({"from": "this python"}))
+        entry.write_bytes(marshal.dumps(({"from": "this python"}, {})))
     other = types.SimpleNamespace(**{**vars(sys.implementation), "cache_tag": "cpython-399"})
     monkeypatch.setattr(sys, "implementation", other)
     assert CachingFileLoader(cache, "1.0").load_file(path)["metadata"]["doc"] == "mine"
@@ -80,6 +80,27 @@ def test_a_real_client_model_through_the_cache(
         model = botocore_session().get_service_model("ecs")
         assert model.operation_model("UpdateService").input_shape is not None
     assert list((tmp_path / f"botocore-{botocore.__version__}").glob("*.marshal"))
+
+
+def test_an_entry_hands_botocore_the_python_names_of_the_operations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names botocore would work out for a client's methods come with the model's
+    entry, as ``xform_name`` makes them, so a client's class is built without working
+    them out again."""
+    monkeypatch.setenv("ECSDEPLOY_MODEL_CACHE", str(tmp_path))
+    botocore_session().get_service_model("ec2")  # written
+    known: dict[tuple[str, str], str] = {}
+    monkeypatch.setattr(botocore, "_xform_cache", known)
+    botocore_session().get_service_model("ec2")  # read, handing the names
+    operations = JSONFileLoader().load_file(
+        str(sorted((Path(botocore.__file__).parent / "data" / "ec2").iterdir())[-1] / "service-2")
+    )["operations"]
+    assert len(known) == len(operations) > 700
+    fresh: dict[tuple[str, str], str] = {}
+    worked_out = {(n, "_"): botocore.xform_name(n, "_", fresh) for n in operations}
+    assert known == worked_out
+    assert known[("DescribeVpcs", "_")] == "describe_vpcs"
 
 
 def test_off(monkeypatch: pytest.MonkeyPatch) -> None:
