@@ -417,3 +417,34 @@ def test_spec_hash_is_kept_when_a_newer_ecsdeploy_adds_a_defaulted_key() -> None
     assert ledger.spec_hash(older) == ledger.spec_hash(newer)
     changed = Spec.model_validate({**data, "env": "prod"})
     assert ledger.spec_hash(changed) != ledger.spec_hash(older)
+
+
+def test_the_ledger_is_read_while_the_rollout_runs(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: CallRecorder
+) -> None:
+    """The release is numbered after the ledger as read while `up` watched the rollout, not
+    after it: the rollout is held done until the ledger's read has started (with the read
+    after the rollout, it never does, and the hold runs out)."""
+    import threading
+
+    read = threading.Event()
+    held: list[bool] = []
+
+    class AfterTheLedgerRead(FinishedRollout):
+        def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+            held.append(read.wait(5))
+            return super().describe_service(cluster, service)
+
+    calls.listeners.append(
+        lambda call: read.set() if str(call) == "ssm:GetParametersByPath" else None
+    )
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: FinishedRollout(dep.aws))
+    assert up(tmp_path, 1).exit_code == 0
+    read.clear()
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: AfterTheLedgerRead(dep.aws))
+    calls.clear()
+    result = up(tmp_path, 2)
+    assert result.exit_code == 0, result.stderr
+    assert "Release 2 (up) recorded: rolled out" in result.stderr
+    assert held and all(held)
+    assert [str(c) for c in calls.calls].count("ssm:GetParametersByPath") == 1

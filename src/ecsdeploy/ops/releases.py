@@ -131,6 +131,16 @@ def draft(
     )
 
 
+def ledger(stages: Stages) -> list[Release] | None:
+    """The ledger as it is now, read ahead of ``record`` (``up`` reads it while the rollout
+    runs); None when it could not be read (``record`` reads it again). A release another
+    run writes meanwhile is met by ``releases.write``: this one takes the next number."""
+    try:
+        return releases.read_all(stages.aws, stages.target.owner)
+    except AwsError:
+        return None
+
+
 def record(stages: Stages, release: Release, known: Sequence[Release] | None = None) -> Recorded:
     """Write ``release`` as the next in the ledger: tag its images, write it, prune."""
     aws, owner = stages.aws, stages.target.owner

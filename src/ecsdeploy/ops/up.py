@@ -8,6 +8,7 @@ that a caller stopped by Ctrl-C still has what was done so far.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -29,6 +30,7 @@ from ecsdeploy.reconcile.report import Phases, StepLog
 from ecsdeploy.reconcile.rollout import Outcome, Progress, RolloutSource, Watch
 from ecsdeploy.reconcile.status import app_urls
 from ecsdeploy.resources import ecs_strategy
+from ecsdeploy.resources.releases import Release
 
 
 @dataclass(frozen=True)
@@ -187,14 +189,18 @@ def up(
     # ECS's canary wait, linear steps and bake time come on top of the rollout's deadline
     shifting = [ecs_strategy.shift_seconds(o.props) for o in run.result.resources.values()]
     longer = replace(options, timeout=options.timeout + max(shifting, default=0.0))
-    _wait(stages, run, longer, view, rest, rollout_source)
-    if pausing:
-        names = [w.service for w in pausing]
-        urls = paused.preview_urls(stages, names, run.result.resources)
-        with run.phases.measure("rollout"), view.phase("rollout"):
-            run.outcomes += paused.wait_paused(stages, pausing, urls, options.timeout)
-    if watches:  # this run changed what a service runs: a release, once its outcome is known
-        _record(stages, run)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecsdeploy-ledger") as pool:
+        # this run changed what a service runs: a release, once its outcome is known; the
+        # ledger it is numbered after is read while the rollout runs, not after it
+        ledger = pool.submit(contextvars.copy_context().run, releases.ledger, stages)
+        _wait(stages, run, longer, view, rest, rollout_source)
+        if pausing:
+            names = [w.service for w in pausing]
+            urls = paused.preview_urls(stages, names, run.result.resources)
+            with run.phases.measure("rollout"), view.phase("rollout"):
+                run.outcomes += paused.wait_paused(stages, pausing, urls, options.timeout)
+        if watches:
+            _record(stages, run, known=ledger.result())
     return run
 
 
@@ -231,12 +237,18 @@ def _wait(
         run.outcomes = fail_fast.roll_back(stages, watches, outcomes, atomic)
 
 
-def _record(stages: Stages, run: UpRun, failed_steps: Sequence[str] = ()) -> None:
-    """The release this run made, in the ledger, once its outcome is known."""
+def _record(
+    stages: Stages,
+    run: UpRun,
+    failed_steps: Sequence[str] = (),
+    known: Sequence[Release] | None = None,
+) -> None:
+    """The release this run made, in the ledger (``known``: as read before, if it was),
+    once its outcome is known."""
     assert run.result is not None
     outcome = releases.outcome_of(run.outcomes, run.not_waited, failed_steps)
     run.recorded = releases.record(
-        stages, releases.draft(stages, releases.services_run(run.result), outcome)
+        stages, releases.draft(stages, releases.services_run(run.result), outcome), known
     )
 
 
