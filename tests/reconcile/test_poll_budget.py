@@ -95,10 +95,13 @@ def _deployment(state: str, running: int, pending: int) -> dict[str, Any]:
 
 
 def _watch_counting(
-    state: Callable[[float, int], tuple[dict[str, Any], str]], timeout: float
+    state: Callable[[float, int], tuple[dict[str, Any], str]],
+    timeout: float,
+    round_trip: float = 0.0,
 ) -> tuple[list[float], FakeClock]:
     """Watch one service through real botocore clients; the fake clock's time of every
-    DescribeServices call, from an ``after-call`` hook."""
+    DescribeServices call, from an ``after-call`` hook. Each call takes ``round_trip``
+    seconds of the fake clock."""
     clock = FakeClock()
     aws = Aws("us-west-2")
     fake = ScriptedRollout(clock, state)
@@ -111,6 +114,9 @@ def _watch_counting(
     for raw in (ecs, elbv2, aws.client("logs").raw):  # nothing else may reach the network
         raw.meta.events.register("before-send", _no_network)
     ecs.meta.events.register("after-call.ecs.DescribeServices", lambda **_: times.append(clock.now))
+    if round_trip:
+        for raw in (ecs, elbv2):
+            raw.meta.events.register("before-call.*.*", lambda **_: clock.sleep(round_trip))
     target = Watch("mlapp-dev", "api", TD, TG, "/ecsdeploy/mlapp/dev/api", "api", 2)
     timing = Timing(poll=5.0, sleep=clock.sleep, clock=clock)
     watch([target], AwsRolloutSource(aws), timeout, timing)
@@ -182,3 +188,21 @@ def test_a_transition_due_polls_at_least_every_3_s() -> None:
     assert gaps[:9] == [1.0] * 6 + [1.5, 2.25, 3.0]
     assert max(gaps) == 3.0
     assert 40.0 <= clock.now <= 43.0
+
+
+def test_polls_start_one_interval_apart_whatever_their_calls_take() -> None:
+    """Each call takes 0.1 s (a round trip): the polls still start 1 s apart, the
+    interval measured from one poll's start to the next, not from its end (which made
+    them 1.2 s apart: a change seen up to 0.2 s later)."""
+
+    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
+        if now >= 40:
+            return _deployment("COMPLETED", 2, 0), "healthy"
+        return _deployment("IN_PROGRESS", 0, 2), "initial"
+
+    times, _ = _watch_counting(starting, timeout=300.0, round_trip=0.1)
+
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    assert times[0] == pytest.approx(0.1)  # the first DescribeServices' answer
+    assert gaps[:9] == [1.0] * 6 + [1.5, 2.25, 3.0]
+    assert max(gaps) == 3.0

@@ -190,16 +190,20 @@ def up(
     shifting = [ecs_strategy.shift_seconds(o.props) for o in run.result.resources.values()]
     longer = replace(options, timeout=options.timeout + max(shifting, default=0.0))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecsdeploy-ledger") as pool:
-        # this run changed what a service runs: a release, once its outcome is known; the
-        # ledger it is numbered after is read while the rollout runs, not after it
-        ledger = pool.submit(contextvars.copy_context().run, releases.ledger, stages)
+        # a run that changed what a service runs (watches) is a release, recorded once its
+        # outcome is known; the ledger it is numbered after is read while the rollout runs
+        ledger = (
+            pool.submit(contextvars.copy_context().run, releases.ledger, stages)
+            if watches
+            else None
+        )
         _wait(stages, run, longer, view, rest, rollout_source)
         if pausing:
             names = [w.service for w in pausing]
             urls = paused.preview_urls(stages, names, run.result.resources)
             with run.phases.measure("rollout"), view.phase("rollout"):
                 run.outcomes += paused.wait_paused(stages, pausing, urls, options.timeout)
-        if watches:
+        if ledger is not None:
             _record(stages, run, known=ledger.result())
     return run
 

@@ -75,7 +75,9 @@ class Pacer:
             self.polls.popleft()
 
     def next_wait(self, now: float, changed: bool, due: bool) -> float:
-        """The seconds to wait before the next poll."""
+        """The seconds to wait, from ``now`` (the end of the last poll), before the next.
+        Intervals run from one poll's start to the next's: a poll's own round trips do
+        not push the next one later (1 s apart is 1 s, not 1 s + two calls)."""
         c = self.cadence
         self.quiet = 0 if changed else self.quiet + 1
         if changed or self.wait <= 0 or (due and self.quiet <= c.fast_polls):
@@ -85,11 +87,12 @@ class Pacer:
         if due:
             wait = min(wait, c.due_cap)
         self.wait = wait
+        at = (self.polls[-1] if self.polls else now) + wait
         # the budget: the poll after next may not be the (budget + 1)th in one window
         if len(self.polls) >= c.budget:
             oldest = self.polls[len(self.polls) - c.budget]
-            wait = max(wait, oldest + c.window - now)
-        return wait
+            at = max(at, oldest + c.window)
+        return max(0.0, at - now)
 
 
 def seen_at(seconds: float, cadence: Cadence) -> float:
