@@ -206,3 +206,19 @@ def test_polls_start_one_interval_apart_whatever_their_calls_take() -> None:
     assert times[0] == pytest.approx(0.1)  # the first DescribeServices' answer
     assert gaps[:9] == [1.0] * 6 + [1.5, 2.25, 3.0]
     assert max(gaps) == 3.0
+
+
+def test_a_poll_longer_than_the_interval_is_still_followed_by_a_rest() -> None:
+    """Each call takes 0.7 s (a poll: 1.4 s, more than the 1 s interval): the next poll
+    does not start at once but after half an interval's rest (0.5 s), so the calls never
+    run back to back."""
+
+    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
+        if now >= 20:
+            return _deployment("COMPLETED", 2, 0), "healthy"
+        return _deployment("IN_PROGRESS", 0, 2), "initial"
+
+    times, _ = _watch_counting(starting, timeout=300.0, round_trip=0.7)
+
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    assert gaps[:6] == [1.9] * 6  # 1.4 s of calls, then 0.5 s of rest

@@ -77,7 +77,9 @@ class Pacer:
     def next_wait(self, now: float, changed: bool, due: bool) -> float:
         """The seconds to wait, from ``now`` (the end of the last poll), before the next.
         Intervals run from one poll's start to the next's: a poll's own round trips do
-        not push the next one later (1 s apart is 1 s, not 1 s + two calls)."""
+        not push the next one later (1 s apart is 1 s, not 1 s + two calls). A poll that
+        took longer than the interval (many services, read one after the other) is still
+        followed by a rest of half the fastest interval: the calls never run back to back."""
         c = self.cadence
         self.quiet = 0 if changed else self.quiet + 1
         if changed or self.wait <= 0 or (due and self.quiet <= c.fast_polls):
@@ -92,7 +94,7 @@ class Pacer:
         if len(self.polls) >= c.budget:
             oldest = self.polls[len(self.polls) - c.budget]
             at = max(at, oldest + c.window)
-        return max(0.0, at - now)
+        return max(c.fast / 2, at - now)
 
 
 def seen_at(seconds: float, cadence: Cadence) -> float:
