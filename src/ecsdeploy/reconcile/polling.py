@@ -12,6 +12,8 @@ benchmark's time-scaled runs scale them together. With ``base`` = 5 s:
 * nothing can change soon (every task runs, targets healthy or unhealthy, waiting for ECS
   to call it COMPLETED or for its circuit breaker): the wait grows by 1.5 times per poll
   from ``fast`` up to ``slow`` (15 s);
+* intervals run from one poll's start to the next's, with at least ``fast`` / 2 between a
+  poll's end and the next one's start (a long poll of many services);
 * and whatever the above says, no more than ``budget`` polls in any ``window``: 36 a
   minute, three times the 12 a minute of a fixed 5 s interval. Each poll reads each
   service watched once (one DescribeServices, one DescribeTargetHealth), so that is also
