@@ -124,6 +124,18 @@ def _watch_counting(
     return times, clock
 
 
+def _starting_until(done: float) -> Callable[[float, int], tuple[dict[str, Any], str]]:
+    """Tasks PENDING and targets ``initial`` until ``done``; then the rollout is COMPLETED
+    with healthy targets."""
+
+    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
+        if now >= done:
+            return _deployment("COMPLETED", 2, 0), "healthy"
+        return _deployment("IN_PROGRESS", 0, 2), "initial"
+
+    return starting
+
+
 def _no_network(request: Any, **_: Any) -> None:
     raise AssertionError(f"unscripted call: {request.url}")
 
@@ -176,12 +188,7 @@ def test_a_transition_due_polls_at_least_every_3_s() -> None:
     """Tasks PENDING that take their time to start: nothing changes, but something is
     about to: the polls never spread beyond 3 s, so the start is seen within 3 s."""
 
-    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
-        if now >= 40:
-            return _deployment("COMPLETED", 2, 0), "healthy"
-        return _deployment("IN_PROGRESS", 0, 2), "initial"
-
-    times, clock = _watch_counting(starting, timeout=300.0)
+    times, clock = _watch_counting(_starting_until(40.0), timeout=300.0)
 
     gaps = [b - a for a, b in itertools.pairwise(times)]
     # 1 s apart for the first poll and five unchanged ones, then 1.5 times longer, up to 3 s
@@ -195,12 +202,7 @@ def test_polls_start_one_interval_apart_whatever_their_calls_take() -> None:
     interval measured from one poll's start to the next, not from its end (which made
     them 1.2 s apart: a change seen up to 0.2 s later)."""
 
-    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
-        if now >= 40:
-            return _deployment("COMPLETED", 2, 0), "healthy"
-        return _deployment("IN_PROGRESS", 0, 2), "initial"
-
-    times, _ = _watch_counting(starting, timeout=300.0, round_trip=0.1)
+    times, _ = _watch_counting(_starting_until(40.0), timeout=300.0, round_trip=0.1)
 
     gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
     assert times[0] == pytest.approx(0.1)  # the first DescribeServices' answer
@@ -213,12 +215,7 @@ def test_a_poll_longer_than_the_interval_is_still_followed_by_a_rest() -> None:
     does not start at once but after half an interval's rest (0.5 s), so the calls never
     run back to back."""
 
-    def starting(now: float, n: int) -> tuple[dict[str, Any], str]:
-        if now >= 20:
-            return _deployment("COMPLETED", 2, 0), "healthy"
-        return _deployment("IN_PROGRESS", 0, 2), "initial"
-
-    times, _ = _watch_counting(starting, timeout=300.0, round_trip=0.7)
+    times, _ = _watch_counting(_starting_until(20.0), timeout=300.0, round_trip=0.7)
 
     gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
     assert gaps[:6] == [1.9] * 6  # 1.4 s of calls, then 0.5 s of rest
