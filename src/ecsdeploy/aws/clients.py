@@ -204,6 +204,14 @@ class Aws:
             sent, future = _EARLY.pop((self.region, self._profile, key), (0.0, None))
         return future if time.monotonic() - sent < EARLY_FRESH else None
 
+    def get_parameter(self, name: str) -> Any:
+        """SSM GetParameter of ``name``: the answer of the read ``cli.shared.reach`` sent
+        for it at start-up (``early(name)``), when there is one; a new call otherwise."""
+        early = self.take_early(name)
+        if early is not None:
+            return early.result()
+        return self.client("ssm").get_parameter(Name=name)
+
     @staticmethod
     def forget_early() -> None:
         """Drop the early reads nobody took (a command that failed before it read them)."""

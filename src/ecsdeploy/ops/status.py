@@ -25,8 +25,12 @@ def status(stages: Stages) -> Status:
     found = inventory(stages)
     by_key = {o.key: o for o in found}
     url = load_balancer_url(by_key)
-    classic = [o for o in found if o.kind == "ecs.service"]
-    groups = [by_key.get(keys.target_group(o.name)) for o in classic]
+    # the target group of each classic service that has one
+    groups = [
+        group
+        for o in found
+        if o.kind == "ecs.service" and (group := by_key.get(keys.target_group(o.name)))
+    ]
     elbv2 = stages.aws.client("elbv2")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecsdeploy-status") as pool:
         moving = pool.submit(contextvars.copy_context().run, deployments, stages, found)
@@ -37,10 +41,8 @@ def status(stages: Stages) -> Status:
             stages.target.owner,
             found,
         )
-        health = read_each(
-            lambda tg: _target_health(elbv2, tg), [tg for tg in groups if tg is not None]
-        )
-    healthy_of = dict(zip([tg.key for tg in groups if tg is not None], health, strict=True))
+        health = read_each(lambda group: _target_health(elbv2, group), groups)
+    healthy_of = dict(zip([group.key for group in groups], health, strict=True))
     services = []
     for item in found:
         if item.kind == "ecs.express_service":

@@ -57,13 +57,8 @@ def record_name(owner: Owner) -> str:
 def read(aws: Aws, owner: Owner) -> Seen:
     """The record and its stamp; from the read ``cli.shared.reach`` sent at start-up, when
     it did (the first read of this run only)."""
-    name = record_name(owner)
-    early = aws.take_early(name)
     try:
-        answer = early.result() if early is not None else None
-        if answer is None:
-            answer = aws.client("ssm").get_parameter(Name=name)
-        found = answer["Parameter"]
+        found = aws.get_parameter(record_name(owner))["Parameter"]
     except NotFound:
         return Seen({}, ABSENT)
     except AccessDenied:

@@ -46,12 +46,8 @@ def write(aws: Aws, owner: Owner, expires: str) -> None:
 def read(aws: Aws, owner: Owner) -> str:
     """The env's expiry, or "" when it has none; from the read ``cli.shared.reach`` sent
     at start-up, when it did (``status``)."""
-    name = parameter_name(owner)
-    early = aws.take_early(name)
     try:
-        found = early.result() if early is not None else None
-        if found is None:
-            found = aws.client("ssm").get_parameter(Name=name)
+        found = aws.get_parameter(parameter_name(owner))
     except NotFound:
         return ""
     return str(found.get("Parameter", {}).get("Value", ""))
