@@ -22,6 +22,7 @@ from ecsdeploy.resources.base import Timing
 from ecsdeploy.spec.naming import Owner, dict_to_tags
 
 from conftest import Harness, spec_text
+from faults import Fault, inject
 
 REGION = "us-west-2"
 OWNER = Owner("sides", "test")
@@ -82,6 +83,16 @@ def test_a_schedule_groups_schedules_are_listed_while_the_group_is_read(
     overlap.install(stages, "scheduler")
     assert stages.handlers["scheduler.schedule"].observe([]) == []  # the group has none
     assert overlap.overlapped == [True]
+
+
+def test_an_app_without_a_group_has_no_schedules_whatever_aws_answers(stages: Stages) -> None:
+    """Listed before the group is known to exist, the schedules of a group that does not
+    exist: AWS answers ResourceNotFoundException (EventBridge Scheduler API Reference,
+    ListSchedules, Errors), which moto may not; the observe finds no schedule."""
+    missing = Fault("ListSchedules", "ResourceNotFoundException", "no such group", lambda: True)
+    inject(stages.aws, "scheduler", missing)
+    assert stages.handlers["scheduler.schedule"].observe([]) == []
+    assert missing.fired == 1
 
 
 def test_a_group_of_another_app_keeps_its_schedules_to_itself(stages: Stages) -> None:

@@ -75,8 +75,8 @@ class ScheduleHandler(Handler[ScheduleProps]):
             try:
                 found = scheduler.pages("ListSchedules", "Schedules", GroupName=name)
                 return [s["Name"] for s in found]
-            except NotFound:  # no such group
-                return []
+            except NotFound:  # no such group: AWS answers ResourceNotFoundException
+                return []  # (EventBridge Scheduler API Reference, ListSchedules: Errors)
 
         # the group's name is the app's: its schedules are listed while the group and its
         # tags are read (two round trips fewer), and kept only if the group is this app's
