@@ -1,11 +1,12 @@
 """``make bench``: ecsdeploy against a local AWS emulator behind a proxy with fixed latency.
 
 For specs with 1, 5 and 20 services (and the example app) it times, with the CLI run as a
-subprocess: the first ``up --no-wait``, a no-op ``up``, a redeploy of one changed image and
-``down``; counts read and mutating calls at the proxy; computes the critical-path bound
-(``bench/critical_path.py``) and the ratio wall / bound. ``--slow`` adds AWS's slow parts,
-time-scaled, and predicts real-AWS times (``bench/slow.py``). fabfuel's ``ecs-deploy`` makes
-the same redeploy for comparison (``bench/peer.py``). Prints a table; writes JSON.
+subprocess: the first ``up --no-wait``, a no-op ``up``, a redeploy of one changed image,
+the image changed back with ``up --images-only``, and ``down``; counts read and mutating
+calls at the proxy; computes the critical-path bound (``bench/critical_path.py``) and the
+ratio wall / bound. ``--slow`` adds AWS's slow parts, time-scaled, and predicts real-AWS
+times (``bench/slow.py``). fabfuel's ``ecs-deploy`` makes the same redeploy for comparison
+(``bench/peer.py``). Prints a table; writes JSON.
 
 Exit status 1 when a run fails or a no-op ``up`` makes a mutating call.
 """
@@ -143,14 +144,17 @@ def scenario(
 def _cycle(
     name: str, runner: Runner, first: Path, changed: Path, work: Path, with_peer: bool
 ) -> list[Measure]:
-    """first up, no-op up, redeploy (and ecs-deploy's), down: from nothing back to nothing."""
+    """first up, no-op up, redeploy, the image changed back with ``--images-only`` (and
+    ecs-deploy's redeploy), down: from nothing back to nothing."""
+    waits = [] if runner.wait_rollouts else ["--no-wait"]
     out = [
         runner.ecsdeploy("first up", ["up", str(first), "--yes", "--no-wait"], f"{name}-up"),
         runner.ecsdeploy("no-op up", ["up", str(first), "--yes", "--no-wait"], f"{name}-noop"),
+        runner.ecsdeploy("redeploy", ["up", str(changed), "--yes", *waits], f"{name}-redeploy"),
         runner.ecsdeploy(
-            "redeploy",
-            ["up", str(changed), "--yes", *([] if runner.wait_rollouts else ["--no-wait"])],
-            f"{name}-redeploy",
+            "images-only",
+            ["up", str(first), "--yes", "--images-only", *waits],
+            f"{name}-images-only",
         ),
     ]
     if with_peer:
@@ -344,10 +348,11 @@ def main(argv: list[str]) -> int:
     peers = [m for _, m in rows if m.op == "ecs-deploy"]
     for name, m in rows:
         if m.op == "ecs-deploy":
-            ours = next(o for n, o in rows if n == name and o.op == "redeploy")
-            ratio = ours.wall / m.wall
-            results.setdefault("peer", []).append({"spec": name, "ratio": ratio})
-            print(f"{name}: ecsdeploy redeploy / ecs-deploy redeploy = {ratio:.2f}")
+            for op in ("redeploy", "images-only"):
+                ours = next(o for n, o in rows if n == name and o.op == op)
+                ratio = ours.wall / m.wall
+                results.setdefault("peer", []).append({"spec": name, "op": op, "ratio": ratio})
+                print(f"{name}: ecsdeploy {op} / ecs-deploy redeploy = {ratio:.2f}")
     if not peers and not args.no_peer:
         print("ecs-deploy: not run (see .bench/run/peer/)")
     if "slow" in results:

@@ -33,6 +33,7 @@ import boto3
 import pytest
 from iam_actions import actions_for, allows
 from test_preflight import issued_certificate, put_image
+from test_releases import FinishedRollout
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
@@ -40,8 +41,9 @@ from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
 from ecsdeploy.images import docker_ops
 from ecsdeploy.ops import execute as ecs_exec
+from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 
-from conftest import CONFIGS, ROOT
+from conftest import CONFIGS, ROOT, spec_text
 from express_fake import install_on_every_deployment
 
 POLICY_DIR = ROOT / "examples" / "github-actions"
@@ -508,3 +510,56 @@ def test_blue_green_pause_promote_and_abort(
     ops = {op for _, op, _ in rec.requests}
     assert {"ContinueServiceDeployment", "StopServiceDeployment"} <= ops
     assert_policy_allows(rec, pushed=True)
+
+
+IMAGES_ONLY = json.loads((POLICY_DIR / "deployer-policy-images-only.json").read_text())
+
+
+class WatchedRollout(FinishedRollout):
+    """A finished rollout (as in tests/reconcile/test_releases.py), its target health read
+    from AWS too, so that the watch's calls are all recorded."""
+
+    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        AwsRolloutSource.target_health(self, target_group_arn)
+        return super().target_health(target_group_arn)
+
+
+def test_an_images_only_deploy_needs_only_its_own_policy(
+    rec: ParamRecorder, pushes: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`up --images-only` from CI, with a built image and a given one, under
+    deployer-policy-images-only.json alone: the role that ships images needs no rights on
+    the network, the load balancer or IAM beyond passing the app's roles to ECS."""
+    monkeypatch.setattr(seams, "rollout_source", lambda dep: WatchedRollout(dep.aws))
+    context = tmp_path / "ui"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY app /app\n")
+    (context / "app").write_text("v1\n")
+    spec = tmp_path / "ecsdeploy.yaml"
+    built = "image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/ui:v1"
+    spec.write_text(spec_text().replace(built, "build: ui"))
+    assert "Done:" in run("up", str(spec), "--yes", "--skip-verify")
+    (context / "app").write_text("v2\n")
+    spec.write_text(spec.read_text().replace("api:v1", "api:v2"))
+    rec.calls.clear()
+    rec.requests.clear()
+    assert "Done:" in run("up", str(spec), "--yes", "--images-only")
+    assert len(pushes) == 2  # the ui's new build
+    ops = {str(c) for c in rec.calls}
+    assert {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:DescribeServices"} <= ops
+    actions = {a: why for a, why in needed(rec, pushed=True).items() if a not in FIRST_USE}
+    assert len(actions) > 15, sorted(actions)
+    missing = {a: why for a, why in sorted(actions.items()) if not allows(IMAGES_ONLY, a)}
+    assert not missing, f"deployer-policy-images-only.json lacks: {missing}"
+    # and it grants nothing that run did not need, but what a failed rollout reads (the
+    # stopped tasks and their logs), what a spec with interface endpoints reads, and the
+    # pruning of the ledger once it holds 50 releases
+    unused = {"ecs:DescribeTasks", "ecs:ListTasks", "ec2:DescribeVpcEndpointServices"}
+    unused |= {"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"}
+    unused |= {"ssm:DeleteParameters"}
+    granted = {a for s in IMAGES_ONLY["Statement"] for a in s["Action"]}
+    assert granted - set(actions) <= unused, sorted(granted - set(actions) - unused)
+    for statement in IMAGES_ONLY["Statement"]:
+        if statement["Resource"] != "*":
+            assert all("mlapp" in r for r in statement["Resource"]), statement
+    assert policy_size(IMAGES_ONLY) < MANAGED_POLICY_LIMIT

@@ -89,8 +89,10 @@ def _setup(monkeypatch: pytest.MonkeyPatch) -> None:
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    def with_fake_time(target: Any, recorder: Any = None, timing: Any = None) -> Stages:
-        return connect(target, recorder, Timing(sleep=sleep, clock=lambda: clock[0]))
+    def with_fake_time(
+        target: Any, recorder: Any = None, timing: Any = None, kinds: Any = None
+    ) -> Stages:
+        return connect(target, recorder, Timing(sleep=sleep, clock=lambda: clock[0]), kinds)
 
     monkeypatch.setattr(Stages, "connect", with_fake_time)
 

@@ -597,8 +597,12 @@ def install_on_every_deployment(monkeypatch: Any, fake: DeployFake) -> DeployFak
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    def connect_with_fake(target: Any, recorder: Any = None, timing: Any = None) -> Stages:
-        dep = connect(target, recorder, Timing(poll=1.0, sleep=sleep, clock=lambda: clock[0]))
+    def connect_with_fake(
+        target: Any, recorder: Any = None, timing: Any = None, kinds: Any = None
+    ) -> Stages:
+        dep = connect(
+            target, recorder, Timing(poll=1.0, sleep=sleep, clock=lambda: clock[0]), kinds
+        )
         fake.install(dep.aws.client("ecs").raw)
         return dep
 

@@ -595,8 +595,10 @@ def install_on_every_deployment(monkeypatch: Any) -> ExpressFake:
     def sleep(seconds: float) -> None:
         clock[0] += seconds  # Express services take minutes: let fake time pass
 
-    def connect_with_fake(target: Any, recorder: Any = None, timing: Any = None) -> Stages:
-        dep = connect(target, recorder, Timing(sleep=sleep, clock=lambda: clock[0]))
+    def connect_with_fake(
+        target: Any, recorder: Any = None, timing: Any = None, kinds: Any = None
+    ) -> Stages:
+        dep = connect(target, recorder, Timing(sleep=sleep, clock=lambda: clock[0]), kinds)
         express.install(dep.aws.client("ecs").raw)
         return dep
 

@@ -103,6 +103,17 @@ def diagnose(exc: BaseException) -> Diagnosis:
         return Diagnosis(EXIT_FAILED, str(exc), [])
     if isinstance(exc, Refused):
         return Diagnosis(EXIT_REFUSED, str(exc), [], user_error=True)
+    from ecsdeploy.plan.images_only import NotImagesOnly
+
+    if isinstance(exc, NotImagesOnly):
+        return Diagnosis(
+            EXIT_REFUSED,
+            "--images-only ships new images only, and this deploy needs more",
+            exc.reasons,
+            "run `ecsdeploy up` without --images-only (it also repairs drift); nothing was "
+            "changed in AWS",
+            user_error=True,
+        )
     from ecsdeploy.resources.load_balancer import DeletionProtected
 
     if isinstance(exc, DeletionProtected):

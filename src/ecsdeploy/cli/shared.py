@@ -7,7 +7,7 @@ boto3 and the resource modules are imported inside these functions, so ``--help`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -165,7 +165,9 @@ def reach(target: Target, parameter: str | None = None) -> None:
 _REACHED: list[str] = []  # what ``reach`` sent for the command now running
 
 
-def connect(target: Target) -> Stages:
+def connect(target: Target, kinds: Collection[str] | None = None) -> Stages:
+    """The run's stages (``Stages.connect``); ``kinds``: the resource kinds it uses (None:
+    all)."""
     from ecsdeploy.aws.clients import Aws
     from ecsdeploy.cli import seams
     from ecsdeploy.ops.stages import Stages
@@ -173,7 +175,7 @@ def connect(target: Target) -> Stages:
     if not {target.owner.applied_record(), target.owner.expiry_parameter()} & set(_REACHED):
         Aws.forget_early()  # not sent for this command: left by one that failed early
     _REACHED.clear()
-    return Stages.connect(target, recorder=seams.recorder())
+    return Stages.connect(target, recorder=seams.recorder(), kinds=kinds)
 
 
 def title(target: Target) -> str:

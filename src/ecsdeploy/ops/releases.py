@@ -114,14 +114,10 @@ def draft(
     marked = {
         name: replace(svc, outcome=each.get(name, svc.outcome)) for name, svc in services.items()
     }
-    try:
-        by = stages.aws.caller_arn()
-    except AwsError:  # who it was is worth no failed deploy
-        by = "?"
     return Release(
         number=0,
         at=now(),
-        by=by,
+        by=caller(stages),
         spec_hash=spec_hash(stages.target.spec),
         outcome=state,
         reason=reason,
@@ -129,6 +125,15 @@ def draft(
         rollback_to=rollback_to,
         promoted_from=stages.promoted_from,
     )
+
+
+def caller(stages: Stages) -> str:
+    """Who runs this (a release names them): the ARN of the credentials' identity, asked
+    once a run; "?" when it cannot be asked."""
+    try:
+        return stages.aws.caller_arn()
+    except AwsError:  # who it was is worth no failed deploy
+        return "?"
 
 
 def ledger(stages: Stages) -> list[Release] | None:

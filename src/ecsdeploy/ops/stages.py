@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +31,7 @@ from ecsdeploy.images.ecr_access import ImageServices, Pusher, Registry
 from ecsdeploy.images.refs import ImageRef, registry_override
 from ecsdeploy.images.refs import resolve as resolve_images
 from ecsdeploy.ops.target import Target
+from ecsdeploy.plan.images_only import changes_ahead, images_plan, released
 from ecsdeploy.plan.model import Action, Plan, Step, Unsettled
 from ecsdeploy.plan.operations import note_operations
 from ecsdeploy.plan.planner import delete_all, make_plan
@@ -48,7 +49,7 @@ from ecsdeploy.resources.base import Context, Desired, Handler, Observed, Timing
 from ecsdeploy.resources.ecs_common import cluster_name
 from ecsdeploy.resources.ecs_service import ServiceHandler
 from ecsdeploy.resources.load_balancer import DeletionProtected
-from ecsdeploy.resources.reads import SharedReads
+from ecsdeploy.resources.reads import SharedReads, read_each
 from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 from ecsdeploy.resources.zones import usable_zones
 from ecsdeploy.spec.errors import Problem, SpecError
@@ -91,16 +92,18 @@ class Stages:
         target: Target,
         recorder: CallRecorder | None = None,
         timing: Timing | None = None,
+        kinds: Collection[str] | None = None,
     ) -> Stages:
+        """``kinds``: the resource kinds the run reads or changes (None: all); the clients
+        the others need are built if asked for, not ahead."""
         aws = Aws(target.region, profile=target.profile, recorder=recorder)
         images = ImageServices(Registry(aws, registry_override()))
         ctx = Context(aws=aws, owner=target.owner, timing=timing or Timing(), images=images)
         handlers = registry.handlers(ctx)
+        used = [h for kind, h in handlers.items() if kinds is None or kind in kinds]
         # Clients are built once, under the session lock (botocore sessions are not
         # thread-safe): those of the first calls first, the rest in the background.
-        aws.prepare(
-            ["sts", "ec2", "elbv2", "ssm", *(s for h in handlers.values() for s in h.services)]
-        )
+        aws.prepare(["sts", "ec2", "elbv2", "ssm", *(s for h in used for s in h.services)])
         return cls(target, aws, ctx, handlers)
 
     # --- stages ------------------------------------------------------------------------
@@ -244,6 +247,28 @@ class Stages:
         note_operations(plan)
         return plan
 
+    def plan_images(self, changing: Callable[[], None] | None = None) -> Plan:
+        """The plan of ``up --images-only`` (``plan.images_only``): reads the services,
+        the latest revisions of their task definitions and the built images, nothing else;
+        raises NotImagesOnly when the spec or what runs asks for more than new images.
+        ``changing`` is called before those reads when the applied record shows that the
+        plan will change something, with no image to build first."""
+        self.planned_at = time.monotonic()
+        wants = released(self._desired_and_record(), self.applied_before)
+        if changing is not None and changes_ahead(wants, self.applied_before):
+            changing()
+        ctx = replace(self.ctx, reads=SharedReads(), recorded=frozenset(self.applied_before))
+        kinds = sorted({w.kind for w in wants})
+        found = read_each(
+            lambda kind: (
+                self.handlers[kind].using(ctx).observe_only([w for w in wants if w.kind == kind])
+            ),
+            kinds,
+        )
+        plan = images_plan(wants, [o for f in found for o in f], self.handlers, self.applied_before)
+        plan.unsettled = unsettled_rollouts(plan)
+        return plan
+
     def plan_still_holds(self) -> bool:
         """Whether the last ``plan_up`` can be applied as it is: made less than
         ``PLAN_FRESH`` seconds ago, and no run has changed this app since it read AWS (one
@@ -278,9 +303,11 @@ class Stages:
         listener: Listener | None = None,
         parallelism: int | None = None,
         disable_deletion_protection: bool = False,
+        keep_record: bool = True,
     ) -> Result:
-        """Run ``plan``; with ``disable_deletion_protection`` a protected load balancer
-        has its protection turned off, then is deleted (``down``)."""
+        """Run ``plan``, then keep the record of what it set (``keep_record``; else the
+        caller does, with ``keep_record``); with ``disable_deletion_protection`` a
+        protected load balancer has its protection turned off, then is deleted (``down``)."""
         images = self.ctx.images
         if images is not None and self.pusher is not None:
             images = replace(images, pusher=self.pusher)
@@ -289,8 +316,14 @@ class Stages:
         )
         executor = Executor(ctx, self.handlers, listener, parallelism)
         result = executor.run(plan)
-        # what was set now, for the next plan to tell drift apart (reconcile.applied);
-        # rewritten after every apply, as the sign that this app changed
+        if keep_record:
+            self.keep_record(plan, result)
+        return result
+
+    def keep_record(self, plan: Plan, result: Result) -> None:
+        """What ``plan``'s apply set, for the next plan to tell drift apart
+        (reconcile.applied); rewritten after every apply, as the sign that this app
+        changed (so before the lock is let go)."""
         before = self.applied_before
         try:
             record = applied.after(before, plan, result.done)
@@ -301,7 +334,6 @@ class Stages:
                 f"could not keep the record of what was set ({exc.message}); the next plan "
                 "cannot tell drift from spec changes until an `up` saves it"
             )
-        return result
 
     def rollout_watches(self, result: Result) -> list[Watch]:
         """The services whose tasks this run changed: new, or new revision or count."""
@@ -318,17 +350,18 @@ class Stages:
             if service is None or task is None:
                 continue
             target_group = result.resources.get(keys.target_group(name))
+            group_arn = str(target_group.attr("arn")) if target_group else _own_group(service)
             if service.props.get("traffic"):
                 # ECS shifts traffic between two groups and checks the new revision's
                 # health itself: its COMPLETED is the rollout's end
-                target_group = None
+                group_arn = None
             desired = service.props.get("desired_count")
             watches.append(
                 Watch(
                     cluster=cluster_name(self.target.owner),
                     service=service.name,
                     task_definition=str(task.attr("arn")),
-                    target_group_arn=str(target_group.attr("arn")) if target_group else None,
+                    target_group_arn=group_arn,
                     log_group=self.target.owner.log_group(name),
                     container=name,
                     desired=int(desired if desired is not None else 1),
@@ -393,6 +426,13 @@ class Stages:
             on_progress,
             atomic=atomic,
         )
+
+
+def _own_group(service: Observed) -> str | None:
+    """The target group ``service`` registers its container in, as ECS reports it (an
+    images-only run reads no target group)."""
+    groups = service.props.get("load_balancers") or ()
+    return next((str(arn) for arn, container, _ in groups if container == service.name), None)
 
 
 def starts_rollout(step: Step) -> bool:

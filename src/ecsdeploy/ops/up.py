@@ -1,5 +1,7 @@
 """The ``up`` use case: verify and plan, confirm, build the images, then under the lock
-plan again if needed, apply, keep the record, and wait for the rollouts.
+plan again if needed and apply; then keep the record and let go of the lock while the
+rollouts are watched, and record the release. ``--images-only`` plans the services' new
+images alone (``plan.images_only``) and goes the same way.
 
 No printing here: what happens is told to an ``UpView`` as it happens (the CLI renders
 it), and everything measured and found is kept in an ``UpRun``, filled as the run goes so
@@ -9,9 +11,10 @@ that a caller stopped by Ctrl-C still has what was done so far.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -20,6 +23,7 @@ from ecsdeploy.ops import fail_fast, paused, releases
 from ecsdeploy.ops.plan import cost_after, cost_now, prices
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.ops.target import Target
+from ecsdeploy.plan import images_only
 from ecsdeploy.plan.cost import CostEstimate
 from ecsdeploy.plan.model import Plan
 from ecsdeploy.plan.planner import OwnershipConflict
@@ -43,6 +47,22 @@ class UpOptions:
     # go ahead with replacements that interrupt traffic (``Plan.downtime``) without asking,
     # which --yes alone does not
     allow_downtime: bool = False
+    # ship the spec's new images only, reading and changing nothing else (see
+    # plan.images_only); the `verify` checks and the cost are left out with it
+    images_only: bool = False
+
+    def kinds(self) -> frozenset[str] | None:
+        """The resource kinds this run reads or changes (None: all)."""
+        return images_only.KINDS if self.images_only else None
+
+    def planner(
+        self, stages: Stages, changing: Callable[[], None] | None = None
+    ) -> Callable[[], Plan]:
+        """The plan this run makes; ``changing`` is called once an images-only plan knows
+        that it will change something (``Stages.plan_images``)."""
+        if self.images_only:
+            return functools.partial(stages.plan_images, changing)
+        return stages.plan_up
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,7 @@ class Planned:
     cost: tuple[CostEstimate, CostEstimate] | None  # now and after; None for no changes
     image_refs: dict[str, ImageRef]  # the image each service runs
     in_registry: list[ImageRef]  # built images the registry has already: no build
+    images_only: bool = False  # the plan of `up --images-only`
 
 
 class UpView(Protocol):
@@ -121,40 +142,51 @@ def up(
     """Everything up does, in order; fills ``run`` as it goes and returns it.
     ``preflight`` runs the `verify` checks; ``rollout_source`` says where rollouts are
     read from (None: AWS)."""
-    plan = _verify_and_plan(stages, run, options.skip_verify, view, preflight)
-    if plan is None:
-        return run
-    run.plan = plan
-    view.planned(
-        Planned(
-            plan,
-            None if plan.empty else _costs(stages, plan),
-            stages.image_refs,
-            stages.image_steps(plan, build=False),
+    lock = Lock(stages.aws, run.target.owner, "up")
+    with ExitStack() as held:
+        ahead = LockAhead(stages, lock, held)
+        plan = _verify_and_plan(stages, run, options, view, preflight, ahead.start)
+        if plan is None:
+            return run
+        run.plan = plan
+        view.planned(
+            Planned(
+                plan,
+                None if plan.empty or options.images_only else _costs(stages, plan),
+                stages.image_refs,
+                stages.image_steps(plan, build=False),
+                options.images_only,
+            )
         )
-    )
-    if plan.empty:
-        # nothing to change, but a rollout an earlier run started may not be done: the
-        # run is done only once it is (or says truthfully that it failed)
-        if plan.unsettled:
-            _wait(stages, run, options, view, stages.unsettled_watches(plan), rollout_source)
-        return run
-    if plan.downtime and not options.allow_downtime:
-        view.confirm_downtime(plan)
-    elif plan.destructive and not options.yes:
-        view.confirm(plan)
-    built = _build(stages, run, view, [])
-    # Only a run that changes something takes the lock (an unchanged `up` stays free of
-    # writes). Under the lock, one read tells whether another run changed the app since
-    # the plan read it (reconcile.applied); if so, if the plan is no longer fresh, or if
-    # this run took over a killed run's lock, the plan is made again.
-    with Lock(stages.aws, run.target.owner, "up") as lock:
+        if plan.empty:
+            held.close()  # a lock taken ahead is let go
+            # nothing to change, but a rollout an earlier run started may not be done: the
+            # run is done only once it is (or says truthfully that it failed)
+            if plan.unsettled:
+                watches = stages.unsettled_watches(plan)
+                _wait(stages, run, options, view, watches, rollout_source)
+            return run
+        if plan.downtime and not options.allow_downtime:
+            view.confirm_downtime(plan)
+        elif plan.destructive and not options.yes:
+            view.confirm(plan)
+        built = _build(stages, run, view, [])
+        # Only a run that changes something takes the lock (an unchanged `up` stays free of
+        # writes). Under the lock, one read tells whether another run changed the app since
+        # the plan read it (reconcile.applied); if so, if the plan is no longer fresh, or if
+        # this run took over a killed run's lock, the plan is made again.
         first = run.plan
         with run.phases.measure("plan"):
-            if lock.took_over or not stages.plan_still_holds():
-                run.plan = stages.plan_up()
+            if ahead.started:
+                holds = ahead.holds()
+            else:
+                held.enter_context(lock)
+                holds = stages.plan_still_holds()
+            if lock.took_over or not holds:
+                run.plan = options.planner(stages)()
         if run.plan.empty:
             view.changed_meanwhile(None)
+            held.close()
             if run.plan.unsettled:
                 watches = stages.unsettled_watches(run.plan)
                 _wait(stages, run, options, view, watches, rollout_source)
@@ -172,7 +204,77 @@ def up(
             view.step(event)
 
         with run.phases.measure("infrastructure"), view.phase("infrastructure", run.plan):
-            run.result = stages.apply(run.plan, listener, parallelism=options.parallelism)
+            run.result = stages.apply(
+                run.plan, listener, parallelism=options.parallelism, keep_record=False
+            )
+        held.pop_all()  # the lock is let go by _let_go, below
+    # the record (rewritten before the lock is let go: reconcile.applied) and the lock's
+    # release go beside the rollout's first polls, which then start as the services change
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecsdeploy-let-go") as pool:
+        letting_go = pool.submit(contextvars.copy_context().run, _let_go, stages, run, lock)
+        try:
+            return _after_apply(stages, run, options, view, rollout_source)
+        finally:
+            letting_go.result()
+
+
+class LockAhead:
+    """The lock taken ahead, beside the plan's last reads, once an images-only plan knows
+    from the applied record that it will change something, with the check that the plan
+    still holds (``Stages.plan_still_holds``) right after it: two round trips fewer before
+    the first change. Let go when ``held`` closes, unless the run hands it on."""
+
+    def __init__(self, stages: Stages, lock: Lock, held: ExitStack) -> None:
+        self.stages, self.lock, self.held = stages, lock, held
+        self._taking: Future[bool] | None = None
+        self._acquired = False
+
+    @property
+    def started(self) -> bool:
+        return self._taking is not None
+
+    def start(self) -> None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecsdeploy-lock")
+        self._taking = pool.submit(contextvars.copy_context().run, self._take)
+        pool.shutdown(wait=False)
+        self.held.callback(self._let_go)
+
+    def _take(self) -> bool:
+        self.lock.acquire()
+        self._acquired = True
+        return self.stages.plan_still_holds()
+
+    def holds(self) -> bool:
+        """Whether the plan still holds, once the lock is taken (LockHeld: another run has
+        it)."""
+        assert self._taking is not None
+        return self._taking.result()
+
+    def _let_go(self) -> None:
+        assert self._taking is not None
+        wait([self._taking])
+        if self._acquired:
+            self.lock.release()
+
+
+def _let_go(stages: Stages, run: UpRun, lock: Lock) -> None:
+    """Keep the record of what the apply set, then release the lock."""
+    assert run.plan is not None and run.result is not None
+    try:
+        stages.keep_record(run.plan, run.result)
+    finally:
+        lock.release()
+
+
+def _after_apply(
+    stages: Stages,
+    run: UpRun,
+    options: UpOptions,
+    view: UpView,
+    rollout_source: Callable[[], RolloutSource | None],
+) -> UpRun:
+    """The rollouts the apply started, waited for, and the release they make."""
+    assert run.plan is not None and run.result is not None
     # pushes run as steps of the apply: their span is measured from the step events
     run.phases.add("push", run.log.span("ecr.image"))
     watches = stages.rollout_watches(run.result)
@@ -189,14 +291,17 @@ def up(
     # ECS's canary wait, linear steps and bake time come on top of the rollout's deadline
     shifting = [ecs_strategy.shift_seconds(o.props) for o in run.result.resources.values()]
     longer = replace(options, timeout=options.timeout + max(shifting, default=0.0))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecsdeploy-ledger") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecsdeploy-ledger") as pool:
         # a run that changed what a service runs (watches) is a release, recorded once its
-        # outcome is known; the ledger it is numbered after is read while the rollout runs
+        # outcome is known; the ledger it is numbered after, and who runs this (the release
+        # names them), are read while the rollout runs
         ledger = (
             pool.submit(contextvars.copy_context().run, releases.ledger, stages)
             if watches
             else None
         )
+        if watches:
+            pool.submit(contextvars.copy_context().run, releases.caller, stages)
         _wait(stages, run, longer, view, rest, rollout_source)
         if pausing:
             names = [w.service for w in pausing]
@@ -259,15 +364,17 @@ def _record(
 def _verify_and_plan(
     stages: Stages,
     run: UpRun,
-    skip_verify: bool,
+    options: UpOptions,
     view: UpView,
     preflight: Callable[[], list[Check]],
+    changing: Callable[[], None],
 ) -> Plan | None:
     """The `verify` checks and the plan, made side by side (both only read); the checks
-    are told first, and when one fails the plan is dropped (None)."""
-    if skip_verify:
+    are told first, and when one fails the plan is dropped (None). ``changing``: as in
+    ``UpOptions.planner``."""
+    if options.skip_verify or options.images_only:
         with run.phases.measure("plan"):
-            return stages.plan_up()
+            return options.planner(stages, changing)()
 
     def verify() -> list[Check]:
         with run.phases.measure("verify"):

@@ -118,6 +118,9 @@ class Plan:
     observed: dict[str, Observed] = field(default_factory=dict)  # by key
     # services left unchanged whose last rollout is not done (see ops.stages.plan_up)
     unsettled: list[Unsettled] = field(default_factory=list)
+    # key -> the fingerprint the applied record keeps for it, where that is not the
+    # fingerprint of its step's want (an images-only plan pins its wants: plan.images_only)
+    recorded: dict[str, str] = field(default_factory=dict)
 
     @property
     def changes(self) -> list[Step]:

@@ -89,7 +89,7 @@ def after(before: Mapping[str, str], plan: Plan, done: Iterable[Step]) -> Record
             if step.key not in {s.key for s in plan.steps if s.want is not None}:
                 record.pop(step.key, None)
         elif step.want is not None:
-            record[step.key] = fingerprint(step.want)
+            record[step.key] = plan.recorded.get(step.key) or fingerprint(step.want)
     return record
 
 

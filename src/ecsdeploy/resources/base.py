@@ -136,6 +136,13 @@ class Desired:
         return found
 
 
+def refs_in(value: Any) -> set[str]:
+    """The keys of every Ref inside ``value``."""
+    found: set[str] = set()
+    _collect_refs(value, found)
+    return found
+
+
 def _collect_refs(value: Any, found: set[str]) -> None:
     if isinstance(value, Props):
         _collect_refs(value.as_mapping(), found)
@@ -357,6 +364,13 @@ class Handler(Generic[P]):
     # --- reading -----------------------------------------------------------------------
     def observe(self, wants: Sequence[Desired]) -> list[Observed]:
         raise NotImplementedError
+
+    def observe_only(self, wants: Sequence[Desired]) -> list[Observed]:
+        """The resources of ``wants`` alone (``up --images-only`` reads no more); kinds
+        that can read a resource by its name do so, others observe the kind and keep
+        those keys."""
+        wanted = {w.key for w in wants}
+        return [o for o in self.observe(wants) if o.key in wanted]
 
     def ownership(
         self,

@@ -36,6 +36,7 @@ from ecsdeploy.resources.ecs_common import (
     ecs_tags,
     retry_until_propagated,
 )
+from ecsdeploy.resources.reads import read_each
 from ecsdeploy.resources.service_connect import (
     Connect,
     connect_request,
@@ -139,6 +140,29 @@ class ServiceHandler(Handler[ServiceProps]):
             key = owned_key(self.ctx.owner, tags)
             # an Express Mode service is an ECS service too: ecs.express_service owns it
             if key is not None and not keys.is_express_service(key):
+                found.append(self._observed(key, svc, tags))
+        return found
+
+    def observe_only(self, wants: Sequence[Desired]) -> list[Observed]:
+        """The wanted services by name: one DescribeServices per 10 (the most it takes),
+        read concurrently, and no ListServices."""
+        ecs, cluster = self.client("ecs"), cluster_name(self.ctx.owner)
+        names = [w.name for w in wants]
+
+        def describe(batch: list[str]) -> list[dict[str, Any]]:
+            try:
+                out = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"])
+            except NotFound:  # no cluster: no service
+                return []
+            return list(out.get("services", []))
+
+        wanted = {w.key for w in wants}
+        found = []
+        batches = [names[i : i + 10] for i in range(0, len(names), 10)]
+        for svc in (s for batch in read_each(describe, batches) for s in batch):
+            tags = tags_to_dict(svc.get("tags"))
+            key = owned_key(self.ctx.owner, tags)
+            if svc.get("status") == "ACTIVE" and key in wanted:
                 found.append(self._observed(key, svc, tags))
         return found
 

@@ -104,6 +104,17 @@ class TaskDefinitionHandler(UpsertHandler[TaskDefinitionProps]):
                 found.append(self._observed(key, out["taskDefinition"], tags))
         return found
 
+    def observe_only(self, wants: Sequence[Desired]) -> list[Observed]:
+        """The latest ACTIVE revision of each wanted family: one DescribeTaskDefinition
+        each, read concurrently (a family with no ACTIVE revision is not found)."""
+        found = []
+        read = read_each(self._latest, [w.name for w in wants])
+        for want, out in zip(wants, read, strict=True):
+            tags = tags_to_dict(out.get("tags")) if out is not None else {}
+            if out is not None and owned_key(self.ctx.owner, tags) == want.key:
+                found.append(self._observed(want.key, out["taskDefinition"], tags))
+        return found
+
     def _latest(self, family: str) -> dict[str, Any] | None:
         try:
             out: dict[str, Any] = self.client("ecs").describe_task_definition(

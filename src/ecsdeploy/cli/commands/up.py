@@ -146,7 +146,8 @@ class _Screen:
         from ecsdeploy.output.cost_view import show_cost
         from ecsdeploy.output.plan_view import show_plan
 
-        show_plan(self.main, planned.plan, f"Plan for {title(self.target)}")
+        only = " (new images only)" if planned.images_only else ""
+        show_plan(self.main, planned.plan, f"Plan for {title(self.target)}{only}")
         if planned.cost is not None:
             show_cost(self.main, *planned.cost)
         warn_mutable_images(planned.image_refs)
@@ -254,6 +255,17 @@ def up(
     sets: SetOpt = None,
     allow_downtime: AllowDowntimeOpt = False,
     ttl: TtlOpt = None,
+    images_only: Annotated[
+        bool,
+        typer.Option(
+            "--images-only",
+            help="Ship the spec's new images only: a new task-definition revision and a "
+            "rollout for each service whose image changed, reading and changing nothing "
+            "else (no infrastructure, no drift repair, no `verify` checks). Faster, and "
+            "needs ECS and SSM permissions only (ECR too for built images). Refuses, "
+            "changing nothing, when the spec changed anything else since the last `up`.",
+        ),
+    ] = False,
 ) -> None:
     """Create or update everything the spec describes, in dependency order.
 
@@ -266,6 +278,8 @@ def up(
     Example: ecsdeploy up configs/example.yaml
 
     Example (CI): ecsdeploy up configs/example.yaml --yes --output json > deploy.json
+
+    Example (CI, a new image only): ecsdeploy up configs/example.yaml --images-only --yes
     """
     run: UpRun | None = None
     try:
@@ -279,10 +293,12 @@ def up(
         run = UpRun(target)
         screen = _Screen(target, display(consoles.err, STATE.verbose), timeout, _main(output))
         show_overrides(_main(output), sets)
-        stages = connect(target)
+        options = UpOptions(
+            yes, skip_verify, parallelism, wait, deadline, allow_downtime, images_only
+        )
+        stages = connect(target, options.kinds())
         if ttl is not None:  # a preview env: `ecsdeploy gc` removes it once expired
             _expire(stages, ttl)
-        options = UpOptions(yes, skip_verify, parallelism, wait, deadline, allow_downtime)
         run_up(
             stages,
             run,
