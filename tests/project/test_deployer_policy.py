@@ -552,9 +552,10 @@ def test_an_images_only_deploy_needs_only_its_own_policy(
     missing = {a: why for a, why in sorted(actions.items()) if not allows(IMAGES_ONLY, a)}
     assert not missing, f"deployer-policy-images-only.json lacks: {missing}"
     # and it grants nothing that run did not need, but what a failed rollout reads (the
-    # stopped tasks and their logs), what a spec with interface endpoints reads, and the
-    # pruning of the ledger once it holds 50 releases
+    # stopped tasks and their logs), what a spec with interface endpoints reads, the
+    # pruning of the ledger once it holds 50 releases, and a deployment that pauses
     unused = {"ecs:DescribeTasks", "ecs:ListTasks", "ec2:DescribeVpcEndpointServices"}
+    unused |= {"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments"}
     unused |= {"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"}
     unused |= {"ssm:DeleteParameters"}
     granted = {a for s in IMAGES_ONLY["Statement"] for a in s["Action"]}

@@ -270,12 +270,12 @@ class Stages:
         return plan
 
     def plan_still_holds(self) -> bool:
-        """Whether the last ``plan_up`` can be applied as it is: made less than
-        ``PLAN_FRESH`` seconds ago, and no run has changed this app since it read AWS (one
-        read of the applied record's stamp). Call it holding the lock: a run that changes
-        things rewrites the record before it lets go of the lock. A plan older than that
-        (an image build, a confirmation came in between) is made again: changes made by
-        hand meanwhile leave no stamp."""
+        """Whether the last plan (``plan_up``, ``plan_images``) can be applied as it is:
+        made less than ``PLAN_FRESH`` seconds ago, and no run has changed this app since it
+        read AWS (one read of the applied record's stamp). Call it holding the lock: a run
+        that changes things rewrites the record before it lets go of the lock. A plan older
+        than that (an image build, a confirmation came in between) is made again: changes
+        made by hand meanwhile leave no stamp."""
         seen = self.applied_seen
         if seen is None or time.monotonic() - self.planned_at > PLAN_FRESH:
             return False
@@ -305,9 +305,10 @@ class Stages:
         disable_deletion_protection: bool = False,
         keep_record: bool = True,
     ) -> Result:
-        """Run ``plan``, then keep the record of what it set (``keep_record``; else the
-        caller does, with ``keep_record``); with ``disable_deletion_protection`` a
-        protected load balancer has its protection turned off, then is deleted (``down``)."""
+        """Run ``plan``, then keep the record of what it set (unless ``keep_record`` is
+        False: then the caller calls ``Stages.keep_record``); with
+        ``disable_deletion_protection`` a protected load balancer has its protection turned
+        off, then is deleted (``down``)."""
         images = self.ctx.images
         if images is not None and self.pusher is not None:
             images = replace(images, pusher=self.pusher)

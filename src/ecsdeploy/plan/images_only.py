@@ -85,8 +85,14 @@ def images_plan(
     reasons = [r for r in (_refused(step) for step in plan.steps) if r]
     if reasons:
         raise NotImagesOnly(reasons)
-    # the record keeps what the spec asked, not the pinned wants
-    plan.recorded = {w.key: fingerprint(w) for w in wants}
+    # the record keeps what the spec asked, not the pinned wants; for a service, what the
+    # last `up` recorded: an image changes nothing the spec asks of it (its Refs count by
+    # name), and `up` may have recorded it as it follows the traffic (desired.
+    # follow_traffic), which this run does not read
+    plan.recorded = {
+        w.key: record.get(w.key, fingerprint(w)) if w.kind == "ecs.service" else fingerprint(w)
+        for w in wants
+    }
     return plan
 
 
