@@ -7,6 +7,7 @@ finishes one), as in tests/reconcile/test_releases.py.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,24 @@ def test_an_unchanged_spec_takes_no_lock(first: Path, calls: CallRecorder) -> No
     assert result.exit_code == 0, result.stderr
     assert "No changes" in result.stdout
     assert calls.mutating() == []
+
+
+def test_the_record_keeps_what_up_recorded_for_a_service(first: Path, tmp_path: Path) -> None:
+    """A service's entry stays as the last full `up` wrote it (which may follow the traffic
+    a blue/green deployment left on the alternate group: desired.follow_traffic); the task
+    definitions' become the spec's."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    name = "/ecsdeploy/mlapp/dev/applied"
+    before = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    followed = {**before, "service/api": "followed0000"}
+    ssm.put_parameter(Name=name, Value=json.dumps(followed), Type="String", Overwrite=True)
+    result = images_only(version(tmp_path, 2))
+    assert result.exit_code == 0, result.stderr
+    after = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    assert after["service/api"] == "followed0000"
+    assert after["service/ui"] == before["service/ui"]
+    assert after["taskdef/api"] != before["taskdef/api"]
+    unchanged = {k for k in before if not k.startswith("taskdef/")}
+    assert {k: after[k] for k in unchanged - {"service/api"}} == {
+        k: before[k] for k in unchanged - {"service/api"}
+    }
