@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from rollout_fakes import AwsPerService
 from test_preflight import put_image
 from test_up_rollout import CrashLoop as ReplayedCrash
 from typer.testing import CliRunner
@@ -27,7 +28,6 @@ from ecsdeploy.ops.target import Target
 from ecsdeploy.resources import release_images, releases
 from ecsdeploy.resources.ecr_repository import keep_of_policy, lifecycle_policy
 from ecsdeploy.resources.releases import Release, ServiceRelease
-from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 from ecsdeploy.spec import parse_spec
 from ecsdeploy.spec.naming import Owner
 
@@ -41,7 +41,7 @@ OWNER = Owner("mlapp", "dev")
 SERVICES = ("api", "ui")
 
 
-class FinishedRollout(AwsRolloutSource):
+class FinishedRollout(AwsPerService):
     """ECS after a clean rollout of the revision the service was last given: moto keeps
     the first deployment's revision PRIMARY after UpdateService; ECS makes a new one."""
 
@@ -59,11 +59,10 @@ class FinishedRollout(AwsRolloutSource):
             }
         ]
         svc["runningCount"] = count
-        self.desired = count
         return svc
 
     def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
-        return [{"TargetHealth": {"State": "healthy"}}] * self.desired
+        return [{"TargetHealth": {"State": "healthy"}}] * self.desired_behind(target_group_arn)
 
 
 class CrashLoop(ReplayedCrash):
@@ -71,7 +70,7 @@ class CrashLoop(ReplayedCrash):
     breaker failed that deployment (and rolled back to the one before)."""
 
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        svc = AwsRolloutSource.describe_service(self, cluster, service)
+        svc = AwsPerService.describe_service(self, cluster, service)
         svc["deployments"] = [
             {
                 "id": "ecs-svc/2",

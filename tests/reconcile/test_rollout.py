@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rollout_fakes import PerService
 
 from ecsdeploy.aws.errors import NotFound, Throttled
 from ecsdeploy.reconcile.rollout import (
@@ -121,7 +122,7 @@ def crashed_task(task_id: str, td: str = TD_NEW, stopped_at: int = 1) -> dict[st
     }
 
 
-class FakeSource:
+class FakeSource(PerService):
     """Plays one scripted timeline per service: the next step at each DescribeServices call,
     the last step repeating. Records every call."""
 
@@ -705,7 +706,7 @@ def test_aws_source_bounded_calls() -> None:
     elbv2 = StubClient({"describe_target_health": {"TargetHealthDescriptions": [{"x": 1}]}})
     source = AwsRolloutSource(StubAws(ecs=ecs, logs=logs, elbv2=elbv2))  # type: ignore[arg-type]
 
-    assert source.describe_service("c", "api") == {"serviceName": "api"}
+    assert source.describe_services("c", ["api"]) == {"api": {"serviceName": "api"}}
     assert source.target_health(TG) == [{"x": 1}]
     assert len(source.stopped_tasks("c", "api")) == 100
     assert ecs.calls[1] == (
@@ -753,13 +754,13 @@ def test_aws_source_missing_things_are_empty() -> None:
     elbv2 = StubClient({"describe_target_health": NotFound("no tg")})
     source = AwsRolloutSource(StubAws(ecs=ecs, logs=logs, elbv2=elbv2))  # type: ignore[arg-type]
 
-    assert source.describe_service("c", "api") == {}
+    assert source.describe_services("c", ["api"]) == {}
     assert source.stopped_tasks("c", "api") == []
     assert source.running_tasks("c", "api") == []
     assert source.target_health(TG) == []
     assert source.log_tail("/g", "ecs/api/", 20) == []
     ecs.replies["describe_services"] = {"services": [], "failures": [{"reason": "MISSING"}]}
-    assert source.describe_service("c", "api") == {}
+    assert source.describe_services("c", ["api"]) == {}
 
 
 # --- an alarm handed to ECS went to ALARM: ECS rolled back, and says which ------------------

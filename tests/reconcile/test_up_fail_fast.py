@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from rollout_fakes import AwsPerService
 from test_releases import SERVICES, FinishedRollout, history, running, up, version
 from typer.testing import CliRunner
 
@@ -22,7 +23,6 @@ from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
 from ecsdeploy.ops.stages import Stages
 from ecsdeploy.resources.base import Timing
-from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("no_preflight")
@@ -61,7 +61,7 @@ class PullFails(FinishedRollout):
     def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
         if service != self.failing or self.polls.get(service, 0) < 2:
             return []
-        svc = AwsRolloutSource.describe_service(self, cluster, service)
+        svc = AwsPerService.describe_service(self, cluster, service)
         return [
             {
                 "taskArn": f"arn:aws:ecs:us-west-2:123456789012:task/{cluster}/{i:032x}",

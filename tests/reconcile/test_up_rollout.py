@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rollout_fakes import AwsPerService
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
 from ecsdeploy.cli import app as cli
 from ecsdeploy.cli import seams
-from ecsdeploy.resources.rollout_reads import AwsRolloutSource
 
 from conftest import spec_text
 
@@ -24,7 +24,7 @@ runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("no_preflight")
 
 
-class FinishedRollout(AwsRolloutSource):
+class FinishedRollout(AwsPerService):
     """ECS as after a clean rollout: our deployment COMPLETED, all tasks healthy."""
 
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
@@ -32,14 +32,13 @@ class FinishedRollout(AwsRolloutSource):
         for deployment in svc.get("deployments", []):
             deployment.update(rolloutState="COMPLETED", runningCount=svc["desiredCount"])
         svc["runningCount"] = svc["desiredCount"]
-        self.desired = svc["desiredCount"]
         return svc
 
     def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
-        return [{"TargetHealth": {"State": "healthy"}}] * self.desired
+        return [{"TargetHealth": {"State": "healthy"}}] * self.desired_behind(target_group_arn)
 
 
-class CrashLoop(AwsRolloutSource):
+class CrashLoop(AwsPerService):
     """ECS after a crash loop: the circuit breaker failed our deployment and rolled back."""
 
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]:

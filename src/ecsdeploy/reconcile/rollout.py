@@ -1,16 +1,17 @@
 """Watching ECS service rollouts after ``up`` and reporting them honestly.
 
 ``up`` registers task definitions and calls UpdateService; ECS then replaces the tasks in
-the background. ``watch`` polls every changed service in one loop until each one has either
-finished rolling out the task definition ``up`` registered, or failed: the deployment
-circuit breaker gave up (and usually rolled back), another deployment took over, the
-deadline passed, or ``SAME_REASON`` tasks of the new revision stopped for the same cause
+the background. ``watch`` polls every changed service in one loop (their reads at once:
+``reconcile.poll_reads``) until each one has either finished rolling out the task
+definition ``up`` registered, or failed: the deployment circuit breaker gave up (and
+usually rolled back), another deployment took over, the deadline passed, or
+``SAME_REASON`` tasks of the new revision stopped for the same cause
 (``reconcile.stop_reasons``: fail fast, long before the circuit breaker's ten). With
-``atomic``, the first service that fails so (fail fast or the circuit breaker: it goes back
-to its earlier revision) ends the watch of the others too: they go back with it (the caller
-does that, ``ops.fail_fast``). A failed outcome carries the stopped tasks' reasons and the
-last lines of the failing container's log, so the user sees why without opening the
-console.
+``atomic``, the first service that fails so (fail fast or the circuit breaker: it goes
+back to its earlier revision) ends the watch of the others too: they go back with it (the
+caller does that, ``ops.fail_fast``). A failed outcome carries the stopped tasks' reasons
+and the last lines of the failing container's log, so the user sees why without opening
+the console.
 
 The AWS reads sit behind ``RolloutSource`` (shaped like the API responses; the real one is
 ``resources.rollout_reads``) because moto never runs tasks nor finishes a rollout: tests
@@ -32,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from ecsdeploy.aws.errors import AwsError
 from ecsdeploy.reconcile import stop_reasons
@@ -45,6 +46,8 @@ from ecsdeploy.reconcile.ecs_rollbacks import (
     rolled_back_by,
     rolled_back_by_ecs,
 )
+from ecsdeploy.reconcile.poll_reads import Read, read_polls
+from ecsdeploy.reconcile.poll_reads import RolloutSource as RolloutSource
 from ecsdeploy.reconcile.polling import Cadence, Pacer, transition_due
 from ecsdeploy.resources.base import Timing
 
@@ -76,30 +79,6 @@ class Watch:
     container: str  # awslogs stream prefix is "ecs": streams are ecs/<container>/<task-id>
     desired: int
     previous: str = ""  # the revision the service ran before (fail fast goes back to it)
-
-
-class RolloutSource(Protocol):
-    """The AWS reads a rollout watch needs, returning AWS API response shapes."""
-
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        """One element of DescribeServices ``services``; ``{}`` when there is none."""
-        ...
-
-    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
-        """DescribeTargetHealth ``TargetHealthDescriptions``."""
-        ...
-
-    def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
-        """DescribeTasks of the service's recently STOPPED tasks."""
-        ...
-
-    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
-        """DescribeTasks of the service's tasks whose desired status is RUNNING."""
-        ...
-
-    def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
-        """The last ``limit`` lines of the newest log stream whose name starts with the prefix."""
-        ...
 
 
 @dataclass
@@ -174,9 +153,11 @@ def watch(
     while True:
         polls += 1
         pacer.polled(timing.clock())
-        for tracker in trackers:
-            if tracker.outcome is None:
-                _poll_one(tracker, source, start, timing, on_progress)
+        active = [t for t in trackers if t.outcome is None]
+        services = [(t.watch.cluster, t.watch.service, t.watch.target_group_arn) for t in active]
+        for tracker, read in zip(active, read_polls(source, services), strict=True):
+            if tracker.outcome is None:  # not ended with an atomic release meanwhile
+                _poll_one(tracker, read, source, start, timing, on_progress)
                 if atomic and _went_back(tracker.outcome):
                     _stop_the_others(tracker, trackers, timing.clock() - start, on_progress)
         pending = [t for t in trackers if t.outcome is None]
@@ -199,6 +180,7 @@ def watch(
 
 def _poll_one(
     tracker: _Tracker,
+    read: Read,
     source: RolloutSource,
     start: float,
     timing: Timing,
@@ -206,12 +188,10 @@ def _poll_one(
 ) -> None:
     w = tracker.watch
     tracker.changed = False
-    try:
-        svc = source.describe_service(w.cluster, w.service)
-        targets = source.target_health(w.target_group_arn) if w.target_group_arn else []
-    except AwsError as exc:  # throttling, a network blip: keep polling until the deadline
-        tracker.last_error = str(exc)
+    if isinstance(read, AwsError):  # throttling, a network blip: poll on until the deadline
+        tracker.last_error = str(read)
         return
+    svc, targets = read
     tracker.last_error = ""
     elapsed = timing.clock() - start
     # A deleted service stays describable for a while with status INACTIVE (or DRAINING).

@@ -4,6 +4,7 @@ batched read shaped like the API's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ecsdeploy.aws.clients import Aws
@@ -19,14 +20,16 @@ class AwsRolloutSource:
     def __init__(self, aws: Aws) -> None:
         self.aws = aws
 
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+    def describe_services(self, cluster: str, services: Sequence[str]) -> dict[str, Any]:
+        """One DescribeServices (it takes ten services at most: the watch sends no more)."""
         try:
-            found = self.aws.client("ecs").describe_services(cluster=cluster, services=[service])
+            found = self.aws.client("ecs").describe_services(
+                cluster=cluster, services=list(services)
+            )
         except NotFound:  # ClusterNotFoundException
             return {}
         # A missing service is not an error here: it comes back under `failures` (MISSING).
-        services: list[dict[str, Any]] = found.get("services", [])
-        return services[0] if services else {}
+        return {str(svc["serviceName"]): svc for svc in found.get("services", [])}
 
     def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
         try:

@@ -1,0 +1,94 @@
+"""What a rollout watch reads each poll, and from where (``RolloutSource``).
+
+A poll reads every watched service and each one's target-group health at once: one
+DescribeServices per cluster and ten services (the most it takes), and one
+DescribeTargetHealth per target group, all in one round trip. Read one after the other,
+a poll of many services took two round trips per service, and with twenty of them longer
+than the interval between polls; and it made ten times the DescribeServices calls.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.resources.reads import read_each
+
+MAX_SERVICES = 10  # services DescribeServices takes in one call
+
+
+class RolloutSource(Protocol):
+    """The AWS reads a rollout watch needs, returning AWS API response shapes."""
+
+    def describe_services(self, cluster: str, services: Sequence[str]) -> dict[str, Any]:
+        """The services of DescribeServices by name, ten a call; a missing one is absent."""
+        ...
+
+    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        """DescribeTargetHealth ``TargetHealthDescriptions``."""
+        ...
+
+    def stopped_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """DescribeTasks of the service's recently STOPPED tasks."""
+        ...
+
+    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """DescribeTasks of the service's tasks whose desired status is RUNNING."""
+        ...
+
+    def log_tail(self, log_group: str, stream_prefix: str, limit: int) -> list[str]:
+        """The last ``limit`` lines of the newest log stream whose name starts with the prefix."""
+        ...
+
+
+# a service's poll: its description ({} when it is gone) and its targets' health, or the
+# error that kept either from being read (throttling, a network blip)
+Read = tuple[dict[str, Any], list[dict[str, Any]]] | AwsError
+
+
+def read_polls(
+    source: RolloutSource, services: Sequence[tuple[str, str, str | None]]
+) -> list[Read]:
+    """Each of ``services`` (cluster, service, target group ARN or None) as one poll reads
+    it, in that order: every read at once."""
+    clusters = sorted({cluster for cluster, _, _ in services})
+    chunks = []
+    for cluster in clusters:
+        names = sorted({name for c, name, _ in services if c == cluster})
+        chunks += [
+            (cluster, names[i : i + MAX_SERVICES]) for i in range(0, len(names), MAX_SERVICES)
+        ]
+    groups = sorted({arn for _, _, arn in services if arn})
+    jobs: list[Callable[[], Any]] = [functools.partial(_described, source, *c) for c in chunks]
+    jobs += [functools.partial(_health, source, arn) for arn in groups]
+    answers = read_each(lambda job: job(), jobs)
+    described: dict[tuple[str, str], Any] = {}
+    for (cluster, chunk), found in zip(chunks, answers, strict=False):
+        for name in chunk:
+            got = found if isinstance(found, AwsError) else found.get(name, {})
+            described[(cluster, name)] = got
+    health = dict(zip(groups, answers[len(chunks) :], strict=True))
+    out: list[Read] = []
+    for cluster, name, arn in services:
+        svc, targets = described[(cluster, name)], health[arn] if arn else []
+        error = svc if isinstance(svc, AwsError) else targets
+        out.append(error if isinstance(error, AwsError) else (svc, targets))
+    return out
+
+
+def _described(
+    source: RolloutSource, cluster: str, names: Sequence[str]
+) -> dict[str, Any] | AwsError:
+    try:
+        return source.describe_services(cluster, names)
+    except AwsError as exc:
+        return exc
+
+
+def _health(source: RolloutSource, arn: str) -> list[dict[str, Any]] | AwsError:
+    try:
+        return source.target_health(arn)
+    except AwsError as exc:
+        return exc
