@@ -73,25 +73,37 @@ def test_an_error_is_the_answer_of_the_services_it_kept_from_being_read() -> Non
     assert reads[9] == ({"serviceName": "s9"}, [])
 
 
-def test_the_services_and_their_health_are_read_at_once() -> None:
-    """The DescribeServices is held until a DescribeTargetHealth has started (or a short
-    deadline has passed, and the test fails): read one after the other, a poll of many
-    services took two round trips per service."""
-    health_started = threading.Event()
-    overlapped: list[bool] = []
+def test_the_services_then_their_health_each_kind_at_once() -> None:
+    """The first DescribeServices is held until the second has started, and the first
+    DescribeTargetHealth until another has (or a short deadline has passed, and the test
+    fails): read one after the other, a poll of many services took two round trips per
+    service. The health is read once the services are."""
+    started = {"describe": threading.Event(), "health": threading.Event()}
+    overlapped: dict[str, list[bool]] = {"describe": [], "health": []}
+    order: list[str] = []
 
     class Held(Source):
+        def _hold(self, kind: str) -> None:
+            with self.lock:
+                first = not order.count(kind)
+                order.append(kind)
+            if first:
+                overlapped[kind].append(started[kind].wait(WAIT))
+            else:
+                started[kind].set()
+
         def describe_services(self, cluster: str, services: Sequence[str]) -> dict[str, Any]:
-            overlapped.append(health_started.wait(WAIT))
+            self._hold("describe")
             return super().describe_services(cluster, services)
 
         def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
-            health_started.set()
+            self._hold("health")
             return super().target_health(target_group_arn)
 
-    reads = read_polls(Held(), SERVICES[:2])
+    reads = read_polls(Held(), SERVICES)
 
-    assert overlapped == [True]
+    assert overlapped == {"describe": [True], "health": [True]}
+    assert order == ["describe"] * 2 + ["health"] * 6
     assert reads[0] == (
         {"serviceName": "s0"},
         [{"TargetHealth": {"State": "healthy"}, "name": "s0"}],

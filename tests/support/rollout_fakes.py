@@ -35,9 +35,9 @@ class AwsPerService(PerService, AwsRolloutSource):
         return dict(found.get(service, {}))
 
     def desired_behind(self, target_group_arn: str) -> int:
-        """The task count of the service registered in the target group. A poll reads the
-        health beside the service, so a fake cannot learn it from the service's read; read
-        past the run's clients (and its call recorder): the code under test does not."""
+        """The task count of the service registered in the target group, read from moto
+        past the run's clients and its call recorder (the code under test makes no such
+        read): a fake's health then depends on no other read of the poll."""
         ecs = boto3.client("ecs", region_name=self.aws.region)
         for cluster in ecs.list_clusters()["clusterArns"]:
             arns = ecs.list_services(cluster=cluster)["serviceArns"]

@@ -1,16 +1,17 @@
 """What a rollout watch reads each poll, and from where (``RolloutSource``).
 
-A poll reads every watched service and each one's target-group health at once: one
-DescribeServices per cluster and ten services (the most it takes), and one
-DescribeTargetHealth per target group, all in one round trip. Read one after the other,
-a poll of many services took two round trips per service, and with twenty of them longer
-than the interval between polls; and it made ten times the DescribeServices calls.
+A poll reads every watched service, ten to a DescribeServices (the most it takes), then
+every target group's health, one DescribeTargetHealth each: the reads of each kind at once,
+the services first (as ECS tells them, then what the load balancer sees of their tasks).
+Two round trips, however many services; read one service after the other, a poll took two
+per service, and with twenty of them longer than the interval between polls, and made ten
+times the DescribeServices calls.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ecsdeploy.aws.errors import AwsError
@@ -52,29 +53,30 @@ def read_polls(
     source: RolloutSource, services: Sequence[tuple[str, str, str | None]]
 ) -> list[Read]:
     """Each of ``services`` (cluster, service, target group ARN or None) as one poll reads
-    it, in that order: every read at once."""
-    clusters = sorted({cluster for cluster, _, _ in services})
-    chunks = []
-    for cluster in clusters:
+    it, in that order."""
+    chunks: list[tuple[str, list[str]]] = []
+    for cluster in sorted({cluster for cluster, _, _ in services}):
         names = sorted({name for c, name, _ in services if c == cluster})
         chunks += [
             (cluster, names[i : i + MAX_SERVICES]) for i in range(0, len(names), MAX_SERVICES)
         ]
-    groups = sorted({arn for _, _, arn in services if arn})
-    jobs: list[Callable[[], Any]] = [functools.partial(_described, source, *c) for c in chunks]
-    jobs += [functools.partial(_health, source, arn) for arn in groups]
-    answers = read_each(lambda job: job(), jobs)
     described: dict[tuple[str, str], Any] = {}
-    for (cluster, chunk), found in zip(chunks, answers, strict=False):
-        for name in chunk:
-            got = found if isinstance(found, AwsError) else found.get(name, {})
+    found = read_each(lambda chunk: _described(source, *chunk), chunks)
+    for (cluster, names), answer in zip(chunks, found, strict=True):
+        for name in names:
+            got = answer if isinstance(answer, AwsError) else answer.get(name, {})
             described[(cluster, name)] = got
-    health = dict(zip(groups, answers[len(chunks) :], strict=True))
+    groups = sorted({arn for _, _, arn in services if arn})
+    health = dict(zip(groups, read_each(functools.partial(_health, source), groups), strict=True))
     out: list[Read] = []
     for cluster, name, arn in services:
         svc, targets = described[(cluster, name)], health[arn] if arn else []
-        error = svc if isinstance(svc, AwsError) else targets
-        out.append(error if isinstance(error, AwsError) else (svc, targets))
+        if isinstance(svc, AwsError):
+            out.append(svc)
+        elif isinstance(targets, AwsError):
+            out.append(targets)
+        else:
+            out.append((svc, targets))
     return out
 
 
