@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from test_releases import FinishedRollout
+from rollout_fakes import FinishedRollout
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder

@@ -32,8 +32,8 @@ from typing import Any
 import boto3
 import pytest
 from iam_actions import actions_for, allows
+from rollout_fakes import FinishedRollout
 from test_preflight import issued_certificate, put_image
-from test_releases import FinishedRollout
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder
@@ -516,7 +516,7 @@ IMAGES_ONLY = json.loads((POLICY_DIR / "deployer-policy-images-only.json").read_
 
 
 class WatchedRollout(FinishedRollout):
-    """A finished rollout (as in tests/reconcile/test_releases.py), its target health read
+    """A finished rollout (tests/support/rollout_fakes.py), its target health read
     from AWS too, so that the watch's calls are all recorded."""
 
     def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:

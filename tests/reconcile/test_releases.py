@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from rollout_fakes import AwsPerService
+from rollout_fakes import AwsPerService, FinishedRollout
 from test_preflight import put_image
 from test_up_rollout import CrashLoop as ReplayedCrash
 from typer.testing import CliRunner
@@ -39,30 +39,6 @@ pytestmark = pytest.mark.usefixtures("no_preflight")
 REGION = "us-west-2"
 OWNER = Owner("mlapp", "dev")
 SERVICES = ("api", "ui")
-
-
-class FinishedRollout(AwsPerService):
-    """ECS after a clean rollout of the revision the service was last given: moto keeps
-    the first deployment's revision PRIMARY after UpdateService; ECS makes a new one."""
-
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        svc = super().describe_service(cluster, service)
-        count = svc["desiredCount"]
-        svc["deployments"] = [
-            {
-                "id": f"ecs-svc/{abs(hash(svc['taskDefinition'])) % 10**12}",
-                "status": "PRIMARY",
-                "taskDefinition": svc["taskDefinition"],
-                "rolloutState": "COMPLETED",
-                "runningCount": count,
-                "pendingCount": 0,
-            }
-        ]
-        svc["runningCount"] = count
-        return svc
-
-    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
-        return [{"TargetHealth": {"State": "healthy"}}] * self.desired_behind(target_group_arn)
 
 
 class CrashLoop(ReplayedCrash):

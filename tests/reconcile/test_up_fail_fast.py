@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from rollout_fakes import AwsPerService
-from test_releases import SERVICES, FinishedRollout, history, running, up, version
+from rollout_fakes import AwsPerService, FinishedRollout
+from test_releases import SERVICES, history, running, up, version
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder

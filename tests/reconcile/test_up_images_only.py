@@ -2,7 +2,7 @@
 refusal (before any change) when the spec or what runs asks for more, against moto.
 
 The rollout reads go through a source that plays a finished ECS rollout (moto never
-finishes one), as in tests/reconcile/test_releases.py.
+finishes one): tests/support/rollout_fakes.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from test_releases import REGION, SERVICES, FinishedRollout, history, running, up, version
+from rollout_fakes import FinishedRollout
+from test_releases import REGION, SERVICES, history, running, up, version
 from typer.testing import CliRunner
 
 from ecsdeploy.aws.recorder import CallRecorder

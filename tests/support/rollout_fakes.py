@@ -2,7 +2,8 @@
 
 A watch reads every service of a poll in one ``describe_services`` (reconcile.poll_reads);
 a fake written per service gets those reads one ``describe_service`` each, in the order
-asked.
+asked. ``FinishedRollout`` plays ECS after a clean rollout over moto's services (moto never
+finishes one).
 """
 
 from __future__ import annotations
@@ -48,3 +49,28 @@ class AwsPerService(PerService, AwsRolloutSource):
                     if target_group_arn in groups:
                         return int(svc["desiredCount"])
         return 0
+
+
+class FinishedRollout(AwsPerService):
+    """ECS after a clean rollout of the revision the service was last given: moto keeps
+    the first deployment's revision PRIMARY after UpdateService; ECS makes a new one. Its
+    targets are all healthy."""
+
+    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+        svc = super().describe_service(cluster, service)
+        count = svc["desiredCount"]
+        svc["deployments"] = [
+            {
+                "id": f"ecs-svc/{abs(hash(svc['taskDefinition'])) % 10**12}",
+                "status": "PRIMARY",
+                "taskDefinition": svc["taskDefinition"],
+                "rolloutState": "COMPLETED",
+                "runningCount": count,
+                "pendingCount": 0,
+            }
+        ]
+        svc["runningCount"] = count
+        return svc
+
+    def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        return [{"TargetHealth": {"State": "healthy"}}] * self.desired_behind(target_group_arn)

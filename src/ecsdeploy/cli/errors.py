@@ -5,7 +5,7 @@ Exit codes:
   1  AWS refused or failed something; the deploy did not finish
   2  bad input: the spec or the command line (and for `plan --detailed-exitcode`: changes)
   3  refused: confirmation needed (``--yes``), a resource ecsdeploy does not own is in the
-     way, or another run holds the app's lock
+     way, another run holds the app's lock, or ``up --images-only`` met more than images
   130 interrupted (Ctrl-C); re-running the same command continues safely
 """
 
