@@ -1,11 +1,12 @@
 """What a rollout watch reads each poll, and from where (``RolloutSource``).
 
 A poll reads every watched service, ten to a DescribeServices (the most it takes), then
-every target group's health, one DescribeTargetHealth each: the reads of each kind at once,
-the services first (as ECS tells them, then what the load balancer sees of their tasks).
-Two round trips, however many services; read one service after the other, a poll took two
-per service, and with twenty of them longer than the interval between polls, and made ten
-times the DescribeServices calls.
+every target group's health, one DescribeTargetHealth each: the reads of each kind at once
+(``resources.reads.read_each``, eight at a time), the services first (as ECS tells them,
+then what the load balancer sees of their tasks). Two round trips for up to eight
+services, three for twenty; read one service after the other, a poll took two per
+service, with twenty of them longer than the interval between polls, and made ten times
+the DescribeServices calls.
 """
 
 from __future__ import annotations
