@@ -4,7 +4,7 @@ A poll reads every watched service, ten to a DescribeServices (the most it takes
 every target group's health, one DescribeTargetHealth each: the reads of each kind at once
 (``resources.reads.read_each``, eight at a time), the services first (as ECS tells them,
 then what the load balancer sees of their tasks). Two round trips for up to eight
-services, three for twenty; read one service after the other, a poll took two per
+services, four for twenty; read one service after the other, a poll took two per
 service, with twenty of them longer than the interval between polls, and made ten times
 the DescribeServices calls.
 """
