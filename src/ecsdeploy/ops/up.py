@@ -159,13 +159,7 @@ def up(
             )
         )
         if plan.empty:
-            held.close()  # a lock taken ahead is let go
-            # nothing to change, but a rollout an earlier run started may not be done: the
-            # run is done only once it is (or says truthfully that it failed)
-            if plan.unsettled:
-                watches = stages.unsettled_watches(plan)
-                _wait(stages, run, options, view, watches, rollout_source)
-            return run
+            return _unchanged(stages, run, options, view, plan, held, rollout_source)
         if plan.downtime and not options.allow_downtime:
             view.confirm_downtime(plan)
         elif plan.destructive and not options.yes:
@@ -186,11 +180,7 @@ def up(
                 run.plan = options.planner(stages)()
         if run.plan.empty:
             view.changed_meanwhile(None)
-            held.close()
-            if run.plan.unsettled:
-                watches = stages.unsettled_watches(run.plan)
-                _wait(stages, run, options, view, watches, rollout_source)
-            return run
+            return _unchanged(stages, run, options, view, run.plan, held, rollout_source)
         if len(run.plan.downtime) > len(first.downtime) and not options.allow_downtime:
             view.changed_meanwhile(run.plan)
             view.confirm_downtime(run.plan)
@@ -216,6 +206,24 @@ def up(
             return _after_apply(stages, run, options, view, rollout_source)
         finally:
             letting_go.result()
+
+
+def _unchanged(
+    stages: Stages,
+    run: UpRun,
+    options: UpOptions,
+    view: UpView,
+    plan: Plan,
+    held: ExitStack,
+    rollout_source: Callable[[], RolloutSource | None],
+) -> UpRun:
+    """Nothing to change: the lock, if taken, is let go; but a rollout an earlier run
+    started may not be done, and the run is done only once it is (or says truthfully that
+    it failed)."""
+    held.close()
+    if plan.unsettled:
+        _wait(stages, run, options, view, stages.unsettled_watches(plan), rollout_source)
+    return run
 
 
 class LockAhead:

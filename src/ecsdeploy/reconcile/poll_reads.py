@@ -12,13 +12,14 @@ the DescribeServices calls.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from ecsdeploy.aws.errors import AwsError
+from ecsdeploy.resources.ecs_common import DESCRIBE_SERVICES
 from ecsdeploy.resources.reads import read_each
 
-MAX_SERVICES = 10  # services DescribeServices takes in one call
+T = TypeVar("T")
 
 
 class RolloutSource(Protocol):
@@ -59,16 +60,18 @@ def read_polls(
     for cluster in sorted({cluster for cluster, _, _ in services}):
         names = sorted({name for c, name, _ in services if c == cluster})
         chunks += [
-            (cluster, names[i : i + MAX_SERVICES]) for i in range(0, len(names), MAX_SERVICES)
+            (cluster, names[i : i + DESCRIBE_SERVICES])
+            for i in range(0, len(names), DESCRIBE_SERVICES)
         ]
     described: dict[tuple[str, str], Any] = {}
-    found = read_each(lambda chunk: _described(source, *chunk), chunks)
+    found = read_each(lambda chunk: _or_error(source.describe_services, *chunk), chunks)
     for (cluster, names), answer in zip(chunks, found, strict=True):
         for name in names:
             got = answer if isinstance(answer, AwsError) else answer.get(name, {})
             described[(cluster, name)] = got
     groups = sorted({arn for _, _, arn in services if arn})
-    health = dict(zip(groups, read_each(functools.partial(_health, source), groups), strict=True))
+    healths = read_each(functools.partial(_or_error, source.target_health), groups)
+    health = dict(zip(groups, healths, strict=True))
     out: list[Read] = []
     for cluster, name, arn in services:
         svc, targets = described[(cluster, name)], health[arn] if arn else []
@@ -81,17 +84,9 @@ def read_polls(
     return out
 
 
-def _described(
-    source: RolloutSource, cluster: str, names: Sequence[str]
-) -> dict[str, Any] | AwsError:
+def _or_error(read: Callable[..., T], *args: Any) -> T | AwsError:
+    """``read(*args)``, or the AWS error that stopped it (the poll goes on with it)."""
     try:
-        return source.describe_services(cluster, names)
-    except AwsError as exc:
-        return exc
-
-
-def _health(source: RolloutSource, arn: str) -> list[dict[str, Any]] | AwsError:
-    try:
-        return source.target_health(arn)
+        return read(*args)
     except AwsError as exc:
         return exc

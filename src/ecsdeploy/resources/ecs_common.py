@@ -10,7 +10,7 @@ CreateService, UpdateService and CreateExpressGatewayService fail with an error 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ecsdeploy.aws.clients import Client
@@ -21,6 +21,11 @@ from ecsdeploy.resources.waiting import retry_while
 from ecsdeploy.spec.naming import Owner, tags_to_dict
 
 T = TypeVar("T")
+
+# the services one DescribeServices takes ("services: ... You may specify up to 10 services
+# to describe", Amazon ECS API Reference, DescribeServices; more is an
+# InvalidParameterException, which moto does not answer)
+DESCRIBE_SERVICES = 10
 
 # Wordings AWS uses when a role passed to ECS cannot be assumed (yet). Matched lowercase.
 ROLE_NOT_ASSUMABLE = (
@@ -100,9 +105,19 @@ def _describe_services(ecs: Client, cluster: str) -> tuple[list[str], list[dict[
         arns = list(ecs.pages("ListServices", "serviceArns", cluster=cluster))
     except NotFound:
         return [], []
-    batches = [arns[i : i + 10] for i in range(0, len(arns), 10)]
+    return arns, describe_named(ecs, cluster, arns)
+
+
+def describe_named(ecs: Client, cluster: str, services: Sequence[str]) -> list[dict[str, Any]]:
+    """DescribeServices, with tags, of ``services`` (names or ARNs): ``DESCRIBE_SERVICES``
+    a call, made concurrently. A missing one comes back under ``failures``, not here; a
+    missing cluster raises NotFound."""
+    batches = [
+        list(services[i : i + DESCRIBE_SERVICES])
+        for i in range(0, len(services), DESCRIBE_SERVICES)
+    ]
     described = read_each(
         lambda batch: ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"]),
         batches,
     )
-    return arns, [svc for out in described for svc in out.get("services", [])]
+    return [svc for out in described for svc in out.get("services", [])]

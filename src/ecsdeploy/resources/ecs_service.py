@@ -32,11 +32,11 @@ from ecsdeploy.resources.ecs_common import (
     ROLE_NOT_ASSUMABLE,
     TARGET_GROUP_NOT_ATTACHED,
     cluster_name,
+    describe_named,
     describe_services,
     ecs_tags,
     retry_until_propagated,
 )
-from ecsdeploy.resources.reads import read_each
 from ecsdeploy.resources.service_connect import (
     Connect,
     connect_request,
@@ -144,22 +144,15 @@ class ServiceHandler(Handler[ServiceProps]):
         return found
 
     def observe_only(self, wants: Sequence[Desired]) -> list[Observed]:
-        """The wanted services by name: one DescribeServices per 10 (the most it takes),
-        read concurrently, and no ListServices."""
-        ecs, cluster = self.client("ecs"), cluster_name(self.ctx.owner)
-        names = [w.name for w in wants]
-
-        def describe(batch: list[str]) -> list[dict[str, Any]]:
-            try:
-                out = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"])
-            except NotFound:  # no cluster: no service
-                return []
-            return list(out.get("services", []))
-
+        """The wanted services by name (``describe_named``), with no ListServices."""
+        cluster = cluster_name(self.ctx.owner)
+        try:
+            described = describe_named(self.client("ecs"), cluster, [w.name for w in wants])
+        except NotFound:  # no cluster: no service
+            return []
         wanted = {w.key for w in wants}
         found = []
-        batches = [names[i : i + 10] for i in range(0, len(names), 10)]
-        for svc in (s for batch in read_each(describe, batches) for s in batch):
+        for svc in described:
             tags = tags_to_dict(svc.get("tags"))
             key = owned_key(self.ctx.owner, tags)
             if svc.get("status") == "ACTIVE" and key in wanted:
